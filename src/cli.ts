@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, ENV_VARS } from './config.js';
+import { CursorFileError } from './cursor/store.js';
+import { runDemo } from './demo/run-demo.js';
+import { SlackIntegrationLogsReceiver } from './receiver.js';
+import { SlackFatalError } from './slack/client.js';
+import { PACKAGE_VERSION } from './version.js';
+
+/** Exit codes: documented in the README and `--help`. */
+export const EXIT = { ok: 0, failed: 1, config: 2, slackNeedsPerson: 3, cursor: 4 } as const;
+
+const HELP = `slack-integration-logs ${PACKAGE_VERSION}
+Exports Slack team.integrationLogs to an OpenTelemetry collector over OTLP/HTTP, incrementally.
+
+Usage:
+  slack-integration-logs            poll every SLACK_POLL_INTERVAL until SIGTERM/SIGINT
+  slack-integration-logs --once     one sync pass, then exit
+  slack-integration-logs --demo     run against an embedded fake Slack workspace (no token) and print the records
+  slack-integration-logs --help | --version
+
+Environment:
+${ENV_VARS.map((v) => `  ${v.name.padEnd(34)} ${v.meaning} [default: ${v.default}]`).join('\n')}
+
+Exit codes: 0 ok; 1 delivery failed (Slack unreachable, OTLP export failed), retry later;
+  2 invalid configuration; 3 Slack refused the token or scope (needs a person); 4 cursor file unusable or locked.
+`;
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError) return EXIT.config;
+  if (error instanceof SlackFatalError) return EXIT.slackNeedsPerson;
+  if (error instanceof CursorFileError) return EXIT.cursor;
+  return EXIT.failed;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { once: { type: 'boolean' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`slack-integration-logs: ${(e as Error).message}; see --help\n`);
+    return EXIT.config;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (values.version) {
+    process.stdout.write(`${PACKAGE_VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (values.demo) {
+    await runDemo(process.env, (line) => process.stdout.write(`${line}\n`));
+    return EXIT.ok;
+  }
+
+  const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env);
+  if (values.once) {
+    try {
+      await receiver.syncOnce();
+      return EXIT.ok;
+    } finally {
+      await receiver.shutdown();
+    }
+  }
+  await receiver.start();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`${new Date().toISOString()} INFO ${signal}: stopping after the current page or batch\n`);
+      void receiver.shutdown().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return EXIT.ok;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`slack-integration-logs: ${(error as Error)?.message ?? String(error)}\n`);
+    process.exitCode = exitCodeFor(error);
+  },
+);

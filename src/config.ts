@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
+
+/**
+ * Settings: environment variables -> options -> validated config with defaults. Every problem is
+ * collected and reported at once (ConfigError), before any request is made.
+ */
+
+export const DEFAULTS = {
+  slackApiUrl: 'https://slack.com/api/',
+  cursorFile: '.slack-integration-logs/cursor.json',
+  pollIntervalSeconds: 60,
+  pageSize: 1000,
+  retryDeadlineSeconds: 120,
+  timestampPolicy: 'entry' as TimestampPolicy,
+  otlpEndpoint: 'http://localhost:4318/v1/logs',
+  otlpTimeoutMillis: 10_000,
+  serviceName: 'slack-integration-logs',
+} as const;
+
+/** Every environment variable read, with its default, for `--help` and the README. */
+export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
+  { name: 'SLACK_TOKEN', default: '(required)', meaning: 'user OAuth token (xoxp-) with the admin scope; required unless SLACK_TOKEN_FILE' },
+  { name: 'SLACK_TOKEN_FILE', default: '(unset)', meaning: 'file holding the token; surrounding whitespace ignored' },
+  { name: 'SLACK_API_URL', default: DEFAULTS.slackApiUrl, meaning: 'Slack Web API base URL' },
+  { name: 'SLACK_BACKFILL_START_TIME', default: '(first run time)', meaning: 'ISO 8601 date or date-time, or Unix seconds; only when no cursor exists; 0 = everything Slack has' },
+  { name: 'SLACK_CURSOR_FILE', default: DEFAULTS.cursorFile, meaning: 'cursor file path (relative to the working directory)' },
+  { name: 'SLACK_POLL_INTERVAL', default: '60s', meaning: 'time between polls: 30s, 5m, 1h or plain seconds' },
+  { name: 'SLACK_PAGE_SIZE', default: String(DEFAULTS.pageSize), meaning: 'entries requested per page (count), 1-1000' },
+  { name: 'SLACK_RETRY_DEADLINE', default: '120s', meaning: 'how long one Slack page or OTLP export is retried before the pass fails' },
+  { name: 'SLACK_TIMESTAMP_POLICY', default: DEFAULTS.timestampPolicy, meaning: 'entry: record time = Slack date; observed: record time = fetch time, Slack date in slack.integration.date' },
+  { name: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', default: '(unset)', meaning: 'full OTLP/HTTP logs URL, used as is' },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318', meaning: 'OTLP/HTTP base URL; /v1/logs is appended' },
+  { name: 'OTEL_EXPORTER_OTLP_HEADERS', default: '(none)', meaning: 'key=value,... request headers (OTEL_EXPORTER_OTLP_LOGS_HEADERS wins)' },
+  { name: 'OTEL_EXPORTER_OTLP_COMPRESSION', default: 'none', meaning: 'gzip or none (OTEL_EXPORTER_OTLP_LOGS_COMPRESSION wins)' },
+  { name: 'OTEL_EXPORTER_OTLP_TIMEOUT', default: '10000', meaning: 'export timeout, milliseconds (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT wins)' },
+  { name: 'OTEL_SERVICE_NAME', default: DEFAULTS.serviceName, meaning: 'resource service.name' },
+  { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '(none)', meaning: 'key=value,... resource attributes' },
+];
+
+/** Invalid settings. `problems` lists each one; the message joins them on one line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+export interface ResolvedConfig {
+  token: string;
+  slackApiUrl: string;
+  /** Unix seconds. */
+  backfillStart: number;
+  cursorFile: string;
+  pollIntervalMs: number;
+  pageSize: number;
+  retryDeadlineMs: number;
+  timestampPolicy: TimestampPolicy;
+  otlp: { url: string; headers: Record<string, string>; timeoutMillis: number; compression: 'gzip' | 'none' };
+  serviceName: string;
+  resourceAttributes: Record<string, string>;
+  /** Things that work but look wrong (a token that is not `xoxp-`). */
+  warnings: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Maps environment variables to options. Values stay strings; `resolveConfig` validates them. */
+export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
+  const get = (name: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const otlpBase = get('OTEL_EXPORTER_OTLP_ENDPOINT');
+  return {
+    token: env.SLACK_TOKEN,
+    tokenFile: get('SLACK_TOKEN_FILE'),
+    slackApiUrl: get('SLACK_API_URL'),
+    backfillStartTime: get('SLACK_BACKFILL_START_TIME'),
+    cursorFile: get('SLACK_CURSOR_FILE'),
+    pollInterval: get('SLACK_POLL_INTERVAL'),
+    pageSize: get('SLACK_PAGE_SIZE') as unknown as number,
+    retryDeadline: get('SLACK_RETRY_DEADLINE'),
+    timestampPolicy: get('SLACK_TIMESTAMP_POLICY') as TimestampPolicy | undefined,
+    otlpEndpoint:
+      get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') ?? (otlpBase ? `${otlpBase.replace(/\/+$/, '')}/v1/logs` : undefined),
+    otlpHeaders: parseKeyValues(get('OTEL_EXPORTER_OTLP_LOGS_HEADERS') ?? get('OTEL_EXPORTER_OTLP_HEADERS')),
+    otlpTimeoutMillis: (get('OTEL_EXPORTER_OTLP_LOGS_TIMEOUT') ?? get('OTEL_EXPORTER_OTLP_TIMEOUT')) as unknown as number,
+    otlpCompression: (get('OTEL_EXPORTER_OTLP_LOGS_COMPRESSION') ?? get('OTEL_EXPORTER_OTLP_COMPRESSION')) as 'gzip' | undefined,
+    serviceName: get('OTEL_SERVICE_NAME'),
+    resourceAttributes: parseKeyValues(get('OTEL_RESOURCE_ATTRIBUTES')),
+  };
+}
+
+/** `key=value,key2=value2`, percent-decoded, as the OTel spec defines for headers and resource attributes. */
+export function parseKeyValues(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s.trim());
+      } catch {
+        return s.trim();
+      }
+    };
+    out[decode(pair.slice(0, at))] = decode(pair.slice(at + 1));
+  }
+  return out;
+}
+
+/** Seconds from `30s`, `5m`, `1h`, `250ms`, plain seconds (`"60"`) or a number of seconds. */
+export function parseDurationSeconds(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(value.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
+}
+
+/** Unix seconds from a Date, a number of seconds, digits, or an ISO 8601 date / date-time. */
+export function parseBackfillStart(value: Date | number | string): number | undefined {
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? undefined : Math.floor(value.getTime() / 1000);
+  }
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text)) return undefined;
+  // A date alone, or a date-time without an offset, is read as UTC: a server's local zone must not move the start.
+  const iso = /[T ]\d{2}:\d{2}.*(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : /[T ]/.test(text) ? `${text}Z` : `${text}T00:00:00Z`;
+  const ms = Date.parse(iso.replace(' ', 'T'));
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+}
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/**
+ * Validates options and fills defaults.
+ * @param now Unix seconds used when no backfill start is set.
+ * @throws ConfigError listing every problem.
+ */
+export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now = Math.floor(Date.now() / 1000)): ResolvedConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  let token = options.token?.trim();
+  if (!token && options.tokenFile) {
+    try {
+      token = readFileSync(options.tokenFile, 'utf8').trim();
+      if (!token) problems.push(`SLACK_TOKEN_FILE ${options.tokenFile} is empty`);
+    } catch (e) {
+      problems.push(`SLACK_TOKEN_FILE ${options.tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  } else if (!token) {
+    problems.push('SLACK_TOKEN is not set: set SLACK_TOKEN (or SLACK_TOKEN_FILE) to a user token (xoxp-) with the admin scope, or run with --demo');
+  }
+  if (token && !token.startsWith('xoxp-')) {
+    warnings.push('the Slack token does not start with xoxp-: team.integrationLogs needs a user token with the admin scope');
+  }
+
+  const slackApiUrl = options.slackApiUrl ?? DEFAULTS.slackApiUrl;
+  if (!httpUrl.safeParse(slackApiUrl).success) {
+    problems.push(`SLACK_API_URL ${JSON.stringify(slackApiUrl)} is not an http(s) URL`);
+  }
+
+  let backfillStart = now;
+  if (options.backfillStartTime !== undefined) {
+    const parsed = parseBackfillStart(options.backfillStartTime);
+    if (parsed === undefined) {
+      problems.push(
+        `SLACK_BACKFILL_START_TIME ${JSON.stringify(String(options.backfillStartTime))} is not an ISO 8601 date (2026-01-31), date-time (2026-01-31T12:00:00Z) or Unix seconds`,
+      );
+    } else {
+      backfillStart = parsed;
+    }
+  }
+
+  const seconds = (name: string, value: number | string | undefined, fallback: number, min: number) => {
+    if (value === undefined) return fallback;
+    const s = parseDurationSeconds(value);
+    if (s === undefined || s < min) {
+      problems.push(`${name} ${JSON.stringify(String(value))} is not a duration of at least ${min}s (e.g. 30s, 5m, or plain seconds)`);
+      return fallback;
+    }
+    return s;
+  };
+  const pollIntervalSeconds = seconds('SLACK_POLL_INTERVAL', options.pollInterval, DEFAULTS.pollIntervalSeconds, 1);
+  const retryDeadlineSeconds = seconds('SLACK_RETRY_DEADLINE', options.retryDeadline, DEFAULTS.retryDeadlineSeconds, 0);
+
+  const int = (name: string, value: unknown, fallback: number, min: number, max: number) => {
+    if (value === undefined) return fallback;
+    const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name} ${JSON.stringify(String(value))} is not a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const pageSize = int('SLACK_PAGE_SIZE', options.pageSize, DEFAULTS.pageSize, 1, 1000);
+  const otlpTimeoutMillis = int('OTEL_EXPORTER_OTLP_TIMEOUT', options.otlpTimeoutMillis, DEFAULTS.otlpTimeoutMillis, 1, 3_600_000);
+
+  const timestampPolicy = options.timestampPolicy ?? DEFAULTS.timestampPolicy;
+  if (timestampPolicy !== 'entry' && timestampPolicy !== 'observed') {
+    problems.push(`SLACK_TIMESTAMP_POLICY ${JSON.stringify(timestampPolicy)} is neither entry nor observed`);
+  }
+
+  const otlpUrl = options.otlpEndpoint ?? DEFAULTS.otlpEndpoint;
+  if (!httpUrl.safeParse(otlpUrl).success) {
+    problems.push(`OTLP endpoint ${JSON.stringify(otlpUrl)} (OTEL_EXPORTER_OTLP_ENDPOINT / _LOGS_ENDPOINT) is not an http(s) URL`);
+  }
+  const compression = options.otlpCompression ?? 'none';
+  if (compression !== 'gzip' && compression !== 'none') {
+    problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION ${JSON.stringify(compression)} is neither gzip nor none`);
+  }
+
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  const resourceAttributes = { ...options.resourceAttributes };
+  return {
+    token: token!,
+    slackApiUrl,
+    backfillStart,
+    cursorFile: options.cursorFile ?? DEFAULTS.cursorFile,
+    pollIntervalMs: pollIntervalSeconds * 1000,
+    pageSize,
+    retryDeadlineMs: retryDeadlineSeconds * 1000,
+    timestampPolicy,
+    otlp: { url: otlpUrl, headers: { ...options.otlpHeaders }, timeoutMillis: otlpTimeoutMillis, compression },
+    serviceName: options.serviceName ?? resourceAttributes['service.name'] ?? DEFAULTS.serviceName,
+    resourceAttributes,
+    warnings,
+  };
+}

@@ -1,0 +1,98 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
+import { parseCursor, serializeCursor, type CursorState } from './cursor.js';
+
+/** The cursor file cannot be used. The message names the file and the fix. */
+export class CursorFileError extends Error {
+  override readonly name = 'CursorFileError';
+}
+
+/** Another process holds the cursor file's lock. */
+export class CursorLockedError extends CursorFileError {}
+
+export interface CursorStoreOptions {
+  /** How long to wait for a lock held by another process, milliseconds. A lock whose holder died goes stale after `staleMs`. */
+  lockWaitMs?: number;
+  /** Milliseconds without a refresh after which a lock counts as abandoned (its holder was killed). */
+  staleMs?: number;
+}
+
+/**
+ * Persists the cursor: one JSON file, replaced atomically (temp file, fsync, rename, by
+ * `write-file-atomic`), mode 0600, guarded by a lock (`proper-lockfile`, a `<file>.lock`
+ * directory) so two processes never export from the same cursor.
+ */
+export class CursorStore {
+  readonly path: string;
+  private release: (() => Promise<void>) | undefined;
+  private readonly options: Required<CursorStoreOptions>;
+
+  constructor(path: string, options: CursorStoreOptions = {}) {
+    this.path = resolve(path);
+    this.options = { lockWaitMs: 15_000, staleMs: 10_000, ...options };
+  }
+
+  /** @throws CursorLockedError when another live process holds the lock after `lockWaitMs`. */
+  async lock(): Promise<void> {
+    if (this.release) return;
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const { lockWaitMs, staleMs } = this.options;
+    try {
+      this.release = await lockfile.lock(this.path, {
+        realpath: false,
+        stale: staleMs,
+        update: Math.max(1000, Math.floor(staleMs / 2)),
+        retries: lockWaitMs > 0 ? { retries: Math.ceil(lockWaitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
+        onCompromised: () => {
+          // Another process took the lock over: keep running would risk a double export.
+          throw new CursorLockedError(`lost the lock on ${this.path}.lock to another process; stopping`);
+        },
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ELOCKED') {
+        throw new CursorLockedError(
+          `cursor file ${this.path} is locked by another running receiver (${this.path}.lock); run one receiver per cursor file, or give this one its own SLACK_CURSOR_FILE`,
+        );
+      }
+      throw new CursorFileError(`cannot lock cursor file ${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  async unlock(): Promise<void> {
+    const release = this.release;
+    this.release = undefined;
+    await release?.().catch(() => undefined);
+  }
+
+  /**
+   * @returns the saved state, or `undefined` when the file does not exist.
+   * @throws CursorFileError when it exists but cannot be read or is not a valid cursor; the file is left as it is.
+   */
+  async load(): Promise<CursorState | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return undefined;
+      throw new CursorFileError(`cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`);
+    }
+    try {
+      return parseCursor(text);
+    } catch (e) {
+      throw new CursorFileError(
+        `cursor file ${this.path} is ${(e as Error).message}; it was left untouched: restore it from a backup, or move it away to start again from SLACK_BACKFILL_START_TIME`,
+      );
+    }
+  }
+
+  /** @throws CursorFileError when the file cannot be written. */
+  async save(state: CursorState): Promise<void> {
+    try {
+      await writeFileAtomic(this.path, serializeCursor(state), { mode: 0o600, fsync: true });
+    } catch (e) {
+      throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SlackIntegrationLogRaw } from '../types.js';
+
+/**
+ * A local stand-in for Slack's Web API `team.integrationLogs`, speaking its wire format:
+ * form-encoded POST, `Authorization: Bearer`, `count`/`page` paging with a `paging` object,
+ * `ok:false` errors on HTTP 200, HTTP 429 with `Retry-After`. Used by `--demo` and the tests.
+ * Listens on 127.0.0.1 only.
+ */
+
+export interface FakeSlackOptions {
+  /** The only token accepted; others get `invalid_auth`. */
+  token: string;
+  entries?: SlackIntegrationLogRaw[];
+  /** Page order. Default newest-first. */
+  order?: 'newest-first' | 'oldest-first';
+  /** Largest `count` honoured (Slack may clamp). Default 1000. */
+  maxCount?: number;
+  /** Largest page served; past it `over_pagination_limit`. Default unlimited. */
+  maxPage?: number;
+}
+
+/** A scripted reply that replaces the next normal answer. */
+export type ScriptedReply =
+  | { status: number; headers?: Record<string, string>; body: string }
+  | { slackError: string; extra?: Record<string, unknown> }
+  | { destroy: true };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  contentType: string | undefined;
+  authorization: string | undefined;
+  params: Record<string, string>;
+}
+
+export class FakeSlack {
+  private server: Server | undefined;
+  private entries: SlackIntegrationLogRaw[];
+  private readonly script: ScriptedReply[] = [];
+  readonly requests: RecordedRequest[] = [];
+  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage'>> & { maxPage?: number };
+  /** Runs before a page is answered; may change the entries (drift between page requests). */
+  beforeAnswer: ((page: number, fake: FakeSlack) => void) | undefined;
+
+  constructor(options: FakeSlackOptions) {
+    this.entries = [...(options.entries ?? [])];
+    this.options = { order: 'newest-first', maxCount: 1000, ...options };
+  }
+
+  /** The `slackApiUrl` to give the client, e.g. `http://127.0.0.1:4567/api/`. */
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Adds entries as if they happened now (they sort by `date`). */
+  add(...entries: SlackIntegrationLogRaw[]): void {
+    this.entries.push(...entries);
+  }
+
+  /** Removes the oldest `n` entries, as retention would. */
+  expireOldest(n: number): void {
+    this.entries = this.sorted('oldest-first').slice(n);
+  }
+
+  /** The next requests get these replies, in order, instead of a normal answer. */
+  enqueue(...replies: ScriptedReply[]): void {
+    this.script.push(...replies);
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  private sorted(order: 'newest-first' | 'oldest-first'): SlackIntegrationLogRaw[] {
+    // Stable sort by date; among equal dates, insertion order (reversed for newest-first).
+    const indexed = this.entries.map((e, i) => ({ e, i, d: Number(e.date) }));
+    indexed.sort((a, b) => a.d - b.d || a.i - b.i);
+    const list = indexed.map((x) => x.e);
+    return order === 'oldest-first' ? list : list.reverse();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const contentType = req.headers['content-type'];
+    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    const path = (req.url ?? '').split('?')[0]!;
+    this.requests.push({ method: req.method ?? '', path, contentType, authorization: req.headers.authorization, params });
+
+    const scripted = this.script.shift();
+    if (scripted) {
+      if ('destroy' in scripted) {
+        req.socket.destroy();
+        return;
+      }
+      if ('slackError' in scripted) {
+        return this.json(res, { ok: false, error: scripted.slackError, ...scripted.extra });
+      }
+      res.writeHead(scripted.status, { 'content-type': 'text/plain', ...scripted.headers });
+      res.end(scripted.body);
+      return;
+    }
+    if (req.method !== 'POST' || !path.endsWith('/team.integrationLogs')) {
+      return this.json(res, { ok: false, error: 'unknown_method' });
+    }
+    const auth = req.headers.authorization ?? (params.token ? `Bearer ${params.token}` : undefined);
+    if (!auth) return this.json(res, { ok: false, error: 'not_authed' });
+    if (auth !== `Bearer ${this.options.token}`) return this.json(res, { ok: false, error: 'invalid_auth' });
+
+    const page = Math.max(1, Number.parseInt(params.page ?? '1', 10) || 1);
+    const count = Math.min(this.options.maxCount, Math.max(1, Number.parseInt(params.count ?? '100', 10) || 100));
+    if (this.options.maxPage !== undefined && page > this.options.maxPage) {
+      return this.json(res, { ok: false, error: 'over_pagination_limit' });
+    }
+    this.beforeAnswer?.(page, this);
+    let list = this.sorted(this.options.order);
+    for (const filter of ['app_id', 'change_type', 'service_id', 'user'] as const) {
+      const want = params[filter];
+      if (want) list = list.filter((e) => String(e[filter === 'user' ? 'user_id' : filter] ?? '') === want);
+    }
+    const total = list.length;
+    this.json(res, {
+      ok: true,
+      logs: list.slice((page - 1) * count, page * count),
+      paging: { count, total, page, pages: Math.max(1, Math.ceil(total / count)) },
+    });
+  }
+
+  private json(res: ServerResponse, body: unknown): void {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  }
+}

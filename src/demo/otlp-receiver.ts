@@ -1,0 +1,149 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * A local OTLP/HTTP logs receiver (JSON encoding, as `@opentelemetry/exporter-logs-otlp-http`
+ * sends it) that decodes every request into plain records. Used by `--demo` and the tests.
+ * Listens on 127.0.0.1 only. Decoding follows the OTLP/JSON mapping of
+ * opentelemetry-proto `logs/v1`: times are decimal strings of nanoseconds; `intValue` may come
+ * as a number or a string.
+ */
+
+export type DecodedValue = string | number | boolean | null | DecodedValue[] | { [key: string]: DecodedValue };
+
+export interface DecodedLogRecord {
+  /** Nanoseconds since the epoch, as a bigint (OTLP's fixed64). */
+  timeUnixNano: bigint;
+  observedTimeUnixNano: bigint;
+  severityNumber: number | undefined;
+  severityText: string | undefined;
+  eventName: string | undefined;
+  body: DecodedValue | undefined;
+  attributes: Record<string, DecodedValue>;
+  resource: Record<string, DecodedValue>;
+  scope: { name: string; version: string | undefined };
+}
+
+export type OtlpReply =
+  | { status: number; body?: string; headers?: Record<string, string> }
+  | { partialSuccess: { rejectedLogRecords: number; errorMessage?: string } }
+  | { delayMs: number };
+
+export class OtlpReceiver {
+  private server: Server | undefined;
+  private readonly script: OtlpReply[] = [];
+  readonly records: DecodedLogRecord[] = [];
+  /** Raw request bodies, decompressed, as received. */
+  readonly bodies: string[] = [];
+  requests = 0;
+  onRecords: ((records: DecodedLogRecord[]) => void) | undefined;
+  /** Full logs URL for the exporter. */
+  url = '';
+
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/logs`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The next requests get these replies, in order. A failed request's records are not kept. */
+  enqueue(...replies: OtlpReply[]): void {
+    this.script.push(...replies);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    this.requests++;
+    let raw: Buffer = Buffer.concat(chunks);
+    if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+
+    const reply = this.script.shift();
+    if (reply && 'delayMs' in reply) await new Promise((r) => setTimeout(r, reply.delayMs));
+    if (reply && 'status' in reply) {
+      res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
+      res.end(reply.body ?? '');
+      return;
+    }
+    if (req.method !== 'POST' || !(req.url ?? '').startsWith('/v1/logs')) {
+      res.writeHead(404).end();
+      return;
+    }
+    let decoded: DecodedLogRecord[];
+    try {
+      const text = raw.toString('utf8');
+      decoded = decodeLogsRequest(JSON.parse(text));
+      this.bodies.push(text);
+    } catch (e) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end(`cannot decode: ${(e as Error).message}`);
+      return;
+    }
+    this.records.push(...decoded);
+    this.onRecords?.(decoded);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(reply && 'partialSuccess' in reply ? { partialSuccess: reply.partialSuccess } : {}));
+  }
+}
+
+interface OtlpKeyValue {
+  key: string;
+  value?: OtlpAnyValue;
+}
+interface OtlpAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: number | string;
+  doubleValue?: number;
+  arrayValue?: { values?: OtlpAnyValue[] };
+  kvlistValue?: { values?: OtlpKeyValue[] };
+  bytesValue?: string;
+}
+
+export function decodeLogsRequest(body: unknown): DecodedLogRecord[] {
+  const out: DecodedLogRecord[] = [];
+  const resourceLogs = (body as { resourceLogs?: unknown[] }).resourceLogs;
+  if (!Array.isArray(resourceLogs)) throw new Error('no resourceLogs array');
+  for (const rl of resourceLogs as Array<{ resource?: { attributes?: OtlpKeyValue[] }; scopeLogs?: unknown[] }>) {
+    const resource = decodeAttributes(rl.resource?.attributes);
+    for (const sl of (rl.scopeLogs ?? []) as Array<{ scope?: { name?: string; version?: string }; logRecords?: unknown[] }>) {
+      for (const lr of (sl.logRecords ?? []) as Array<Record<string, unknown>>) {
+        out.push({
+          timeUnixNano: BigInt(String(lr.timeUnixNano ?? '0')),
+          observedTimeUnixNano: BigInt(String(lr.observedTimeUnixNano ?? '0')),
+          severityNumber: lr.severityNumber as number | undefined,
+          severityText: lr.severityText as string | undefined,
+          eventName: (lr.eventName as string | undefined) || undefined,
+          body: lr.body === undefined ? undefined : decodeValue(lr.body as OtlpAnyValue),
+          attributes: decodeAttributes(lr.attributes as OtlpKeyValue[] | undefined),
+          resource,
+          scope: { name: sl.scope?.name ?? '', version: sl.scope?.version || undefined },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function decodeAttributes(list: OtlpKeyValue[] | undefined): Record<string, DecodedValue> {
+  const out: Record<string, DecodedValue> = {};
+  for (const kv of list ?? []) out[kv.key] = decodeValue(kv.value ?? {});
+  return out;
+}
+
+function decodeValue(v: OtlpAnyValue): DecodedValue {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map(decodeValue);
+  if (v.kvlistValue) return decodeAttributes(v.kvlistValue.values);
+  if (v.bytesValue !== undefined) return v.bytesValue;
+  return null;
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * One `team.integrationLogs` entry, normalized. Pure data: no I/O here.
+ *
+ * Slack sends `date` as a string or a number of Unix seconds and `service_id` as a string or a
+ * number (https://api.slack.com/methods/team.integrationLogs, and what real workspaces send).
+ */
+export interface NormalizedEntry {
+  /** Unix seconds, or `undefined` when Slack's `date` could not be read as one. */
+  date: number | undefined;
+  /** The entry's fields as Slack sent them, except `date` (a number) and `service_id` (a string). */
+  fields: Record<string, unknown>;
+  /**
+   * 32 hex chars of SHA-256 over the canonical JSON of `fields` (keys sorted) and `date`. Equal for
+   * equal entries, so identical entries in one second share it: they are told apart by an
+   * occurrence number (see `sync/boundary.ts`), never by content alone.
+   */
+  fingerprint: string;
+}
+
+/** `date` as Unix seconds: a non-negative integer number or a string of digits; anything else is unusable. */
+export function parseSlackDate(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  }
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) {
+    return Number(value.trim());
+  }
+  return undefined;
+}
+
+/**
+ * Normalizes one element of Slack's `logs` array. Never throws: a non-object element becomes an
+ * entry with no usable date whose `fields` hold the raw value under `raw`, so it is still exported
+ * and reported rather than dropped.
+ */
+export function normalizeEntry(raw: unknown): NormalizedEntry {
+  const fields: Record<string, unknown> =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+      ? { ...(raw as Record<string, unknown>) }
+      : { raw };
+  const date = parseSlackDate(fields.date);
+  if (date !== undefined) {
+    fields.date = date;
+  }
+  if (typeof fields.service_id === 'number' && Number.isFinite(fields.service_id)) {
+    fields.service_id = String(fields.service_id);
+  }
+  return { date, fields, fingerprint: fingerprintOf(fields) };
+}
+
+export function fingerprintOf(fields: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson(fields)).digest('hex').slice(0, 32);
+}
+
+/** JSON with object keys sorted at every depth, so equal content gives equal bytes. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}

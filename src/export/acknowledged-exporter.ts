@@ -1,0 +1,66 @@
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+
+/** An OTLP export the collector did not acknowledge with a 2xx. The message names the cause. */
+export class OtlpExportError extends Error {
+  override readonly name = 'OtlpExportError';
+}
+
+export interface OtlpSettings {
+  /** Full logs URL, used as is (e.g. `http://localhost:4318/v1/logs`). */
+  url: string;
+  headers: Record<string, string>;
+  /** Milliseconds; the exporter retries 429/502/503/504 within it. */
+  timeoutMillis: number;
+  compression: 'gzip' | 'none';
+}
+
+/**
+ * Exports one batch and resolves only when the collector acknowledged it (2xx), as told by the
+ * exporter's result callback: the one signal that means "delivered" (processor flushes resolve even
+ * when exports failed). One export at a time, so the exporter's concurrency limit is never met.
+ */
+export class AcknowledgedExporter {
+  private readonly exporter: LogRecordExporter;
+  readonly url: string;
+
+  constructor(settings: OtlpSettings, exporter?: LogRecordExporter) {
+    this.url = settings.url;
+    this.exporter =
+      exporter ??
+      new OTLPLogExporter({
+        url: settings.url,
+        headers: settings.headers,
+        timeoutMillis: settings.timeoutMillis,
+        compression: settings.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+      });
+  }
+
+  /** @throws OtlpExportError when the collector did not answer 2xx (after the exporter's own retries). */
+  export(records: ReadableLogRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.exporter.export(records, (result) => {
+        if (result.code === ExportResultCode.SUCCESS) {
+          resolve();
+        } else {
+          reject(new OtlpExportError(`OTLP export to ${this.url} failed: ${describe(result.error)}`));
+        }
+      });
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    await this.exporter.shutdown();
+  }
+}
+
+function describe(error: unknown): string {
+  if (!error) return 'no reason given';
+  const e = error as { message?: string; code?: number | string; cause?: { code?: string; message?: string } };
+  const parts = [e.message || String(error)];
+  if (e.code !== undefined && !String(parts[0]).includes(String(e.code))) parts.push(`(${e.code})`);
+  if (e.cause?.code) parts.push(`(${e.cause.code})`);
+  return parts.join(' ');
+}

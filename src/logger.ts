@@ -1,0 +1,16 @@
+import type { ReceiverLogger } from './types.js';
+
+/**
+ * The default diagnostics sink: one line per message on stderr, `time level message {fields}`.
+ * stdout stays free for the demo's records and for the host's own output.
+ */
+export function stderrLogger(minLevel: 'debug' | 'info' | 'warn' | 'error' = 'info'): ReceiverLogger {
+  const order = ['debug', 'info', 'warn', 'error'] as const;
+  const min = order.indexOf(minLevel);
+  const line = (level: (typeof order)[number]) => (message: string, fields?: Record<string, unknown>) => {
+    if (order.indexOf(level) < min) return;
+    const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}${extra}\n`);
+  };
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}

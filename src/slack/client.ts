@@ -1,0 +1,218 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import { normalizeEntry } from '../entry/normalize.js';
+import type { PageResponse } from '../sync/page-sequencer.js';
+import type { ReceiverLogger, SlackIntegrationLogFilters } from '../types.js';
+import { FATAL_FIXES, PAGINATION_LIMIT_CODE, TRANSIENT_CODES } from './errors.js';
+
+/**
+ * A Slack error that needs a person (bad token, missing scope...). `code` is Slack's own.
+ * The message names the code and the fix; it never holds the token.
+ */
+export class SlackFatalError extends Error {
+  override readonly name = 'SlackFatalError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Slack could not be read within the retry deadline (network, 5xx, 429s, bodies that are not JSON). */
+export class SlackUnavailableError extends Error {
+  override readonly name = 'SlackUnavailableError';
+}
+
+/** Slack refused a page number (`over_pagination_limit`). */
+export class SlackPaginationLimitError extends Error {
+  override readonly name = 'SlackPaginationLimitError';
+}
+
+export interface IntegrationLogsClientOptions {
+  token: string;
+  slackApiUrl: string;
+  pageSize: number;
+  filters: SlackIntegrationLogFilters;
+  teamId?: string;
+  /** Milliseconds one page may spend in retries before the pass fails. */
+  retryDeadlineMs: number;
+  /** Milliseconds before one HTTP request is abandoned. */
+  requestTimeoutMs?: number;
+  logger: ReceiverLogger;
+  /** Called before each wait, for self-metrics. */
+  onWait?: (kind: 'rate_limit' | 'backoff', seconds: number) => void;
+  /** Called after each request with its outcome, for self-metrics. */
+  onRequest?: (outcome: 'ok' | 'rate_limited' | 'transient_error' | 'fatal_error') => void;
+}
+
+/** Backoff for transient failures: 3 s doubling to 60 s, full jitter. 3 s keeps retries alone under Tier 2 (~20/min). */
+const BACKOFF_BASE_MS = 3_000;
+const BACKOFF_CAP_MS = 60_000;
+
+/**
+ * Reads pages of `team.integrationLogs` through the official `@slack/web-api` client
+ * (https://api.slack.com/methods/team.integrationLogs), with our own retry policy so that waits
+ * are visible and bounded: the client's own policy retries for about half an hour, silently.
+ */
+export class IntegrationLogsClient {
+  private readonly client: WebClient;
+  private readonly options: IntegrationLogsClientOptions;
+  requests = 0;
+  rateLimitWaits = 0;
+
+  constructor(options: IntegrationLogsClientOptions) {
+    this.options = options;
+    this.client = new WebClient(options.token, {
+      slackApiUrl: options.slackApiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: options.requestTimeoutMs ?? 30_000,
+      logger: quietLogger(options.logger),
+      logLevel: LogLevel.ERROR,
+    });
+    // The client's `rate_limited` event carries the request body, token included: never listen to it.
+  }
+
+  /**
+   * @param page 1-based page number.
+   * @throws SlackFatalError, SlackPaginationLimitError, or SlackUnavailableError once the deadline passed.
+   */
+  async fetchPage(page: number): Promise<PageResponse> {
+    const deadline = Date.now() + this.options.retryDeadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      let waitMs: number;
+      let why: string;
+      try {
+        this.requests++;
+        const result = await this.client.team.integrationLogs({
+          count: this.options.pageSize,
+          page,
+          ...this.options.filters,
+          ...(this.options.teamId ? { team_id: this.options.teamId } : {}),
+        } as never);
+        const parsed = toPage(result as unknown as Record<string, unknown>, page);
+        this.options.onRequest?.('ok');
+        return parsed;
+      } catch (error) {
+        const failure = classify(error);
+        if (failure.kind === 'fatal') {
+          this.options.onRequest?.('fatal_error');
+          throw failure.error;
+        }
+        if (failure.kind === 'rate_limit') {
+          this.options.onRequest?.('rate_limited');
+          waitMs = failure.retryAfterSeconds * 1000;
+          why = `Slack rate limit (HTTP 429, Retry-After ${failure.retryAfterSeconds}s)`;
+        } else {
+          this.options.onRequest?.('transient_error');
+          waitMs = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+          why = failure.reason;
+        }
+        if (Date.now() + waitMs > deadline) {
+          throw new SlackUnavailableError(
+            `Slack team.integrationLogs page ${page} failed: ${why}; gave up after ${Math.round(this.options.retryDeadlineMs / 1000)}s of retries (SLACK_RETRY_DEADLINE)`,
+          );
+        }
+        const seconds = Math.round(waitMs / 100) / 10;
+        if (failure.kind === 'rate_limit') this.rateLimitWaits++;
+        this.options.onWait?.(failure.kind === 'rate_limit' ? 'rate_limit' : 'backoff', seconds);
+        this.options.logger.warn(`${why}: waiting ${seconds}s before retrying page ${page}`, { page, waitSeconds: seconds });
+        await sleep(waitMs);
+      }
+    }
+  }
+}
+
+type Failure =
+  | { kind: 'fatal'; error: Error }
+  | { kind: 'rate_limit'; retryAfterSeconds: number }
+  | { kind: 'transient'; reason: string };
+
+function classify(error: unknown): Failure {
+  const e = error as { code?: string; data?: Record<string, unknown>; retryAfter?: number; statusCode?: number; original?: Error; message?: string };
+  if (e?.code === ErrorCode.RateLimitedError) {
+    return { kind: 'rate_limit', retryAfterSeconds: Math.max(1, Number(e.retryAfter) || 1) };
+  }
+  if (e?.code === ErrorCode.PlatformError && e.data) {
+    const code = String(e.data.error ?? '');
+    if (code === PAGINATION_LIMIT_CODE) {
+      return { kind: 'fatal', error: new SlackPaginationLimitError(`Slack answered ${code}`) };
+    }
+    if (!/^[a-z0-9_]{1,64}$/.test(code)) {
+      // The client puts a body that is not JSON (a proxy's HTML page, a cut-off reply) here.
+      return { kind: 'transient', reason: `Slack answered with a body that is not JSON (${JSON.stringify(code.slice(0, 60))})` };
+    }
+    if (TRANSIENT_CODES.has(code)) {
+      return { kind: 'transient', reason: `Slack answered ${code}` };
+    }
+    const fix = FATAL_FIXES[code];
+    const scopes =
+      code === 'missing_scope' && (e.data.needed || e.data.provided)
+        ? ` (needed: ${String(e.data.needed ?? '?')}; provided: ${String(e.data.provided ?? 'none')})`
+        : '';
+    return {
+      kind: 'fatal',
+      error: new SlackFatalError(code, `Slack team.integrationLogs failed: ${code}${scopes}: ${fix ?? "Slack's error code; see https://api.slack.com/methods/team.integrationLogs#errors"}`),
+    };
+  }
+  if (e?.code === ErrorCode.HTTPError) {
+    const status = Number(e.statusCode);
+    if (status >= 500 || status === 408) {
+      return { kind: 'transient', reason: `Slack answered HTTP ${status}` };
+    }
+    return {
+      kind: 'fatal',
+      error: new SlackFatalError(`http_${status}`, `Slack team.integrationLogs failed: HTTP ${status}: check SLACK_API_URL (and any proxy in between)`),
+    };
+  }
+  if (e?.code === ErrorCode.RequestError) {
+    const original = e.original as { message?: string; cause?: { code?: string; message?: string }; name?: string } | undefined;
+    const detail = original?.cause?.code ?? original?.cause?.message ?? original?.name ?? original?.message ?? 'request failed';
+    return { kind: 'transient', reason: `Slack request failed (${detail})` };
+  }
+  if (typeof e?.message === 'string' && e.message.startsWith('Retry header did not contain a valid timeout')) {
+    return { kind: 'transient', reason: 'Slack answered HTTP 429 without a usable Retry-After' };
+  }
+  return { kind: 'transient', reason: `Slack request failed (${e?.message ?? String(error)})` };
+}
+
+/** A successful `team.integrationLogs` answer -> PageResponse. Missing `paging` means one page. */
+function toPage(result: Record<string, unknown>, requestedPage: number): PageResponse {
+  const logs = result.logs;
+  if (!Array.isArray(logs)) {
+    throw Object.assign(new Error('answer without a `logs` array'), { code: 'malformed_answer' });
+  }
+  const paging = (result.paging ?? {}) as Record<string, unknown>;
+  const int = (v: unknown, fallback: number): number => {
+    const n = Number(v);
+    return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+  };
+  const page = int(paging.page, requestedPage);
+  const count = int(paging.count, logs.length) || logs.length || 1;
+  const total = int(paging.total, (page - 1) * count + logs.length);
+  return {
+    page,
+    count,
+    total,
+    pages: int(paging.pages, Math.max(page, Math.ceil(total / count))),
+    entries: logs.map(normalizeEntry),
+    fetchedAtMs: Date.now(),
+  };
+}
+
+/** The Slack client's own log lines go to ours at debug level; they never include the token. */
+function quietLogger(logger: ReceiverLogger): SlackLogger {
+  let level = LogLevel.ERROR;
+  return {
+    debug: () => {},
+    info: () => {},
+    warn: (...msg: unknown[]) => logger.debug(`@slack/web-api: ${msg.map(String).join(' ')}`),
+    error: (...msg: unknown[]) => logger.debug(`@slack/web-api: ${msg.map(String).join(' ')}`),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}

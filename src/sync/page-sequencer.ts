@@ -1,0 +1,264 @@
+import type { NormalizedEntry } from '../entry/normalize.js';
+
+/**
+ * Paging decisions for one sync pass over `team.integrationLogs`: which page to request next, which
+ * entries of a page are new, when to stop. Pure: no I/O, so every drift case is testable alone.
+ *
+ * Slack pages by page number only, and its sort order is undocumented
+ * (https://api.slack.com/methods/team.integrationLogs). So the order is decided from the dates seen,
+ * and every page is placed in one reference view: the list as it stood when the first page of the
+ * pass was read. A change of `paging.total` between requests tells how the view moved:
+ * - newest-first: entries added at the top push every older entry `growth` places later;
+ * - oldest-first: entries added at the end move nothing; entries expired by retention at the start
+ *   pull every entry `shrink` places earlier.
+ * Entries placed before the end of what was already taken are an overlap: they are checked against
+ * the fingerprints already taken and skipped. A page that starts after it (a gap) is answered by
+ * asking for the page before. Anything that does not fit restarts the pass: the cursor has not moved.
+ */
+
+export type PageOrder = 'newest-first' | 'oldest-first' | 'unknown';
+
+/** One page as Slack returned it, entries normalized. Numbers are from Slack's `paging` object. */
+export interface PageResponse {
+  /** The page number Slack answered for (`paging.page`). */
+  page: number;
+  /** Entries per page as Slack applied it (`paging.count`): it may clamp what was asked. */
+  count: number;
+  /** Entries in the whole log at the time of this request (`paging.total`). */
+  total: number;
+  /** Pages in the whole log at the time of this request (`paging.pages`). */
+  pages: number;
+  entries: NormalizedEntry[];
+  /** When the page arrived, Unix milliseconds: the records' observed time. */
+  fetchedAtMs: number;
+}
+
+/** An entry taken for delivery, with where it stood and the date it sorts by. */
+export interface TakenEntry {
+  entry: NormalizedEntry;
+  /** Offset in the pass's reference view (0 = first entry of page 1 then). */
+  offset: number;
+  /** `entry.date`, or for an entry without a usable date the date of the entry read just before it. */
+  sortDate: number;
+  /** When it was fetched, Unix milliseconds. */
+  fetchedAtMs: number;
+}
+
+export type NextStep =
+  | { kind: 'fetch'; page: number }
+  | { kind: 'done' }
+  | { kind: 'restart'; reason: string };
+
+export interface AcceptResult {
+  taken: TakenEntry[];
+  /** Entries of this page already taken earlier in the pass (page drift). */
+  overlap: number;
+  /** Entries older than the cursor, i.e. delivered by an earlier pass (or older than the backfill start). */
+  older: number;
+  next: NextStep;
+}
+
+export interface SequencerOptions {
+  /** Unix seconds: entries dated before this are already delivered. The cursor's `date`. */
+  floor: number;
+  /** Page to start at, from the cursor's hint; page 1 when absent. */
+  startPage?: number;
+  /** Order recorded by the previous pass. Only a hint: the data decides. */
+  orderHint?: PageOrder;
+}
+
+/** How far back a pass may step, in pages, looking for the page that holds the cursor. */
+const MAX_LOCATE_STEPS = 64;
+
+export class PageSequencer {
+  private readonly floor: number;
+  private order: PageOrder;
+  private lastDate: number | undefined;
+  private refTotal: number | undefined;
+  private count: number | undefined;
+  /** Reference offset one past the last entry taken or checked. */
+  private nextRef = 0;
+  /** Fingerprints by reference offset, for the last page read: overlap checks look here. */
+  private window: { start: number; fingerprints: string[] } = { start: 0, fingerprints: [] };
+  private locating: boolean;
+  private locateStep = 1;
+  private locateSteps = 0;
+  private reachedOlder = false;
+
+  constructor(options: SequencerOptions) {
+    this.floor = options.floor;
+    const start = options.startPage ?? 1;
+    this.locating = start > 1;
+    this.order = this.locating ? (options.orderHint ?? 'unknown') : 'unknown';
+    this.firstPage = start;
+  }
+
+  /** The first page to request. */
+  readonly firstPage: number;
+
+  /** Entries per page as Slack applied it, once a page was read. */
+  get pageCount(): number | undefined {
+    return this.count;
+  }
+
+  get detectedOrder(): PageOrder {
+    return this.order;
+  }
+
+  accept(response: PageResponse): AcceptResult {
+    const { entries } = response;
+    if (this.count === undefined) {
+      this.count = response.count;
+    } else if (response.count !== this.count) {
+      return this.restart(`Slack changed the page size from ${this.count} to ${response.count} during the pass`);
+    }
+    const count = this.count;
+    if (count <= 0) {
+      return this.restart(`Slack reported a page size of ${count}`);
+    }
+
+    // Within one page the dates show the order; across pages only after the overlap is known.
+    const orderProblem = this.mergeOrder(orderWithin(entries));
+    if (orderProblem) {
+      return this.restart(orderProblem);
+    }
+
+    if (this.locating) {
+      const located = this.locate(response);
+      if (located) {
+        return located;
+      }
+    }
+
+    if (this.refTotal === undefined) {
+      this.refTotal = response.total;
+      this.nextRef = (response.page - 1) * count;
+      this.window = { start: this.nextRef, fingerprints: [] };
+    }
+
+    const shift = this.shiftFor(response.total);
+    if (shift === undefined) {
+      return this.restart('the log changed size before its order could be told');
+    }
+    const refStart = (response.page - 1) * count + shift;
+
+    if (refStart > this.nextRef) {
+      // Entries between what was taken and this page moved onto the page before it.
+      if (response.page > 1 && this.locateSteps++ < MAX_LOCATE_STEPS) {
+        return { taken: [], overlap: 0, older: 0, next: { kind: 'fetch', page: response.page - 1 } };
+      }
+      return this.restart('entries moved between page requests and could not be re-read');
+    }
+
+    const overlap = Math.min(entries.length, this.nextRef - refStart);
+    for (let i = 0; i < overlap; i++) {
+      const offset = refStart + i;
+      const known = this.window.fingerprints[offset - this.window.start];
+      if (offset < this.window.start || known !== entries[i]!.fingerprint) {
+        return this.restart('entries moved between page requests by more than the pass could check');
+      }
+    }
+
+    const firstNewDate = entries.slice(overlap).find((e) => e.date !== undefined)?.date;
+    if (firstNewDate !== undefined && this.lastDate !== undefined) {
+      const continuity = this.mergeOrder(orderWithin([this.lastDate, firstNewDate]));
+      if (continuity) {
+        return this.restart(continuity);
+      }
+    }
+
+    const taken: TakenEntry[] = [];
+    const fingerprints: string[] = [];
+    let older = 0;
+    for (let i = overlap; i < entries.length; i++) {
+      const entry = entries[i]!;
+      fingerprints.push(entry.fingerprint);
+      const sortDate = entry.date ?? this.lastDateOrFloor();
+      if (entry.date !== undefined) {
+        this.lastDate = entry.date;
+      }
+      if (this.reachedOlder || sortDate < this.floor) {
+        older++;
+        if (this.order === 'newest-first') {
+          this.reachedOlder = true;
+        }
+        continue;
+      }
+      taken.push({ entry, offset: refStart + i, sortDate, fetchedAtMs: response.fetchedAtMs });
+    }
+    this.window = { start: refStart + overlap, fingerprints };
+    this.nextRef = refStart + entries.length;
+
+    const isLastPage = response.page >= response.pages || entries.length < count;
+    const next: NextStep =
+      this.reachedOlder || isLastPage ? { kind: 'done' } : { kind: 'fetch', page: response.page + 1 };
+    return { taken, overlap, older, next };
+  }
+
+  private lastDateOrFloor(): number {
+    return this.lastDate ?? this.floor;
+  }
+
+  /** Oldest-first with a start-page hint: step back until the page starts before the cursor. */
+  private locate(response: PageResponse): AcceptResult | undefined {
+    const first = response.entries.find((e) => e.date !== undefined)?.date;
+    const startsBeforeFloor = first !== undefined && first < this.floor;
+    if (response.page <= 1 || startsBeforeFloor) {
+      this.locating = false;
+      return undefined;
+    }
+    if (this.locateSteps++ >= MAX_LOCATE_STEPS) {
+      return this.restart('could not find the page holding the cursor');
+    }
+    // An empty page past the end: go to the last page there is.
+    const back =
+      response.entries.length === 0 && response.pages < response.page
+        ? Math.max(1, response.pages)
+        : Math.max(1, response.page - this.locateStep);
+    this.locateStep *= 2;
+    this.lastDate = undefined;
+    return { taken: [], overlap: 0, older: 0, next: { kind: 'fetch', page: back } };
+  }
+
+  private shiftFor(total: number): number | undefined {
+    const delta = total - this.refTotal!;
+    if (delta === 0) return 0;
+    if (this.order === 'newest-first') return -Math.max(0, delta);
+    if (this.order === 'oldest-first') return Math.max(0, -delta);
+    return undefined;
+  }
+
+  /** Returns a reason when `seen` contradicts the order decided so far. */
+  private mergeOrder(seen: PageOrder | 'mixed'): string | undefined {
+    if (seen === 'mixed') {
+      return "Slack's entries are in neither date order within one page";
+    }
+    if (seen === 'unknown' || seen === this.order) return undefined;
+    if (this.order === 'unknown') {
+      this.order = seen;
+      return undefined;
+    }
+    return `Slack's entries changed order: ${seen} after ${this.order}`;
+  }
+
+  private restart(reason: string): AcceptResult {
+    return { taken: [], overlap: 0, older: 0, next: { kind: 'restart', reason } };
+  }
+}
+
+/** The order a sequence of entries (or dates) shows by itself. Entries without a date are passed over. */
+export function orderWithin(items: ReadonlyArray<NormalizedEntry | number>): PageOrder | 'mixed' {
+  let order: PageOrder = 'unknown';
+  let prev: number | undefined;
+  for (const item of items) {
+    const date = typeof item === 'number' ? item : item.date;
+    if (date === undefined) continue;
+    if (prev !== undefined && date !== prev) {
+      const seen: PageOrder = date < prev ? 'newest-first' : 'oldest-first';
+      if (order === 'unknown') order = seen;
+      else if (order !== seen) return 'mixed';
+    }
+    prev = date;
+  }
+  return order;
+}

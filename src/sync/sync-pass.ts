@@ -1,0 +1,226 @@
+import type { NormalizedEntry } from '../entry/normalize.js';
+import type { CursorPosition, ReceiverLogger } from '../types.js';
+import type { CursorHint, CursorState } from '../cursor/cursor.js';
+import { DeliveryFilter } from './boundary.js';
+import { PageSequencer, type PageOrder, type PageResponse } from './page-sequencer.js';
+import { Spool } from './spool.js';
+
+/** Records per OTLP export request, and so the most a crash can re-send. */
+export const EXPORT_BATCH_SIZE = 500;
+/** Times a pass starts paging again when Slack's log moved in a way it could not follow. */
+const MAX_RESTARTS = 3;
+
+export interface DeliverableEntry {
+  entry: NormalizedEntry;
+  /** 0-based occurrence of this exact content in its second: feeds `log.record.uid`. */
+  occurrence: number;
+  /** When it was fetched, Unix milliseconds. */
+  fetchedAtMs: number;
+}
+
+/** The edges a pass talks to; everything between is decided here. */
+export interface PassDeps {
+  fetchPage(page: number): Promise<PageResponse>;
+  /** Resolves only once the collector acknowledged every record of the batch. */
+  deliver(batch: DeliverableEntry[]): Promise<void>;
+  saveCursor(state: CursorState): Promise<void>;
+  logger: ReceiverLogger;
+  /** Thrown by `fetchPage` when Slack refuses to page further (`over_pagination_limit`). */
+  isPaginationLimit(error: unknown): boolean;
+}
+
+/** Entries that may be missing because paging could not reach them. Reported, never hidden. */
+export interface PagingGap {
+  /** Upper bound of entries not read. */
+  entriesNotRead: number;
+  /** Unix seconds: the missing entries are dated between these (inclusive). */
+  fromDate: number;
+  toDate: number;
+}
+
+export interface PassResult {
+  fetched: number;
+  exported: number;
+  skippedAlreadyDelivered: number;
+  exportBatches: number;
+  order: PageOrder;
+  malformedEntries: number;
+  state: CursorState;
+  gap?: PagingGap;
+}
+
+class SyncConsistencyError extends Error {
+  override readonly name = 'SyncConsistencyError';
+}
+
+/**
+ * One sync pass: page through Slack from the newest entries down to the cursor (or, oldest-first,
+ * from the cursor's page up to the end), spool what is new, then export it oldest first in batches,
+ * moving the cursor after each batch the collector acknowledged. A failure anywhere leaves the
+ * cursor at the end of acknowledged data; the next pass reads again from there.
+ *
+ * @throws whatever `fetchPage` or `deliver` throws; `SyncConsistencyError` when Slack's log kept
+ *   moving in ways paging could not follow.
+ */
+export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<PassResult> {
+  const result: PassResult = {
+    fetched: 0,
+    exported: 0,
+    skippedAlreadyDelivered: 0,
+    exportBatches: 0,
+    order: 'unknown',
+    malformedEntries: 0,
+    state: start,
+  };
+  const spool = new Spool();
+  try {
+    const sequencer = await collect(deps, start, spool, result);
+    result.order = sequencer.detectedOrder;
+    await exportSpool(deps, start, spool, result, sequencer.pageCount);
+    return result;
+  } finally {
+    await spool.clear();
+  }
+}
+
+async function collect(
+  deps: PassDeps,
+  start: CursorState,
+  spool: Spool,
+  result: PassResult,
+): Promise<PageSequencer> {
+  for (let attempt = 0; ; attempt++) {
+    const useHint = attempt === 0 && start.hint?.order === 'oldest-first';
+    const sequencer = new PageSequencer({
+      floor: start.position.date,
+      startPage: useHint ? hintPage(start.hint) : 1,
+      orderHint: useHint ? 'oldest-first' : undefined,
+    });
+    let page = sequencer.firstPage;
+    let lastResponse: PageResponse | undefined;
+    let oldestTaken: number | undefined;
+    let read = 0;
+    for (;;) {
+      let response: PageResponse;
+      try {
+        response = await deps.fetchPage(page);
+      } catch (error) {
+        if (lastResponse && deps.isPaginationLimit(error)) {
+          result.gap = {
+            entriesNotRead: Math.max(0, lastResponse.total - read),
+            fromDate: start.position.date,
+            toDate: oldestTaken ?? start.position.date,
+          };
+          deps.logger.error(
+            `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
+              `${iso(result.gap.fromDate)} to ${iso(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
+            { ...result.gap },
+          );
+          return sequencer;
+        }
+        throw error;
+      }
+      lastResponse = response;
+      read += response.entries.length;
+      result.fetched += response.entries.length;
+      const accepted = sequencer.accept(response);
+      if (accepted.next.kind === 'restart') {
+        if (attempt + 1 >= MAX_RESTARTS) {
+          throw new SyncConsistencyError(
+            `Slack's integration log changed while paging, ${MAX_RESTARTS} times in a row (${accepted.next.reason}); nothing was exported, the next pass retries`,
+          );
+        }
+        deps.logger.warn(`restarting the pass from the first page: ${accepted.next.reason}`);
+        await spool.clear();
+        result.skippedAlreadyDelivered = 0;
+        break;
+      }
+      result.skippedAlreadyDelivered += accepted.overlap + accepted.older;
+      for (const t of accepted.taken) {
+        if (oldestTaken === undefined || t.sortDate < oldestTaken) oldestTaken = t.sortDate;
+      }
+      await spool.append(accepted.taken);
+      if (accepted.next.kind === 'done') {
+        return sequencer;
+      }
+      page = accepted.next.page;
+    }
+  }
+}
+
+async function exportSpool(
+  deps: PassDeps,
+  start: CursorState,
+  spool: Spool,
+  result: PassResult,
+  pageCount: number | undefined,
+): Promise<void> {
+  const oldestFirst = result.order === 'oldest-first';
+  const filter = new DeliveryFilter(start.position);
+  let batch: DeliverableEntry[] = [];
+  let currentDate: number | undefined;
+  let firstOffsetOfDate: number | undefined;
+
+  const commit = async (): Promise<void> => {
+    if (batch.length > 0) {
+      await deps.deliver(batch);
+      result.exported += batch.length;
+      result.exportBatches++;
+      batch = [];
+    }
+    const state = nextState(start, filter.position(), result.order, firstOffsetOfDate, pageCount);
+    if (!sameState(state, result.state) || !start.persisted) {
+      await deps.saveCursor(state);
+      result.state = { ...state, persisted: true };
+    }
+  };
+
+  for await (const chunk of spool.read(!oldestFirst)) {
+    for (const taken of chunk) {
+      const { deliver, occurrence } = filter.admit(taken.sortDate, taken.entry.fingerprint);
+      if (taken.sortDate !== currentDate) {
+        currentDate = taken.sortDate;
+        firstOffsetOfDate = taken.offset;
+      }
+      if (!deliver) {
+        result.skippedAlreadyDelivered++;
+        continue;
+      }
+      if (taken.entry.date === undefined) result.malformedEntries++;
+      batch.push({ entry: taken.entry, occurrence, fetchedAtMs: taken.fetchedAtMs });
+      if (batch.length >= EXPORT_BATCH_SIZE) {
+        await commit();
+      }
+    }
+  }
+  await commit();
+}
+
+function nextState(
+  start: CursorState,
+  position: CursorPosition,
+  order: PageOrder,
+  firstOffsetOfDate: number | undefined,
+  pageCount: number | undefined,
+): CursorState {
+  let hint: CursorHint | undefined = start.hint;
+  if (order === 'newest-first') {
+    hint = { order };
+  } else if (order === 'oldest-first' && firstOffsetOfDate !== undefined && pageCount) {
+    hint = { order, offset: firstOffsetOfDate, count: pageCount };
+  }
+  return { ...start, position, hint, persisted: true };
+}
+
+/** Oldest-first: the page that held the first entry of the cursor's second last time. */
+function hintPage(hint: CursorHint | undefined): number {
+  return hint?.order === 'oldest-first' ? Math.floor(hint.offset / hint.count) + 1 : 1;
+}
+
+function sameState(a: CursorState, b: CursorState): boolean {
+  return JSON.stringify([a.position, a.hint]) === JSON.stringify([b.position, b.hint]);
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}
