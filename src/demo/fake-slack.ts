@@ -38,6 +38,7 @@ export interface RecordedRequest {
 export class FakeSlack {
   private server: Server | undefined;
   private entries: SlackIntegrationLogRaw[];
+  private sortedCache: { order: string; list: SlackIntegrationLogRaw[] } | undefined;
   private readonly script: ScriptedReply[] = [];
   readonly requests: RecordedRequest[] = [];
   options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage'>> & { maxPage?: number };
@@ -66,12 +67,14 @@ export class FakeSlack {
 
   /** Adds entries as if they happened now (they sort by `date`). */
   add(...entries: SlackIntegrationLogRaw[]): void {
-    this.entries.push(...entries);
+    for (const e of entries) this.entries.push(e);
+    this.sortedCache = undefined;
   }
 
   /** Removes the oldest `n` entries, as retention would. */
   expireOldest(n: number): void {
     this.entries = this.sorted('oldest-first').slice(n);
+    this.sortedCache = undefined;
   }
 
   /** The next requests get these replies, in order, instead of a normal answer. */
@@ -84,11 +87,14 @@ export class FakeSlack {
   }
 
   private sorted(order: 'newest-first' | 'oldest-first'): SlackIntegrationLogRaw[] {
+    if (this.sortedCache?.order === order) return this.sortedCache.list;
     // Stable sort by date; among equal dates, insertion order (reversed for newest-first).
     const indexed = this.entries.map((e, i) => ({ e, i, d: Number(e.date) }));
     indexed.sort((a, b) => a.d - b.d || a.i - b.i);
     const list = indexed.map((x) => x.e);
-    return order === 'oldest-first' ? list : list.reverse();
+    if (order === 'newest-first') list.reverse();
+    this.sortedCache = { order, list };
+    return list;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
