@@ -45,6 +45,8 @@ export class SlackIntegrationLogsReceiver {
   private running: Promise<void> | undefined;
   private stopping = new AbortController();
   private pass: Promise<SyncSummary> | undefined;
+  /** Records the collector refused in acknowledged batches (OTLP partial success), this pass. */
+  private rejectedThisPass = 0;
   private readonly statusValue: ReceiverStatus = { running: false };
 
   /** Reads options from environment variables (see README); `overrides` win. */
@@ -151,6 +153,7 @@ export class SlackIntegrationLogsReceiver {
   private async runPass(): Promise<SyncSummary> {
     const startedAt = Date.now();
     const requestsBefore = this.client.requests;
+    this.rejectedThisPass = 0;
     const waitsBefore = this.client.rateLimitWaits;
     try {
       await this.store.lock();
@@ -193,6 +196,7 @@ export class SlackIntegrationLogsReceiver {
         order: result.order,
         cursor: result.state.position,
         malformedEntries: result.malformedEntries,
+        rejectedByCollector: this.rejectedThisPass,
         durationMs: Date.now() - startedAt,
         ...(gap ? { gap } : {}),
       };
@@ -222,6 +226,14 @@ export class SlackIntegrationLogsReceiver {
         toLogRecord(entry, { occurrence, observedAtMs: fetchedAtMs, timestampPolicy: this.config.timestampPolicy }),
       ),
     );
-    await this.exporter.export(records);
+    const ack = await this.exporter.export(records);
+    if (ack.rejectedLogRecords > 0) {
+      // Re-sending what the collector refused would be refused again and stall the cursor forever.
+      this.rejectedThisPass += ack.rejectedLogRecords;
+      this.logger.warn(
+        `the collector accepted the batch but rejected ${ack.rejectedLogRecords} of ${records.length} records (OTLP partial success${ack.errorMessage ? `: ${ack.errorMessage}` : ''}); they are not re-sent, the cursor moves on: check the collector's logs and limits`,
+        { rejectedLogRecords: ack.rejectedLogRecords, batch: records.length },
+      );
+    }
   }
 }

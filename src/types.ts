@@ -125,6 +125,11 @@ export interface SyncSummary {
   cursor: CursorPosition;
   /** Entries whose `date` could not be read (exported with the observed time). */
   malformedEntries: number;
+  /**
+   * Records the collector acknowledged but rejected (OTLP partial success, `rejectedLogRecords`).
+   * They count as delivered: the collector decided, and re-sending would be refused again.
+   */
+  rejectedByCollector: number;
   /** Wall time of the pass, milliseconds. */
   durationMs: number;
   /**

@@ -13,7 +13,7 @@ export class CursorFileError extends Error {
 export class CursorLockedError extends CursorFileError {}
 
 export interface CursorStoreOptions {
-  /** How long to wait for a lock held by another process, milliseconds. A lock whose holder died goes stale after `staleMs`. */
+  /** How long to wait for a lock held by another process, milliseconds; longer than `staleMs`, so a killed holder's lock is taken over. */
   lockWaitMs?: number;
   /** Milliseconds without a refresh after which a lock counts as abandoned (its holder was killed). */
   staleMs?: number;
@@ -27,11 +27,12 @@ export interface CursorStoreOptions {
 export class CursorStore {
   readonly path: string;
   private release: (() => Promise<void>) | undefined;
+  private compromised: Error | undefined;
   private readonly options: Required<CursorStoreOptions>;
 
   constructor(path: string, options: CursorStoreOptions = {}) {
     this.path = resolve(path);
-    this.options = { lockWaitMs: 15_000, staleMs: 10_000, ...options };
+    this.options = { lockWaitMs: 7_000, staleMs: 5_000, ...options };
   }
 
   /** @throws CursorLockedError when another live process holds the lock after `lockWaitMs`. */
@@ -45,9 +46,9 @@ export class CursorStore {
         stale: staleMs,
         update: Math.max(1000, Math.floor(staleMs / 2)),
         retries: lockWaitMs > 0 ? { retries: Math.ceil(lockWaitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
-        onCompromised: () => {
-          // Another process took the lock over: keep running would risk a double export.
-          throw new CursorLockedError(`lost the lock on ${this.path}.lock to another process; stopping`);
+        onCompromised: (err) => {
+          // Another process may have taken the lock over: saving now could double-export.
+          this.compromised = new CursorLockedError(`lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`);
         },
       });
     } catch (e) {
@@ -89,6 +90,7 @@ export class CursorStore {
 
   /** @throws CursorFileError when the file cannot be written. */
   async save(state: CursorState): Promise<void> {
+    if (this.compromised) throw this.compromised;
     try {
       await writeFileAtomic(this.path, serializeCursor(state), { mode: 0o600, fsync: true });
     } catch (e) {

@@ -17,13 +17,28 @@ export interface OtlpSettings {
   compression: 'gzip' | 'none';
 }
 
+/** What the collector said about an acknowledged batch. */
+export interface ExportAck {
+  /** Records the collector accepted the request for but rejected (OTLP partial success). */
+  rejectedLogRecords: number;
+  errorMessage?: string;
+}
+
+interface Serializer {
+  deserializeResponse(data: Uint8Array): { partialSuccess?: { rejectedLogRecords?: number | string; errorMessage?: string } };
+}
+
 /**
  * Exports one batch and resolves only when the collector acknowledged it (2xx), as told by the
  * exporter's result callback: the one signal that means "delivered" (processor flushes resolve even
  * when exports failed). One export at a time, so the exporter's concurrency limit is never met.
+ *
+ * The exporter reports an OTLP partial success only as a diag warning, so its response decoder is
+ * wrapped to read `partialSuccess` for the batch in flight.
  */
 export class AcknowledgedExporter {
   private readonly exporter: LogRecordExporter;
+  private lastPartial: ExportAck | undefined;
   readonly url: string;
 
   constructor(settings: OtlpSettings, exporter?: LogRecordExporter) {
@@ -36,19 +51,45 @@ export class AcknowledgedExporter {
         timeoutMillis: settings.timeoutMillis,
         compression: settings.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
       });
+    this.watchPartialSuccess();
   }
 
-  /** @throws OtlpExportError when the collector did not answer 2xx (after the exporter's own retries). */
-  export(records: ReadableLogRecord[]): Promise<void> {
+  /** True when partial successes can be read from this exporter (checked by a test on the pinned version). */
+  readonly partialSuccessVisible: boolean = false;
+
+  /**
+   * @returns what the collector said; `rejectedLogRecords > 0` on an OTLP partial success.
+   * @throws OtlpExportError when the collector did not answer 2xx (after the exporter's own retries).
+   */
+  export(records: ReadableLogRecord[]): Promise<ExportAck> {
+    this.lastPartial = undefined;
     return new Promise((resolve, reject) => {
       this.exporter.export(records, (result) => {
         if (result.code === ExportResultCode.SUCCESS) {
-          resolve();
+          resolve(this.lastPartial ?? { rejectedLogRecords: 0 });
         } else {
           reject(new OtlpExportError(`OTLP export to ${this.url} failed: ${describe(result.error)}`));
         }
       });
     });
+  }
+
+  private watchPartialSuccess(): void {
+    const delegate = (this.exporter as unknown as { _delegate?: { _serializer?: Serializer } })._delegate;
+    const serializer = delegate?._serializer;
+    if (!delegate || typeof serializer?.deserializeResponse !== 'function') return;
+    delegate._serializer = {
+      ...serializer,
+      deserializeResponse: (data: Uint8Array) => {
+        const response = serializer.deserializeResponse(data);
+        const rejected = Number(response?.partialSuccess?.rejectedLogRecords ?? 0);
+        if (rejected > 0 || response?.partialSuccess?.errorMessage) {
+          this.lastPartial = { rejectedLogRecords: rejected, errorMessage: response.partialSuccess?.errorMessage || undefined };
+        }
+        return response;
+      },
+    } as Serializer;
+    (this as { partialSuccessVisible: boolean }).partialSuccessVisible = true;
   }
 
   async shutdown(): Promise<void> {

@@ -38,7 +38,7 @@ export interface TakenEntry {
   entry: NormalizedEntry;
   /** Offset in the pass's reference view (0 = first entry of page 1 then). */
   offset: number;
-  /** `entry.date`, or for an entry without a usable date the date of the entry read just before it. */
+  /** `entry.date`, or for an entry without a usable date the date of the entry read just before it (else just after). */
   sortDate: number;
   /** When it was fetched, Unix milliseconds. */
   fetchedAtMs: number;
@@ -173,7 +173,8 @@ export class PageSequencer {
     for (let i = overlap; i < entries.length; i++) {
       const entry = entries[i]!;
       fingerprints.push(entry.fingerprint);
-      const sortDate = entry.date ?? this.lastDateOrFloor();
+      // An entry without a usable date sorts with its neighbour, so dates stay monotone.
+      const sortDate = entry.date ?? this.lastDate ?? nextDate(entries, i) ?? this.floor;
       if (entry.date !== undefined) {
         this.lastDate = entry.date;
       }
@@ -193,10 +194,6 @@ export class PageSequencer {
     const next: NextStep =
       this.reachedOlder || isLastPage ? { kind: 'done' } : { kind: 'fetch', page: response.page + 1 };
     return { taken, overlap, older, next };
-  }
-
-  private lastDateOrFloor(): number {
-    return this.lastDate ?? this.floor;
   }
 
   /** Oldest-first with a start-page hint: step back until the page starts before the cursor. */
@@ -261,4 +258,12 @@ export function orderWithin(items: ReadonlyArray<NormalizedEntry | number>): Pag
     prev = date;
   }
   return order;
+}
+
+function nextDate(entries: NormalizedEntry[], from: number): number | undefined {
+  for (let i = from + 1; i < entries.length; i++) {
+    const date = entries[i]!.date;
+    if (date !== undefined) return date;
+  }
+  return undefined;
 }
