@@ -69,12 +69,17 @@ async function main(argv: string[]): Promise<number> {
   }
   await receiver.start();
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       process.stderr.write(`${new Date().toISOString()} INFO ${signal}: stopping after the current page or batch\n`);
       void receiver.shutdown().then(resolve);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // `on`, not `once`: the lock library re-raises a signal nobody else listens to, which would
+    // kill the process before shutdown ends.
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
   return EXIT.ok;
 }
