@@ -149,7 +149,10 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   const warnings: string[] = [];
 
   let token = options.token?.trim();
-  if (!token && options.tokenFile) {
+  if (!token && options.tokenFile && /^xox[a-z]-/.test(options.tokenFile)) {
+    // Never echo it: it is the token itself, put in the wrong variable.
+    problems.push('SLACK_TOKEN_FILE holds what looks like a token, not a file path: put the token in SLACK_TOKEN, or its file path in SLACK_TOKEN_FILE');
+  } else if (!token && options.tokenFile) {
     try {
       token = readFileSync(options.tokenFile, 'utf8').trim();
       if (!token) problems.push(`SLACK_TOKEN_FILE ${options.tokenFile} is empty`);

@@ -89,7 +89,13 @@ export class FakeSlack {
   private sorted(order: 'newest-first' | 'oldest-first'): SlackIntegrationLogRaw[] {
     if (this.sortedCache?.order === order) return this.sortedCache.list;
     // Stable sort by date; among equal dates, insertion order (reversed for newest-first).
-    const indexed = this.entries.map((e, i) => ({ e, i, d: Number(e.date) }));
+    // An entry without a usable date (tests send some) sorts with the entry added before it.
+    let previous = 0;
+    const indexed = this.entries.map((e, i) => {
+      const d = Number((e as { date?: unknown } | null)?.date);
+      previous = Number.isFinite(d) ? d : previous;
+      return { e, i, d: previous };
+    });
     indexed.sort((a, b) => a.d - b.d || a.i - b.i);
     const list = indexed.map((x) => x.e);
     if (order === 'newest-first') list.reverse();

@@ -130,8 +130,11 @@ export function summarize(fields: Record<string, unknown>): string {
   } else if (text('service_id') || text('service_type')) {
     what = words(quoted('service_type') ?? 'integration', id('service_id'));
   } else {
-    what = fields.rss_feed === true ? 'an RSS feed' : 'an integration';
+    what = 'an integration';
   }
+  const isRss = fields.rss_feed === true || text('rss_feed_title') || text('rss_feed_url');
+  const standalone = what === 'an integration';
+  const feed = isRss ? words(standalone ? 'RSS feed' : 'feed', quoted('rss_feed_title'), text('rss_feed_url')) : undefined;
   const scopes = text('scope')
     ?.split(',')
     .map((s) => s.trim())
@@ -140,8 +143,7 @@ export function summarize(fields: Record<string, unknown>): string {
   const parts = words(
     text('user_name') ?? text('user_id') ?? 'someone',
     text('change_type') ?? 'changed',
-    what,
-    text('rss_feed_title') || text('rss_feed_url') ? words('feed', quoted('rss_feed_title'), text('rss_feed_url')) : undefined,
+    standalone && feed ? feed : words(what, feed),
     text('channel') ? `in channel ${text('channel')}` : undefined,
     scopes ? `with scopes ${scopes}` : undefined,
     text('reason') ? `(reason: ${text('reason')})` : undefined,

@@ -84,6 +84,12 @@ export class PageSequencer {
   private locateStep = 1;
   private locateSteps = 0;
   private reachedOlder = false;
+  /** The first page taken from: read again at the end of a multi-page pass to check the drift model. */
+  private ref: { page: number; fingerprints: string[] } | undefined;
+  private pagesTaken = 0;
+  private verifying = false;
+  private verifySteps = 0;
+  private lastTotal = 0;
 
   constructor(options: SequencerOptions) {
     this.floor = options.floor;
@@ -107,6 +113,9 @@ export class PageSequencer {
 
   accept(response: PageResponse): AcceptResult {
     const { entries } = response;
+    if (this.verifying) {
+      return this.verify(response);
+    }
     if (this.count === undefined) {
       this.count = response.count;
     } else if (response.count !== this.count) {
@@ -131,6 +140,7 @@ export class PageSequencer {
     }
 
     if (this.refTotal === undefined) {
+      this.ref = { page: response.page, fingerprints: entries.map((e) => e.fingerprint) };
       this.refTotal = response.total;
       this.nextRef = (response.page - 1) * count;
       this.window = { start: this.nextRef, fingerprints: [] };
@@ -190,10 +200,59 @@ export class PageSequencer {
     this.window = { start: refStart + overlap, fingerprints };
     this.nextRef = refStart + entries.length;
 
+    this.pagesTaken++;
+    this.lastTotal = response.total;
     const isLastPage = response.page >= response.pages || entries.length < count;
-    const next: NextStep =
-      this.reachedOlder || isLastPage ? { kind: 'done' } : { kind: 'fetch', page: response.page + 1 };
+    let next: NextStep = { kind: 'fetch', page: response.page + 1 };
+    if (this.reachedOlder || isLastPage) {
+      next = this.pagesTaken > 1 && this.order !== 'unknown' ? this.startVerify() : { kind: 'done' };
+    }
     return { taken, overlap, older, next };
+  }
+
+  /**
+   * `paging.total` counts additions minus expiries, and only one of them moves the pages (additions
+   * newest-first, expiries oldest-first): when both happen in one pass, the shifts derived from it
+   * are wrong and nothing in the pages shows it. So a pass that read several pages reads its first
+   * page again: if only the moving kind of change happened, that page is now the old one shifted by
+   * exactly the change of the total. If it is not, the pass starts again.
+   */
+  private startVerify(): NextStep {
+    this.verifying = true;
+    return { kind: 'fetch', page: this.pageHoldingRefStart(this.lastTotal) };
+  }
+
+  /** Where the first entry taken stands now, if only the moving kind of change happened. */
+  private refStartNow(total: number): number {
+    const refStart = (this.ref!.page - 1) * this.count!;
+    return refStart - (this.shiftFor(total) ?? 0);
+  }
+
+  private pageHoldingRefStart(total: number): number {
+    return Math.floor(Math.max(0, this.refStartNow(total)) / this.count!) + 1;
+  }
+
+  private verify(response: PageResponse): AcceptResult {
+    const ref = this.ref!.fingerprints;
+    const pageStart = (response.page - 1) * this.count!;
+    const mappedStart = this.refStartNow(response.total);
+    let compared = 0;
+    for (let j = 0; j < ref.length; j++) {
+      const at = mappedStart + j - pageStart;
+      if (at < 0 || at >= response.entries.length) continue;
+      if (response.entries[at]!.fingerprint !== ref[j]) {
+        return this.restart('entries were both added and expired while paging, so page positions could not be trusted');
+      }
+      compared++;
+    }
+    if (compared === 0 && ref.length > 0) {
+      // The log moved again since the page was chosen: look where the first page went.
+      if (this.verifySteps++ < 3 && mappedStart >= 0) {
+        return { taken: [], overlap: 0, older: 0, next: { kind: 'fetch', page: this.pageHoldingRefStart(response.total) } };
+      }
+      return this.restart('the first page read could not be found again to check the paging');
+    }
+    return { taken: [], overlap: 0, older: 0, next: { kind: 'done' } };
   }
 
   /** Oldest-first with a start-page hint: step back until the page starts before the cursor. */

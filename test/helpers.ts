@@ -1,0 +1,321 @@
+/**
+ * Shared helpers for the end-to-end tests: a FakeSlack + OtlpReceiver pair on 127.0.0.1, receivers
+ * with a temp cursor file, a recording logger, a deterministic entry generator, leak checks, cleanup.
+ *
+ * Expected values in the tests are computed from the fixtures built here, never from the code under test.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
+import { OtlpReceiver, type DecodedLogRecord } from '../src/demo/otlp-receiver.js';
+import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
+import type { ReceiverLogger, SlackIntegrationLogRaw, SlackIntegrationLogsReceiverOptions } from '../src/types.js';
+
+/** A fake token: obviously not real, but shaped like a user token so no "not xoxp-" warning fires. */
+export const TEST_TOKEN = 'xoxp-test-not-a-real-token';
+/** A second fake token, for "wrong token" cases. */
+export const OTHER_TOKEN = 'xoxp-other-test-not-a-real-token';
+
+/** package.json, read from disk (independent of src/version.ts). */
+export const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  version: string;
+};
+
+export const NS_PER_SECOND = 1_000_000_000n;
+
+/** 2024-01-01T00:00:00Z, Unix seconds: the default start of generated entries. */
+export const BASE_DATE = Date.UTC(2024, 0, 1) / 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Logger
+
+export interface LoggedLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: Record<string, unknown>;
+  /** The message and its fields as one line, as a real sink would write it. */
+  text: string;
+}
+
+/** A silent logger that keeps every line, all levels, so tests can assert on messages. */
+export class RecordingLogger implements ReceiverLogger {
+  readonly lines: LoggedLine[] = [];
+
+  private push(level: LoggedLine['level'], message: string, fields?: Record<string, unknown>): void {
+    let extra = '';
+    try {
+      extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    } catch {
+      extra = ` ${String(fields)}`;
+    }
+    this.lines.push({ level, message, fields, text: `${level.toUpperCase()} ${message}${extra}` });
+  }
+
+  debug = (message: string, fields?: Record<string, unknown>) => this.push('debug', message, fields);
+  info = (message: string, fields?: Record<string, unknown>) => this.push('info', message, fields);
+  warn = (message: string, fields?: Record<string, unknown>) => this.push('warn', message, fields);
+  error = (message: string, fields?: Record<string, unknown>) => this.push('error', message, fields);
+
+  at(level: LoggedLine['level']): LoggedLine[] {
+    return this.lines.filter((l) => l.level === level);
+  }
+
+  get allText(): string {
+    return this.lines.map((l) => l.text).join('\n');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries
+
+const CHANGE_TYPES = ['added', 'enabled', 'expanded', 'updated', 'disabled', 'removed'] as const;
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
+
+export interface MakeEntriesOptions {
+  /** Unix seconds of the first (oldest) entry. Default {@link BASE_DATE}. */
+  startDate?: number;
+  /** Entries per second. Default 1. */
+  perSecond?: number;
+  /** Distinguishes batches: part of every `app_id`. Default `''`. */
+  prefix?: string;
+  /** `date` as a string (Slack's documented form, default) or a number. `alternate` mixes them. */
+  dateAs?: 'string' | 'number' | 'alternate';
+}
+
+/**
+ * `n` deterministic, pairwise distinct app entries, oldest first: entry `i` is dated
+ * `startDate + floor(i / perSecond)` and has the unique `app_id` `A<prefix><i>`.
+ */
+export function makeEntries(n: number, options: MakeEntriesOptions = {}): SlackIntegrationLogRaw[] {
+  const { startDate = BASE_DATE, perSecond = 1, prefix = '', dateAs = 'string' } = options;
+  const out: SlackIntegrationLogRaw[] = [];
+  for (let i = 0; i < n; i++) {
+    const seconds = startDate + Math.floor(i / perSecond);
+    const asNumber = dateAs === 'number' || (dateAs === 'alternate' && i % 2 === 1);
+    const user = USERS[i % USERS.length]!;
+    out.push({
+      app_id: `A${prefix}${String(i).padStart(5, '0')}`,
+      app_type: `Test App ${i % 7}`,
+      user_id: `U${user.toUpperCase()}`,
+      user_name: user,
+      date: asNumber ? seconds : String(seconds),
+      change_type: CHANGE_TYPES[i % CHANGE_TYPES.length]!,
+      scope: i % 3 === 0 ? '' : 'chat:write,channels:read',
+    });
+  }
+  return out;
+}
+
+/** Unix seconds of an entry's `date`, computed from the fixture. */
+export function dateOf(entry: SlackIntegrationLogRaw): number {
+  return Number(entry.date);
+}
+
+/** The key of a generated entry (its `app_id`). */
+export function keyOfEntry(entry: SlackIntegrationLogRaw): string {
+  return String(entry.app_id);
+}
+
+/** The key of a decoded record made from a generated entry. */
+export function keyOfRecord(record: DecodedLogRecord): string {
+  return String(record.attributes['slack.integration.app_id']);
+}
+
+export function sortedKeys(entries: SlackIntegrationLogRaw[]): string[] {
+  return entries.map(keyOfEntry).sort();
+}
+
+export function recordKeys(records: DecodedLogRecord[]): string[] {
+  return records.map(keyOfRecord).sort();
+}
+
+export function uidsOf(records: DecodedLogRecord[]): string[] {
+  return records.map((r) => String(r.attributes['log.record.uid']));
+}
+
+/** Fails unless the records are exactly the entries, each once. */
+export function expectExactlyOnce(records: DecodedLogRecord[], entries: SlackIntegrationLogRaw[]): void {
+  expect(records.length).toBe(entries.length);
+  expect(recordKeys(records)).toEqual(sortedKeys(entries));
+  expect(new Set(uidsOf(records)).size).toBe(entries.length);
+}
+
+/** Fails unless the records' times never go backwards. */
+export function expectOldestFirst(records: DecodedLogRecord[]): void {
+  for (let i = 1; i < records.length; i++) {
+    if (records[i]!.timeUnixNano < records[i - 1]!.timeUnixNano) {
+      throw new Error(
+        `record ${i} (${records[i]!.timeUnixNano}) is older than record ${i - 1} (${records[i - 1]!.timeUnixNano})`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+export interface HarnessOptions {
+  entries?: SlackIntegrationLogRaw[];
+  order?: FakeSlackOptions['order'];
+  maxCount?: number;
+  maxPage?: number;
+  /** The token FakeSlack accepts. Default {@link TEST_TOKEN}. */
+  slackToken?: string;
+}
+
+export interface Harness {
+  slack: FakeSlack;
+  collector: OtlpReceiver;
+  dir: string;
+  cursorFile: string;
+  logger: RecordingLogger;
+  /** Error messages caught by tests; checked for leaks. */
+  errors: string[];
+  /** A receiver on the harness's servers and cursor file; `overrides` win. Shut down by `cleanup`. */
+  receiver(overrides?: SlackIntegrationLogsReceiverOptions): SlackIntegrationLogsReceiver;
+  /** A receiver built through `fromEnv`, with the harness's servers and cursor file in `env`. */
+  receiverFromEnv(
+    env?: Record<string, string | undefined>,
+    overrides?: SlackIntegrationLogsReceiverOptions,
+  ): SlackIntegrationLogsReceiver;
+  /** Runs `syncOnce` expecting it to reject; records and returns the error. */
+  failingPass(receiver: SlackIntegrationLogsReceiver): Promise<Error>;
+  /** The cursor file's text, or `undefined` when it does not exist. */
+  cursorText(): Promise<string | undefined>;
+  /** Shuts down a receiver now (releasing the cursor lock). */
+  shutdown(receiver: SlackIntegrationLogsReceiver): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** Default receiver options for tests: small page, short retry deadline and OTLP timeout. */
+export const FAST: SlackIntegrationLogsReceiverOptions = {
+  pageSize: 10,
+  retryDeadline: 5,
+  otlpTimeoutMillis: 2000,
+};
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const slack = await new FakeSlack({
+    token: options.slackToken ?? TEST_TOKEN,
+    entries: options.entries ?? [],
+    ...(options.order ? { order: options.order } : {}),
+    ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
+    ...(options.maxPage !== undefined ? { maxPage: options.maxPage } : {}),
+  }).start();
+  const collector = await new OtlpReceiver().start();
+  const dir = await mkdtemp(join(tmpdir(), 'slack-logs-e2e-'));
+  const cursorFile = join(dir, 'state', 'cursor.json');
+  const logger = new RecordingLogger();
+  const errors: string[] = [];
+  const live = new Set<SlackIntegrationLogsReceiver>();
+
+  const harness: Harness = {
+    slack,
+    collector,
+    dir,
+    cursorFile,
+    logger,
+    errors,
+    receiver(overrides = {}) {
+      const r = new SlackIntegrationLogsReceiver({
+        token: TEST_TOKEN,
+        slackApiUrl: slack.url,
+        otlpEndpoint: collector.url,
+        cursorFile,
+        logger,
+        ...FAST,
+        ...overrides,
+      });
+      live.add(r);
+      return r;
+    },
+    receiverFromEnv(env = {}, overrides = {}) {
+      const r = SlackIntegrationLogsReceiver.fromEnv(
+        {
+          SLACK_TOKEN: TEST_TOKEN,
+          SLACK_API_URL: slack.url,
+          OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: collector.url,
+          SLACK_CURSOR_FILE: cursorFile,
+          SLACK_PAGE_SIZE: '10',
+          SLACK_RETRY_DEADLINE: '5',
+          OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+          ...env,
+        },
+        { logger, ...overrides },
+      );
+      live.add(r);
+      return r;
+    },
+    async failingPass(receiver) {
+      try {
+        await receiver.syncOnce();
+      } catch (e) {
+        const error = e as Error;
+        errors.push(error.message, String(error.stack ?? ''));
+        return error;
+      }
+      throw new Error('expected syncOnce to reject, but it resolved');
+    },
+    async cursorText() {
+      return existsSync(cursorFile) ? readFile(cursorFile, 'utf8') : undefined;
+    },
+    async shutdown(receiver) {
+      live.delete(receiver);
+      await receiver.shutdown(2000);
+    },
+    async cleanup() {
+      for (const r of live) await r.shutdown(2000).catch(() => undefined);
+      live.clear();
+      await collector.stop().catch(() => undefined);
+      await slack.stop().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/**
+ * Fails when the token (or its secret part) appears in any logged line, caught error, the cursor
+ * file, or any OTLP body the collector received.
+ */
+export async function expectNoTokenLeak(h: Harness, token = TEST_TOKEN, more: string[] = []): Promise<void> {
+  const secretPart = token.slice('xoxp-'.length);
+  const places: Array<[string, string]> = [
+    ['log lines', h.logger.allText],
+    ['log fields', JSON.stringify(h.logger.lines.map((l) => l.fields ?? null), (_k, v) => (typeof v === 'bigint' ? String(v) : v))],
+    ['error messages', h.errors.join('\n')],
+    ['cursor file', (await h.cursorText()) ?? ''],
+    ['OTLP bodies', h.collector.bodies.join('\n')],
+    ['other', more.join('\n')],
+  ];
+  for (const [where, text] of places) {
+    expect(text.includes(token), `token found in ${where}`).toBe(false);
+    expect(text.includes(secretPart), `token's secret part found in ${where}`).toBe(false);
+  }
+}
+
+/** Waits until `check` is true, polling; throws after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A 127.0.0.1 port with nothing listening (bound then released). */
+export async function freePort(): Promise<number> {
+  const probe = await new OtlpReceiver().start();
+  const port = Number(new URL(probe.url).port);
+  await probe.stop();
+  return port;
+}
+
+/** Unix seconds now. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,265 @@
+/**
+ * Slack entry -> LogRecord, against hand-written golden files:
+ * - test/golden/entries.json: entries as Slack sends them (date as string and number, service_id as
+ *   number and string, apps, custom integrations, RSS, undocumented fields, identical entries);
+ * - test/golden/records.json: the LogRecord expected for each, written by hand from the mapping
+ *   contract (README "Record mapping"), with the occurrence the entry has in its second.
+ * `log.record.uid` is computed here with node:crypto and a canonical JSON of our own.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { normalizeEntry } from '../src/entry/normalize.js';
+import { toLogRecord, type MappingContext } from '../src/record/mapping.js';
+
+interface GoldenRecord {
+  occurrence: number;
+  record: {
+    eventName: string;
+    timestamp: number;
+    observedTimestamp: number;
+    severityNumber: number;
+    severityText: string;
+    /** Absent: the body is checked by a test of its own. */
+    body?: string;
+    attributes: Record<string, unknown>;
+  };
+}
+
+const golden = (name: string): unknown => JSON.parse(readFileSync(new URL(`./golden/${name}`, import.meta.url), 'utf8'));
+const ENTRIES = golden('entries.json') as Array<Record<string, unknown>>;
+const RECORDS = golden('records.json') as GoldenRecord[];
+
+/** The observed time every golden record was written with. */
+const OBSERVED_AT_MS = 1_700_000_000_500;
+
+// ---------------------------------------------------------------------------------------------
+// Independent uid computation
+
+function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(obj)
+        .sort()
+        .map((k) => [k, sortKeysDeep(obj[k])]),
+    );
+  }
+  return value;
+}
+
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The normalized fields, per the notes: `date` a number of seconds, `service_id` a string. */
+function normalizedFields(raw: Record<string, unknown>): Record<string, unknown> {
+  const fields = { ...raw };
+  if (typeof fields.date === 'string' && /^\d+$/.test(fields.date)) fields.date = Number(fields.date);
+  if (typeof fields.service_id === 'number') fields.service_id = String(fields.service_id);
+  return fields;
+}
+
+function expectedFingerprint(raw: Record<string, unknown>): string {
+  return sha256Hex(JSON.stringify(sortKeysDeep(normalizedFields(raw)))).slice(0, 32);
+}
+
+function expectedUid(raw: Record<string, unknown>, occurrence: number): string {
+  return sha256Hex(`${expectedFingerprint(raw)}:${occurrence}`).slice(0, 32);
+}
+
+function ctx(occurrence: number, policy: MappingContext['timestampPolicy'] = 'entry', observedAtMs = OBSERVED_AT_MS): MappingContext {
+  return { occurrence, observedAtMs, timestampPolicy: policy };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('golden files', () => {
+  it('hold one expected record per entry', () => {
+    expect(ENTRIES).toHaveLength(13);
+    expect(RECORDS).toHaveLength(ENTRIES.length);
+  });
+
+  it('the identical entries are really identical (same content, same second)', () => {
+    expect(ENTRIES[8]).toEqual(ENTRIES[9]);
+    expect(normalizeEntry(ENTRIES[8]).fingerprint).toBe(normalizeEntry(ENTRIES[9]).fingerprint);
+  });
+
+  it.each(ENTRIES.map((raw, i) => [i, raw] as const))('entry %i maps to its golden record', (i, raw) => {
+    const { occurrence, record } = RECORDS[i]!;
+    const entry = normalizeEntry(raw);
+    expect(entry.fingerprint).toBe(expectedFingerprint(raw));
+
+    const actual = toLogRecord(entry, ctx(occurrence));
+    const { body, ...rest } = record;
+    const expected = {
+      ...rest,
+      attributes: { ...record.attributes, 'log.record.uid': expectedUid(raw, occurrence) },
+    };
+    const { body: actualBody, ...actualRest } = actual;
+    expect(actualRest).toEqual(expected);
+    if (body !== undefined) expect(actualBody).toBe(body);
+    // No attribute is ever an empty string.
+    for (const [k, v] of Object.entries(actual.attributes ?? {})) {
+      expect(v, k).not.toBe('');
+    }
+  });
+
+  it('identical entries in one second get distinct uids, stable across calls', () => {
+    const a = toLogRecord(normalizeEntry(ENTRIES[8]), ctx(0));
+    const b = toLogRecord(normalizeEntry(ENTRIES[9]), ctx(1));
+    const again = toLogRecord(normalizeEntry(structuredClone(ENTRIES[8])), ctx(0, 'entry', 1));
+    expect(a.attributes!['log.record.uid']).not.toBe(b.attributes!['log.record.uid']);
+    expect(again.attributes!['log.record.uid']).toBe(a.attributes!['log.record.uid']);
+    expect(a.attributes!['log.record.uid']).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('every uid in the golden set is distinct', () => {
+    const uids = ENTRIES.map((raw, i) => toLogRecord(normalizeEntry(raw), ctx(RECORDS[i]!.occurrence)).attributes!['log.record.uid']);
+    expect(new Set(uids).size).toBe(ENTRIES.length);
+  });
+
+  it('date as a string and as a number of the same second give the same fingerprint', () => {
+    const asString = normalizeEntry({ ...ENTRIES[0], date: '1392163200' });
+    const asNumber = normalizeEntry({ ...ENTRIES[0], date: 1392163200 });
+    expect(asString.date).toBe(1392163200);
+    expect(asNumber.fingerprint).toBe(asString.fingerprint);
+  });
+
+  it('service_id as a number and as a string of the same digits give the same fingerprint', () => {
+    const asNumber = normalizeEntry({ ...ENTRIES[1], service_id: 1234567890 });
+    const asString = normalizeEntry({ ...ENTRIES[1], service_id: '1234567890' });
+    expect(asNumber.fields.service_id).toBe('1234567890');
+    expect(asNumber.fingerprint).toBe(asString.fingerprint);
+  });
+});
+
+describe('bodies', () => {
+  it('an RSS feed without a service is named once', () => {
+    const body = toLogRecord(normalizeEntry(ENTRIES[12]), ctx(0)).body as string;
+    expect(body).toBe('Roy removed RSS feed "Status Updates" https://status.example.com/rss in channel C5678901234');
+  });
+
+  it('line breaks in Slack text do not break the one-line summary', () => {
+    const body = toLogRecord(normalizeEntry({ ...ENTRIES[0], user_name: 'Bil\nly', app_type: 'Johnny\r\nApp' }), ctx(0)).body;
+    expect(body).toBe('Bil ly added app "Johnny App" (app_id 2345678901) with scopes chat:write:user, channels:read');
+  });
+
+  it('an entry with nothing to name still gets a sentence', () => {
+    expect(toLogRecord(normalizeEntry({ date: '1392163200' }), ctx(0)).body).toBe('someone changed an integration');
+  });
+});
+
+describe('timestamp policy', () => {
+  it.each(ENTRIES.map((raw, i) => [i, raw] as const))("'observed': entry %i has the fetch time and its date in slack.integration.date", (i, raw) => {
+    const { occurrence, record } = RECORDS[i]!;
+    const observedAtMs = 1_800_000_000_123;
+    const actual = toLogRecord(normalizeEntry(raw), ctx(occurrence, 'observed', observedAtMs));
+    expect(actual.timestamp).toBe(observedAtMs);
+    expect(actual.observedTimestamp).toBe(observedAtMs);
+    expect(actual.attributes).toEqual({
+      ...record.attributes,
+      'slack.integration.date': Number(raw.date),
+      'log.record.uid': expectedUid(raw, occurrence),
+    });
+    expect(typeof actual.attributes!['slack.integration.date']).toBe('number');
+  });
+
+  it("'entry': no slack.integration.date attribute when the date is usable", () => {
+    const actual = toLogRecord(normalizeEntry(ENTRIES[0]), ctx(0, 'entry'));
+    expect(actual.attributes).not.toHaveProperty('slack.integration.date');
+    expect(actual.timestamp).toBe(1392163200 * 1000);
+  });
+});
+
+describe('unusable dates and odd entries', () => {
+  const yesterday = {
+    user_id: 'U1234ABCD',
+    user_name: 'Billy',
+    date: 'yesterday',
+    change_type: 'removed',
+    app_id: 'A0123POLLY',
+    app_type: 'Polly',
+  };
+
+  it.each(['entry', 'observed'] as const)('"date": "yesterday" (%s): observed time, raw date kept', (policy) => {
+    const entry = normalizeEntry(yesterday);
+    expect(entry.date).toBeUndefined();
+    const actual = toLogRecord(entry, ctx(0, policy));
+    expect(actual).toEqual({
+      eventName: 'slack.integration.change',
+      timestamp: OBSERVED_AT_MS,
+      observedTimestamp: OBSERVED_AT_MS,
+      severityNumber: 13,
+      severityText: 'WARN',
+      body: 'Billy removed app "Polly" (app_id A0123POLLY)',
+      attributes: {
+        'user.id': 'U1234ABCD',
+        'user.name': 'Billy',
+        'slack.integration.change_type': 'removed',
+        'slack.integration.app_id': 'A0123POLLY',
+        'slack.integration.app_type': 'Polly',
+        'slack.integration.date': 'yesterday',
+        'log.record.uid': expectedUid(yesterday, 0),
+      },
+    });
+  });
+
+  it.each([
+    [-5, '-5'],
+    [1.5, '1.5'],
+    ['', ''],
+  ])('other unusable dates (%j) are kept as text', (date, text) => {
+    const actual = toLogRecord(normalizeEntry({ ...yesterday, date }), ctx(0));
+    expect(actual.timestamp).toBe(OBSERVED_AT_MS);
+    expect(actual.attributes!['slack.integration.date']).toBe(text);
+  });
+
+  it('an entry without a date field has the observed time and no date attribute', () => {
+    const { date: _omit, ...noDate } = yesterday;
+    const actual = toLogRecord(normalizeEntry(noDate), ctx(0));
+    expect(actual.timestamp).toBe(OBSERVED_AT_MS);
+    expect(actual.attributes).not.toHaveProperty('slack.integration.date');
+  });
+
+  it.each([
+    [42, { 'slack.integration.raw': 42 }],
+    ['just text', { 'slack.integration.raw': 'just text' }],
+    [null, {}],
+    [[1, 2], { 'slack.integration.raw': '[1,2]' }],
+    [true, { 'slack.integration.raw': true }],
+  ])('non-object entry %j does not throw and is still mapped', (raw, attrs) => {
+    const entry = normalizeEntry(raw);
+    expect(entry.date).toBeUndefined();
+    expect(entry.fields).toEqual({ raw });
+    const actual = toLogRecord(entry, ctx(0));
+    expect(actual.eventName).toBe('slack.integration.change');
+    expect(actual.timestamp).toBe(OBSERVED_AT_MS);
+    expect(actual.severityNumber).toBe(9);
+    expect(actual.body).toBe('someone changed an integration');
+    expect(actual.attributes).toEqual({ ...attrs, 'log.record.uid': expectedUid({ raw }, 0) });
+  });
+
+  it('nested unknown values travel as JSON text; extra attributes are added', () => {
+    const raw = { ...ENTRIES[6], approval: { by: 'U1', ok: true } };
+    const actual = toLogRecord(normalizeEntry(raw), { ...ctx(0), extraAttributes: { 'slack.team.id': 'T0001' } });
+    expect(actual.attributes!['slack.integration.approval']).toBe('{"by":"U1","ok":true}');
+    expect(actual.attributes!['slack.team.id']).toBe('T0001');
+  });
+
+  it('empty strings and nulls are absent, never empty attributes', () => {
+    const raw = { date: 1392163200, change_type: 'added', app_id: 'A1', app_type: '', reason: null, channel: '', scope: ' , ' };
+    const actual = toLogRecord(normalizeEntry(raw), ctx(0));
+    expect(actual.attributes).toEqual({
+      'slack.integration.change_type': 'added',
+      'slack.integration.app_id': 'A1',
+      'log.record.uid': expectedUid(raw, 0),
+    });
+  });
+
+  it('rss_feed is always a boolean', () => {
+    const t = toLogRecord(normalizeEntry({ date: 1, rss_feed: true }), ctx(0)).attributes!['slack.integration.rss_feed'];
+    const f = toLogRecord(normalizeEntry({ date: 1, rss_feed: false }), ctx(0)).attributes!['slack.integration.rss_feed'];
+    expect(t).toBe(true);
+    expect(f).toBe(false);
+  });
+});
