@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, ENV_VARS } from './config.js';
 import { CursorFileError } from './cursor/store.js';
 import { runDemo } from './demo/run-demo.js';
-import { SlackIntegrationLogsReceiver } from './receiver.js';
+import { SlackIntegrationLogsReceiver, TeamsSyncError } from './receiver.js';
 import { SlackFatalError } from './slack/client.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -27,6 +27,8 @@ Exit codes: 0 ok; 1 delivery failed (Slack unreachable, OTLP export failed), ret
 `;
 
 function exitCodeFor(error: unknown): number {
+  // Several teams failed: the code of the one that needs the most attention (3 and 4 over 1).
+  if (error instanceof TeamsSyncError) return Math.max(...Object.values(error.errors).map(exitCodeFor));
   if (error instanceof ConfigError) return EXIT.config;
   if (error instanceof SlackFatalError) return EXIT.slackNeedsPerson;
   if (error instanceof CursorFileError) return EXIT.cursor;

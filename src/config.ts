@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
+import type { SlackIntegrationLogFilters, SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
 
 /**
  * Settings: environment variables -> options -> validated config with defaults. Every problem is
@@ -29,6 +29,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'SLACK_POLL_INTERVAL', default: '60s', meaning: 'time between polls: 30s, 5m, 1h or plain seconds' },
   { name: 'SLACK_PAGE_SIZE', default: String(DEFAULTS.pageSize), meaning: 'entries requested per page (count), 1-1000' },
   { name: 'SLACK_RETRY_DEADLINE', default: '120s', meaning: 'how long one Slack page or OTLP export is retried before the pass fails' },
+  { name: 'SLACK_TEAM_ID', default: '(unset)', meaning: 'Enterprise Grid: comma-separated team IDs, polled concurrently, one cursor file each' },
+  { name: 'SLACK_CHANGE_TYPE', default: '(unset)', meaning: 'filter: only this change_type (sent on every page; own cursor file)' },
+  { name: 'SLACK_APP_ID', default: '(unset)', meaning: 'filter: only this app_id (own cursor file)' },
+  { name: 'SLACK_SERVICE_ID', default: '(unset)', meaning: 'filter: only this service_id (own cursor file)' },
+  { name: 'SLACK_USER', default: '(unset)', meaning: 'filter: only changes by this user ID (own cursor file)' },
   { name: 'SLACK_TIMESTAMP_POLICY', default: DEFAULTS.timestampPolicy, meaning: 'entry: record time = Slack date; observed: record time = fetch time, Slack date in slack.integration.date' },
   { name: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', default: '(unset)', meaning: 'full OTLP/HTTP logs URL, used as is' },
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318', meaning: 'OTLP/HTTP base URL; /v1/logs is appended' },
@@ -57,6 +62,9 @@ export interface ResolvedConfig {
   pageSize: number;
   retryDeadlineMs: number;
   timestampPolicy: TimestampPolicy;
+  /** Empty: the token's own workspace, no `team_id` sent. */
+  teamIds: string[];
+  filters: SlackIntegrationLogFilters;
   otlp: { url: string; headers: Record<string, string>; timeoutMillis: number; compression: 'gzip' | 'none' };
   serviceName: string;
   resourceAttributes: Record<string, string>;
@@ -83,6 +91,16 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
     pageSize: get('SLACK_PAGE_SIZE') as unknown as number,
     retryDeadline: get('SLACK_RETRY_DEADLINE'),
     timestampPolicy: get('SLACK_TIMESTAMP_POLICY') as TimestampPolicy | undefined,
+    slackTeamIds: get('SLACK_TEAM_ID')
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+    filters: dropUndefined({
+      change_type: get('SLACK_CHANGE_TYPE'),
+      app_id: get('SLACK_APP_ID'),
+      service_id: get('SLACK_SERVICE_ID'),
+      user: get('SLACK_USER'),
+    }),
     otlpEndpoint:
       get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') ?? (otlpBase ? `${otlpBase.replace(/\/+$/, '')}/v1/logs` : undefined),
     otlpHeaders: parseKeyValues(get('OTEL_EXPORTER_OTLP_LOGS_HEADERS') ?? get('OTEL_EXPORTER_OTLP_HEADERS')),
@@ -91,6 +109,10 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
     serviceName: get('OTEL_SERVICE_NAME'),
     resourceAttributes: parseKeyValues(get('OTEL_RESOURCE_ATTRIBUTES')),
   };
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** `key=value,key2=value2`, percent-decoded, as the OTel spec defines for headers and resource attributes. */
@@ -221,6 +243,17 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION ${JSON.stringify(compression)} is neither gzip nor none`);
   }
 
+  const teamIds = [...new Set(options.slackTeamIds ?? [])];
+  for (const team of teamIds) {
+    if (!/^[A-Z0-9]{2,32}$/i.test(team)) problems.push(`SLACK_TEAM_ID ${JSON.stringify(team)} is not a Slack team ID (like T0123ABCD)`);
+  }
+  const filters = dropUndefined({ ...options.filters });
+  for (const [key, value] of Object.entries(filters)) {
+    if (typeof value !== 'string' || value.trim() === '' || /[\r\n]/.test(value)) {
+      problems.push(`filter ${key} ${JSON.stringify(value)} is not a plain value`);
+    }
+  }
+
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -234,6 +267,8 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     pageSize,
     retryDeadlineMs: retryDeadlineSeconds * 1000,
     timestampPolicy,
+    teamIds,
+    filters,
     otlp: { url: otlpUrl, headers: { ...options.otlpHeaders }, timeoutMillis: otlpTimeoutMillis, compression },
     serviceName: options.serviceName ?? resourceAttributes['service.name'] ?? DEFAULTS.serviceName,
     resourceAttributes,

@@ -1,4 +1,4 @@
-export { SlackIntegrationLogsReceiver, type ReceiverStatus } from './receiver.js';
+export { SlackIntegrationLogsReceiver, TeamsSyncError, type ReceiverStatus } from './receiver.js';
 export { ConfigError, ENV_VARS } from './config.js';
 export { CursorFileError, CursorLockedError } from './cursor/store.js';
 export { OtlpExportError } from './export/acknowledged-exporter.js';

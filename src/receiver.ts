@@ -1,14 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config.js';
-import { initialState, type CursorState } from './cursor/cursor.js';
-import { CursorStore } from './cursor/store.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { stderrLogger } from './logger.js';
 import { RecordBuilder } from './record/builder.js';
-import { toLogRecord } from './record/mapping.js';
-import { IntegrationLogsClient, SlackFatalError, SlackPaginationLimitError } from './slack/client.js';
-import { runSyncPass, type DeliverableEntry, type PagingGap } from './sync/sync-pass.js';
+import { SelfMetrics } from './self-metrics.js';
+import { SlackFatalError } from './slack/client.js';
+import { TeamSync } from './team-sync.js';
 import type { ReceiverLogger, SlackIntegrationLogsReceiverOptions, SyncSummary } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -28,25 +26,35 @@ export interface ReceiverStatus {
 }
 
 /**
+ * With several teams (`SLACK_TEAM_ID`), some teams' passes failed. The others were delivered and
+ * their cursors moved. `summary` covers the teams that succeeded; `errors` holds each failure.
+ */
+export class TeamsSyncError extends Error {
+  override readonly name = 'TeamsSyncError';
+  constructor(
+    readonly errors: Record<string, Error>,
+    readonly summary: SyncSummary,
+  ) {
+    super(Object.entries(errors).map(([team, e]) => `team ${team}: ${e.message}`).join('; '));
+  }
+}
+
+/**
  * Pulls Slack `team.integrationLogs` (https://api.slack.com/methods/team.integrationLogs)
  * incrementally and exports each entry as one OpenTelemetry LogRecord over OTLP/HTTP, exactly once
- * across restarts, keeping its place in a cursor file.
+ * across restarts, keeping its place in a cursor file (one per team and filter set).
  *
  * @throws ConfigError from the constructor when the options are invalid (every problem listed).
  */
 export class SlackIntegrationLogsReceiver {
   private readonly config: ResolvedConfig;
   private readonly logger: ReceiverLogger;
-  private readonly store: CursorStore;
-  private readonly client: IntegrationLogsClient;
   private readonly exporter: AcknowledgedExporter;
   private readonly builder: RecordBuilder;
-  private state: CursorState | undefined;
-  private running: Promise<void> | undefined;
+  private readonly teams: TeamSync[];
+  private loops: Promise<void>[] | undefined;
   private stopping = new AbortController();
   private pass: Promise<SyncSummary> | undefined;
-  /** Records the collector refused in acknowledged batches (OTLP partial success), this pass. */
-  private rejectedThisPass = 0;
   private readonly statusValue: ReceiverStatus = { running: false };
 
   /** Reads options from environment variables (see README); `overrides` win. */
@@ -63,25 +71,30 @@ export class SlackIntegrationLogsReceiver {
     this.config = resolveConfig(options);
     this.logger = options.logger ?? stderrLogger();
     for (const warning of this.config.warnings) this.logger.warn(warning);
-    this.store = new CursorStore(this.config.cursorFile);
-    this.client = new IntegrationLogsClient({
-      token: this.config.token,
-      slackApiUrl: this.config.slackApiUrl,
-      pageSize: this.config.pageSize,
-      filters: {},
-      retryDeadlineMs: this.config.retryDeadlineMs,
-      logger: this.logger,
-    });
     this.exporter = new AcknowledgedExporter(this.config.otlp);
     const resource = defaultResource().merge(
       resourceFromAttributes({ ...this.config.resourceAttributes, 'service.name': this.config.serviceName }),
     );
     this.builder = new RecordBuilder(resource, { name: PACKAGE_NAME, version: PACKAGE_VERSION });
+    const deps = {
+      config: this.config,
+      logger: this.logger,
+      exporter: this.exporter,
+      builder: this.builder,
+      metrics: new SelfMetrics(options.meterProvider),
+    };
+    const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
+    this.teams = teamIds.map((team) => new TeamSync(team, deps));
   }
 
-  /** The cursor file in use (absolute path). */
+  /** The cursor file in use (absolute path); with several teams, the first team's. */
   get cursorFile(): string {
-    return this.store.path;
+    return this.teams[0]!.store.path;
+  }
+
+  /** Every cursor file in use, absolute paths, by team ID (`''` without teams). */
+  get cursorFiles(): Record<string, string> {
+    return Object.fromEntries(this.teams.map((t) => [t.teamId ?? '', t.store.path]));
   }
 
   get status(): ReceiverStatus {
@@ -89,151 +102,128 @@ export class SlackIntegrationLogsReceiver {
   }
 
   /**
-   * One sync pass: fetches what is new since the cursor, exports it oldest first, moves the cursor
-   * after each acknowledged batch. Takes the cursor file's lock on first use (held until `shutdown`).
+   * One sync pass (every team concurrently): fetches what is new since the cursor, exports it
+   * oldest first, moves the cursor after each acknowledged batch. Takes the cursor files' locks on
+   * first use (held until `shutdown`).
    *
-   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, CursorFileError.
+   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, CursorFileError;
+   *   with several teams, TeamsSyncError when any team failed (the others were delivered).
    */
   async syncOnce(): Promise<SyncSummary> {
-    if (this.pass) return this.pass;
-    this.pass = this.runPass().finally(() => {
+    this.pass ??= this.passAll().finally(() => {
       this.pass = undefined;
     });
     return this.pass;
   }
 
-  /** Starts polling every `pollInterval` (the first pass at once). Resolves once the first pass has begun. */
+  /** Starts polling every `pollInterval` (the first pass at once), each team on its own schedule. */
   async start(): Promise<void> {
-    if (this.running) return;
+    if (this.loops) return;
     this.stopping = new AbortController();
     this.statusValue.running = true;
-    this.running = this.pollLoop(this.stopping.signal);
+    this.loops = this.teams.map((team) => this.pollLoop(team, this.stopping.signal));
   }
 
   /**
    * Stops polling, lets a pass in progress end at its next page or batch (never moving the cursor
-   * past unacknowledged records), then releases the cursor lock and the exporter.
+   * past unacknowledged records), then releases the cursor locks and the exporter.
    * @param timeoutMs how long to wait for the pass in progress, milliseconds.
    */
   async shutdown(timeoutMs = 8_000): Promise<void> {
     this.stopping.abort();
-    const pending = [this.running, this.pass].filter(Boolean);
+    const pending = [...(this.loops ?? []), this.pass].filter(Boolean);
     if (pending.length) {
       await Promise.race([Promise.allSettled(pending), sleep(timeoutMs, undefined, { ref: false })]);
     }
-    this.running = undefined;
+    this.loops = undefined;
     this.statusValue.running = false;
-    await this.store.unlock();
+    await Promise.all(this.teams.map((t) => t.close()));
     await this.exporter.shutdown().catch(() => undefined);
     await this.builder.shutdown().catch(() => undefined);
   }
 
-  private async pollLoop(signal: AbortSignal): Promise<void> {
-    let failures = 0;
-    while (!signal.aborted) {
-      let waitMs = this.config.pollIntervalMs;
-      try {
-        await this.syncOnce();
-        failures = 0;
-      } catch (error) {
-        if (signal.aborted) break;
-        failures++;
-        const fatal = error instanceof SlackFatalError;
-        waitMs = fatal
-          ? Math.max(FATAL_BACKOFF_MS, this.config.pollIntervalMs)
-          : Math.min(MAX_FAILURE_BACKOFF_MS, this.config.pollIntervalMs * 2 ** (failures - 1));
-        this.logger.error(`${(error as Error).message}; next try in ${Math.round(waitMs / 1000)}s`, {
-          consecutiveFailures: failures,
-        });
-      }
-      await sleep(waitMs, undefined, { signal }).catch(() => undefined);
+  private async passAll(): Promise<SyncSummary> {
+    const signal = this.stopping.signal;
+    if (this.teams.length === 1) {
+      return this.record(() => this.teams[0]!.pass(signal));
     }
+    return this.record(async () => {
+      const settled = await Promise.allSettled(this.teams.map((t) => t.pass(signal)));
+      const ok: Record<string, SyncSummary> = {};
+      const errors: Record<string, Error> = {};
+      settled.forEach((s, i) => {
+        const team = this.teams[i]!.teamId!;
+        if (s.status === 'fulfilled') ok[team] = s.value;
+        else errors[team] = s.reason as Error;
+      });
+      const summary = combine(ok, errors);
+      if (Object.keys(errors).length > 0) throw new TeamsSyncError(errors, summary);
+      return summary;
+    });
   }
 
-  private async runPass(): Promise<SyncSummary> {
-    const startedAt = Date.now();
-    const requestsBefore = this.client.requests;
-    this.rejectedThisPass = 0;
-    const waitsBefore = this.client.rateLimitWaits;
+  private async record(run: () => Promise<SyncSummary>): Promise<SyncSummary> {
     try {
-      await this.store.lock();
-      this.state ??= (await this.store.load()) ?? initialState(this.config.backfillStart);
-      if (!this.state.persisted) {
-        this.logger.info(
-          `no cursor at ${this.store.path}: starting from ${new Date(this.state.backfillStart * 1000).toISOString()} (SLACK_BACKFILL_START_TIME)`,
-        );
-      }
-      const signal = this.stopping.signal;
-      let gap: PagingGap | undefined;
-      const result = await runSyncPass(
-        {
-          fetchPage: (page) => {
-            if (signal.aborted) throw new Error('stopping: the pass was interrupted by shutdown');
-            return this.client.fetchPage(page);
-          },
-          deliver: (batch) => {
-            if (signal.aborted) throw new Error('stopping: the pass was interrupted by shutdown');
-            return this.deliver(batch);
-          },
-          saveCursor: async (state) => {
-            await this.store.save(state);
-            this.state = state;
-          },
-          logger: this.logger,
-          isPaginationLimit: (e) => e instanceof SlackPaginationLimitError,
-        },
-        this.state,
-      );
-      gap = result.gap;
-      this.state = result.state;
-      const summary: SyncSummary = {
-        fetched: result.fetched,
-        exported: result.exported,
-        skippedAlreadyDelivered: result.skippedAlreadyDelivered,
-        slackRequests: this.client.requests - requestsBefore,
-        rateLimitWaits: this.client.rateLimitWaits - waitsBefore,
-        otlpExports: result.exportBatches,
-        order: result.order,
-        cursor: result.state.position,
-        malformedEntries: result.malformedEntries,
-        rejectedByCollector: this.rejectedThisPass,
-        durationMs: Date.now() - startedAt,
-        ...(gap ? { gap } : {}),
-      };
-      if (result.malformedEntries > 0) {
-        this.logger.warn(
-          `${result.malformedEntries} entries had no usable date: exported with the time they were fetched, Slack's value in slack.integration.date`,
-        );
-      }
-      this.logger.info(
-        `sync pass: ${summary.exported} exported, ${summary.skippedAlreadyDelivered} already delivered, ${summary.slackRequests} Slack requests, cursor at ${new Date(summary.cursor.date * 1000).toISOString()}`,
-        { ...summary, cursor: summary.cursor.date },
-      );
+      const summary = await run();
       this.statusValue.lastSuccessAt = Date.now();
       this.statusValue.lastError = undefined;
       this.statusValue.lastSummary = summary;
       return summary;
     } catch (error) {
       this.statusValue.lastError = (error as Error).message;
-      // The in-memory state may be ahead of nothing: it only ever holds saved, acknowledged positions.
       throw error;
     }
   }
 
-  private async deliver(batch: DeliverableEntry[]): Promise<void> {
-    const records = this.builder.build(
-      batch.map(({ entry, occurrence, fetchedAtMs }) =>
-        toLogRecord(entry, { occurrence, observedAtMs: fetchedAtMs, timestampPolicy: this.config.timestampPolicy }),
-      ),
-    );
-    const ack = await this.exporter.export(records);
-    if (ack.rejectedLogRecords > 0) {
-      // Re-sending what the collector refused would be refused again and stall the cursor forever.
-      this.rejectedThisPass += ack.rejectedLogRecords;
-      this.logger.warn(
-        `the collector accepted the batch but rejected ${ack.rejectedLogRecords} of ${records.length} records (OTLP partial success${ack.errorMessage ? `: ${ack.errorMessage}` : ''}); they are not re-sent, the cursor moves on: check the collector's logs and limits`,
-        { rejectedLogRecords: ack.rejectedLogRecords, batch: records.length },
-      );
+  private async pollLoop(team: TeamSync, signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      let waitMs = this.config.pollIntervalMs;
+      try {
+        const summary = await team.pass(signal);
+        failures = 0;
+        this.statusValue.lastSuccessAt = Date.now();
+        this.statusValue.lastSummary = summary;
+        this.statusValue.lastError = undefined;
+      } catch (error) {
+        if (signal.aborted) break;
+        failures++;
+        waitMs =
+          error instanceof SlackFatalError
+            ? Math.max(FATAL_BACKOFF_MS, this.config.pollIntervalMs)
+            : Math.min(MAX_FAILURE_BACKOFF_MS, this.config.pollIntervalMs * 2 ** (failures - 1));
+        const where = team.teamId ? `team ${team.teamId}: ` : '';
+        this.statusValue.lastError = `${where}${(error as Error).message}`;
+        this.logger.error(`${where}${(error as Error).message}; next try in ${Math.round(waitMs / 1000)}s`, {
+          consecutiveFailures: failures,
+          ...(team.teamId ? { team: team.teamId } : {}),
+        });
+      }
+      await sleep(waitMs, undefined, { signal }).catch(() => undefined);
     }
   }
+}
+
+/** Sums the teams' summaries; `cursor` is the team furthest behind. */
+function combine(ok: Record<string, SyncSummary>, errors: Record<string, Error>): SyncSummary {
+  const list = Object.values(ok);
+  const sum = (key: keyof SyncSummary) => list.reduce((n, s) => n + (s[key] as number), 0);
+  const behind = list.reduce<SyncSummary | undefined>((a, s) => (!a || s.cursor.date < a.cursor.date ? s : a), undefined);
+  return {
+    fetched: sum('fetched'),
+    exported: sum('exported'),
+    skippedAlreadyDelivered: sum('skippedAlreadyDelivered'),
+    slackRequests: sum('slackRequests'),
+    rateLimitWaits: sum('rateLimitWaits'),
+    otlpExports: sum('otlpExports'),
+    order: list.find((s) => s.order !== 'unknown')?.order ?? 'unknown',
+    cursor: behind?.cursor ?? { date: 0, delivered: {} },
+    malformedEntries: sum('malformedEntries'),
+    rejectedByCollector: sum('rejectedByCollector'),
+    durationMs: Math.max(0, ...list.map((s) => s.durationMs)),
+    teams: {
+      ...ok,
+      ...Object.fromEntries(Object.entries(errors).map(([team, e]) => [team, { error: e.message }])),
+    },
+  };
 }

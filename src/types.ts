@@ -1,3 +1,5 @@
+import type { MeterProvider } from '@opentelemetry/api';
+
 /**
  * Public types of slack-integration-logs-receiver, in one place.
  *
@@ -68,8 +70,18 @@ export interface SlackIntegrationLogsReceiverOptions {
   timestampPolicy?: TimestampPolicy;
   /** `SLACK_RETRY_DEADLINE`: how long one Slack request or OTLP export is retried before the pass fails. Same forms as `pollInterval`. Default 120 s. */
   retryDeadline?: number | string;
-  /** Server-side filters (`SLACK_CHANGE_TYPE`, `SLACK_APP_ID`, `SLACK_SERVICE_ID`, `SLACK_USER`). */
+  /**
+   * Server-side filters (`SLACK_CHANGE_TYPE`, `SLACK_APP_ID`, `SLACK_SERVICE_ID`, `SLACK_USER`),
+   * sent on every page. Each filter set keeps a cursor file of its own.
+   */
   filters?: SlackIntegrationLogFilters;
+  /**
+   * `SLACK_TEAM_ID` (comma-separated): Enterprise Grid team IDs for an org-level token. Each team is
+   * polled concurrently with its own client (rate budget), cursor file and `slack.team.id` attribute.
+   */
+  slackTeamIds?: string[];
+  /** Where self-metrics go. Default: the global MeterProvider (the host's, when it registered one). */
+  meterProvider?: MeterProvider;
   /** OTLP/HTTP logs endpoint, used as is. Default from `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/logs`, else `http://localhost:4318/v1/logs`. */
   otlpEndpoint?: string;
   /** OTLP request headers (`OTEL_EXPORTER_OTLP_HEADERS`, `..._LOGS_HEADERS`). */
@@ -132,6 +144,8 @@ export interface SyncSummary {
   rejectedByCollector: number;
   /** Wall time of the pass, milliseconds. */
   durationMs: number;
+  /** With `SLACK_TEAM_ID`: each team's own summary, or the error that stopped its pass. */
+  teams?: Record<string, SyncSummary | { error: string }>;
   /**
    * Present when Slack would not page far enough to reach the cursor (`over_pagination_limit`):
    * entries in this range may be missing. Never hidden: also logged as an error.

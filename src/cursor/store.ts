@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
-import { parseCursor, serializeCursor, type CursorState } from './cursor.js';
+import { parseCursor, serializeCursor, type CursorScope, type CursorState } from './cursor.js';
 
 /** The cursor file cannot be used. The message names the file and the fix. */
 export class CursorFileError extends Error {
@@ -71,7 +71,7 @@ export class CursorStore {
    * @returns the saved state, or `undefined` when the file does not exist.
    * @throws CursorFileError when it exists but cannot be read or is not a valid cursor; the file is left as it is.
    */
-  async load(): Promise<CursorState | undefined> {
+  async load(scope?: CursorScope): Promise<CursorState | undefined> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -80,7 +80,7 @@ export class CursorStore {
       throw new CursorFileError(`cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`);
     }
     try {
-      return parseCursor(text);
+      return parseCursor(text, scope);
     } catch (e) {
       throw new CursorFileError(
         `cursor file ${this.path} is ${(e as Error).message}; it was left untouched: restore it from a backup, or move it away to start again from SLACK_BACKFILL_START_TIME`,

@@ -62,6 +62,15 @@ export class AcknowledgedExporter {
    * @throws OtlpExportError when the collector did not answer 2xx (after the exporter's own retries).
    */
   export(records: ReadableLogRecord[]): Promise<ExportAck> {
+    // One at a time (teams share the exporter), so a partial success belongs to its own batch.
+    const turn = this.queue.then(() => this.exportNow(records));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private exportNow(records: ReadableLogRecord[]): Promise<ExportAck> {
     this.lastPartial = undefined;
     return new Promise((resolve, reject) => {
       this.exporter.export(records, (result) => {

@@ -1,0 +1,188 @@
+import type { LogAttributes } from '@opentelemetry/api-logs';
+import type { ResolvedConfig } from './config.js';
+import { cursorFileFor, initialState, type CursorScope, type CursorState } from './cursor/cursor.js';
+import { CursorStore } from './cursor/store.js';
+import type { AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import type { RecordBuilder } from './record/builder.js';
+import { toLogRecord } from './record/mapping.js';
+import type { SelfMetrics } from './self-metrics.js';
+import { IntegrationLogsClient, SlackPaginationLimitError } from './slack/client.js';
+import { runSyncPass, type DeliverableEntry } from './sync/sync-pass.js';
+import type { ReceiverLogger, SyncSummary } from './types.js';
+
+/** Thrown by a pass that `shutdown` interrupted; the cursor is where acknowledged data ends. */
+export class StoppedError extends Error {
+  override readonly name = 'StoppedError';
+}
+
+export interface TeamSyncDeps {
+  config: ResolvedConfig;
+  logger: ReceiverLogger;
+  exporter: AcknowledgedExporter;
+  builder: RecordBuilder;
+  metrics: SelfMetrics;
+}
+
+/**
+ * One stream of `team.integrationLogs`: one team (or the token's own workspace) and one filter
+ * set, with its own Slack client (so its own rate budget), cursor file and lock.
+ */
+export class TeamSync {
+  readonly teamId: string | undefined;
+  readonly store: CursorStore;
+  private readonly client: IntegrationLogsClient;
+  private readonly deps: TeamSyncDeps;
+  private readonly logger: ReceiverLogger;
+  private readonly scope: CursorScope;
+  private readonly extraAttributes: LogAttributes;
+  private state: CursorState | undefined;
+  private rejected = 0;
+  private inFlight: Promise<SyncSummary> | undefined;
+
+  constructor(teamId: string | undefined, deps: TeamSyncDeps) {
+    const { config } = deps;
+    this.teamId = teamId;
+    this.deps = deps;
+    this.scope = { ...(teamId ? { teamId } : {}), filters: config.filters };
+    this.logger = teamId ? withFields(deps.logger, { team: teamId }) : deps.logger;
+    this.extraAttributes = teamId ? { 'slack.team.id': teamId } : {};
+    this.store = new CursorStore(cursorFileFor(config.cursorFile, this.scope));
+    this.client = new IntegrationLogsClient({
+      token: config.token,
+      slackApiUrl: config.slackApiUrl,
+      pageSize: config.pageSize,
+      filters: config.filters,
+      teamId,
+      retryDeadlineMs: config.retryDeadlineMs,
+      logger: this.logger,
+      onWait: (kind) => {
+        if (kind === 'rate_limit') deps.metrics.rateLimitWaits.add(1, this.metricAttributes());
+      },
+      onRequest: (outcome) => deps.metrics.slackRequests.add(1, { ...this.metricAttributes(), outcome }),
+    });
+  }
+
+  /** The last saved cursor date (Unix seconds), once known. */
+  get cursorDate(): number | undefined {
+    return this.state?.position.date;
+  }
+
+  /** One pass; a second call while one runs gets the same promise. */
+  pass(signal: AbortSignal): Promise<SyncSummary> {
+    this.inFlight ??= this.runPass(signal).finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  async close(): Promise<void> {
+    await this.store.unlock();
+  }
+
+  private metricAttributes(): Record<string, string> {
+    return this.teamId ? { 'slack.team.id': this.teamId } : {};
+  }
+
+  private async runPass(signal: AbortSignal): Promise<SyncSummary> {
+    const startedAt = Date.now();
+    const requestsBefore = this.client.requests;
+    const waitsBefore = this.client.rateLimitWaits;
+    this.rejected = 0;
+    await this.store.lock();
+    this.state ??= (await this.store.load(this.scope)) ?? initialState(this.deps.config.backfillStart, this.scope);
+    if (!this.state.persisted) {
+      this.logger.info(
+        `no cursor at ${this.store.path}: starting from ${new Date(this.state.backfillStart * 1000).toISOString()} (SLACK_BACKFILL_START_TIME)`,
+      );
+    }
+    const interrupted = () => {
+      if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
+    };
+    const result = await runSyncPass(
+      {
+        fetchPage: (page) => {
+          interrupted();
+          return this.client.fetchPage(page);
+        },
+        deliver: (batch) => {
+          interrupted();
+          return this.deliver(batch);
+        },
+        saveCursor: async (state) => {
+          await this.store.save(state);
+          this.state = state;
+          this.deps.metrics.cursorDate(this.metricAttributes(), state.position.date);
+        },
+        logger: this.logger,
+        isPaginationLimit: (e) => e instanceof SlackPaginationLimitError,
+      },
+      this.state,
+    );
+    this.state = result.state;
+    const summary: SyncSummary = {
+      fetched: result.fetched,
+      exported: result.exported,
+      skippedAlreadyDelivered: result.skippedAlreadyDelivered,
+      slackRequests: this.client.requests - requestsBefore,
+      rateLimitWaits: this.client.rateLimitWaits - waitsBefore,
+      otlpExports: result.exportBatches,
+      order: result.order,
+      cursor: result.state.position,
+      malformedEntries: result.malformedEntries,
+      rejectedByCollector: this.rejected,
+      durationMs: Date.now() - startedAt,
+      ...(result.gap ? { gap: result.gap } : {}),
+    };
+    if (result.malformedEntries > 0) {
+      this.logger.warn(
+        `${result.malformedEntries} entries had no usable date: exported with the time they were fetched, Slack's value in slack.integration.date`,
+      );
+    }
+    this.logger.info(
+      `sync pass: ${summary.exported} exported, ${summary.skippedAlreadyDelivered} already delivered, ${summary.slackRequests} Slack requests, cursor at ${new Date(summary.cursor.date * 1000).toISOString()}`,
+      { ...summary, cursor: summary.cursor.date },
+    );
+    this.deps.metrics.lastSuccess(this.metricAttributes());
+    return summary;
+  }
+
+  private async deliver(batch: DeliverableEntry[]): Promise<void> {
+    const { config, builder, exporter, metrics } = this.deps;
+    const records = builder.build(
+      batch.map(({ entry, occurrence, fetchedAtMs }) =>
+        toLogRecord(entry, {
+          occurrence,
+          observedAtMs: fetchedAtMs,
+          timestampPolicy: config.timestampPolicy,
+          extraAttributes: this.extraAttributes,
+        }),
+      ),
+    );
+    let ack;
+    try {
+      ack = await exporter.export(records);
+    } catch (error) {
+      metrics.exportFailures.add(1, this.metricAttributes());
+      throw error;
+    }
+    metrics.entriesExported.add(records.length, this.metricAttributes());
+    if (ack.rejectedLogRecords > 0) {
+      // Re-sending what the collector refused would be refused again and stall the cursor forever.
+      this.rejected += ack.rejectedLogRecords;
+      this.logger.warn(
+        `the collector accepted the batch but rejected ${ack.rejectedLogRecords} of ${records.length} records (OTLP partial success${ack.errorMessage ? `: ${ack.errorMessage}` : ''}); they are not re-sent, the cursor moves on: check the collector's logs and limits`,
+        { rejectedLogRecords: ack.rejectedLogRecords, batch: records.length },
+      );
+    }
+  }
+}
+
+function withFields(logger: ReceiverLogger, extra: Record<string, unknown>): ReceiverLogger {
+  const prefix = `[team ${String(extra.team)}] `;
+  return {
+    debug: (message, fields) => logger.debug(prefix + message, { ...extra, ...fields }),
+    info: (message, fields) => logger.info(prefix + message, { ...extra, ...fields }),
+    warn: (message, fields) => logger.warn(prefix + message, { ...extra, ...fields }),
+    error: (message, fields) => logger.error(prefix + message, { ...extra, ...fields }),
+  };
+}
