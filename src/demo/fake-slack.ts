@@ -19,6 +19,48 @@ export interface FakeSlackOptions {
   maxCount?: number;
   /** Largest page served; past it `over_pagination_limit`. Default unlimited. */
   maxPage?: number;
+  /**
+   * Enterprise Grid: entries of each team, served when a request names it in `team_id`. A request
+   * naming a team not listed gets `invalid_auth`, as Slack answers when the token's owner is not in it.
+   */
+  teams?: Record<string, SlackIntegrationLogRaw[]>;
+}
+
+/** One workspace's log. */
+class TeamLog {
+  entries: SlackIntegrationLogRaw[];
+  private sortedCache: { order: string; list: SlackIntegrationLogRaw[] } | undefined;
+
+  constructor(entries: SlackIntegrationLogRaw[]) {
+    this.entries = [...entries];
+  }
+
+  add(entries: SlackIntegrationLogRaw[]): void {
+    for (const e of entries) this.entries.push(e);
+    this.sortedCache = undefined;
+  }
+
+  expireOldest(n: number): void {
+    this.entries = this.sorted('oldest-first').slice(n);
+    this.sortedCache = undefined;
+  }
+
+  sorted(order: 'newest-first' | 'oldest-first'): SlackIntegrationLogRaw[] {
+    if (this.sortedCache?.order === order) return this.sortedCache.list;
+    // Stable sort by date; among equal dates, insertion order (reversed for newest-first).
+    // An entry without a usable date (tests send some) sorts with the entry added before it.
+    let previous = 0;
+    const indexed = this.entries.map((e, i) => {
+      const d = Number((e as { date?: unknown } | null)?.date);
+      previous = Number.isFinite(d) ? d : previous;
+      return { e, i, d: previous };
+    });
+    indexed.sort((a, b) => a.d - b.d || a.i - b.i);
+    const list = indexed.map((x) => x.e);
+    if (order === 'newest-first') list.reverse();
+    this.sortedCache = { order, list };
+    return list;
+  }
 }
 
 /** A scripted reply that replaces the next normal answer. */
@@ -37,17 +79,19 @@ export interface RecordedRequest {
 
 export class FakeSlack {
   private server: Server | undefined;
-  private entries: SlackIntegrationLogRaw[];
-  private sortedCache: { order: string; list: SlackIntegrationLogRaw[] } | undefined;
+  private readonly workspace: TeamLog;
+  private readonly teams = new Map<string, TeamLog>();
   private readonly script: ScriptedReply[] = [];
   readonly requests: RecordedRequest[] = [];
-  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage'>> & { maxPage?: number };
+  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage' | 'teams'>> & { maxPage?: number };
   /** Runs before a page is answered; may change the entries (drift between page requests). */
   beforeAnswer: ((page: number, fake: FakeSlack) => void) | undefined;
 
   constructor(options: FakeSlackOptions) {
-    this.entries = [...(options.entries ?? [])];
-    this.options = { order: 'newest-first', maxCount: 1000, ...options };
+    this.workspace = new TeamLog(options.entries ?? []);
+    for (const [team, entries] of Object.entries(options.teams ?? {})) this.teams.set(team, new TeamLog(entries));
+    const { order = 'newest-first', maxCount = 1000, token, maxPage } = options;
+    this.options = { order, maxCount, token, maxPage };
   }
 
   /** The `slackApiUrl` to give the client, e.g. `http://127.0.0.1:4567/api/`. */
@@ -65,16 +109,18 @@ export class FakeSlack {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** Adds entries as if they happened now (they sort by `date`). */
+  /** Adds entries as if they happened now (they sort by `date`); to a team's log when `team` is given. */
   add(...entries: SlackIntegrationLogRaw[]): void {
-    for (const e of entries) this.entries.push(e);
-    this.sortedCache = undefined;
+    this.workspace.add(entries);
+  }
+
+  addToTeam(team: string, ...entries: SlackIntegrationLogRaw[]): void {
+    this.teams.get(team)!.add(entries);
   }
 
   /** Removes the oldest `n` entries, as retention would. */
   expireOldest(n: number): void {
-    this.entries = this.sorted('oldest-first').slice(n);
-    this.sortedCache = undefined;
+    this.workspace.expireOldest(n);
   }
 
   /** The next requests get these replies, in order, instead of a normal answer. */
@@ -83,24 +129,7 @@ export class FakeSlack {
   }
 
   get size(): number {
-    return this.entries.length;
-  }
-
-  private sorted(order: 'newest-first' | 'oldest-first'): SlackIntegrationLogRaw[] {
-    if (this.sortedCache?.order === order) return this.sortedCache.list;
-    // Stable sort by date; among equal dates, insertion order (reversed for newest-first).
-    // An entry without a usable date (tests send some) sorts with the entry added before it.
-    let previous = 0;
-    const indexed = this.entries.map((e, i) => {
-      const d = Number((e as { date?: unknown } | null)?.date);
-      previous = Number.isFinite(d) ? d : previous;
-      return { e, i, d: previous };
-    });
-    indexed.sort((a, b) => a.d - b.d || a.i - b.i);
-    const list = indexed.map((x) => x.e);
-    if (order === 'newest-first') list.reverse();
-    this.sortedCache = { order, list };
-    return list;
+    return this.workspace.entries.length;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -137,7 +166,9 @@ export class FakeSlack {
       return this.json(res, { ok: false, error: 'over_pagination_limit' });
     }
     this.beforeAnswer?.(page, this);
-    let list = this.sorted(this.options.order);
+    const log = params.team_id ? this.teams.get(params.team_id) : this.workspace;
+    if (!log) return this.json(res, { ok: false, error: 'invalid_auth' });
+    let list = log.sorted(this.options.order);
     for (const filter of ['app_id', 'change_type', 'service_id', 'user'] as const) {
       const want = params[filter];
       if (want) list = list.filter((e) => String(e[filter === 'user' ? 'user_id' : filter] ?? '') === want);

@@ -1,0 +1,140 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeSlack } from '../src/demo/fake-slack.js';
+import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
+import { SlackIntegrationLogsReceiver, TeamsSyncError } from '../src/receiver.js';
+import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { RecordingLogger } from './helpers.js';
+
+/** Enterprise Grid: several teams in one process, each with its own cursor; and filter sets. */
+
+const TOKEN = 'xoxp-org-test-not-a-real-token';
+const entriesFor = (team: string, n: number, start = 1_700_000_000): SlackIntegrationLogRaw[] =>
+  Array.from({ length: n }, (_, i) => ({ app_id: `${team}-A${i}`, user_id: 'U1', date: String(start + i), change_type: i % 2 ? 'added' : 'removed' }));
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function setup(teams: Record<string, SlackIntegrationLogRaw[]>) {
+  const slack = await new FakeSlack({ token: TOKEN, teams }).start();
+  const otlp = await new OtlpReceiver().start();
+  const dir = await mkdtemp(join(tmpdir(), 'teams-test-'));
+  const logger = new RecordingLogger();
+  const make = (options: Partial<ConstructorParameters<typeof SlackIntegrationLogsReceiver>[0]> = {}) => {
+    const r = new SlackIntegrationLogsReceiver({
+      token: TOKEN,
+      slackApiUrl: slack.url,
+      otlpEndpoint: otlp.url,
+      cursorFile: join(dir, 'cursor.json'),
+      backfillStartTime: 0,
+      pageSize: 10,
+      retryDeadline: 3,
+      logger,
+      ...options,
+    });
+    cleanup.push(() => r.shutdown(2000));
+    return r;
+  };
+  cleanup.push(async () => {
+    await slack.stop();
+    await otlp.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { slack, otlp, dir, logger, make };
+}
+
+const appsOf = (otlp: OtlpReceiver, team: string) =>
+  otlp.records.filter((r) => r.attributes['slack.team.id'] === team).map((r) => String(r.attributes['slack.integration.app_id'])).sort();
+
+describe('SLACK_TEAM_ID: several teams', () => {
+  it('sends team_id on every request, tags every record, and keeps one cursor per team', async () => {
+    const s = await setup({ T0AAA: entriesFor('T0AAA', 25), T0BBB: entriesFor('T0BBB', 7) });
+    const receiver = s.make({ slackTeamIds: ['T0AAA', 'T0BBB'] });
+    const summary = await receiver.syncOnce();
+
+    expect(appsOf(s.otlp, 'T0AAA')).toEqual(entriesFor('T0AAA', 25).map((e) => e.app_id).sort());
+    expect(appsOf(s.otlp, 'T0BBB')).toEqual(entriesFor('T0BBB', 7).map((e) => e.app_id).sort());
+    expect(s.otlp.records).toHaveLength(32);
+    expect(s.slack.requests.every((q) => q.params.team_id === 'T0AAA' || q.params.team_id === 'T0BBB')).toBe(true);
+    expect(summary.exported).toBe(32);
+    expect(Object.keys(summary.teams!).sort()).toEqual(['T0AAA', 'T0BBB']);
+
+    const files = receiver.cursorFiles;
+    expect(files).toEqual({ T0AAA: join(s.dir, 'cursor.T0AAA.json'), T0BBB: join(s.dir, 'cursor.T0BBB.json') });
+    expect(JSON.parse(readFileSync(files.T0AAA!, 'utf8')).position.date).toBe(1_700_000_024);
+    expect(JSON.parse(readFileSync(files.T0BBB!, 'utf8')).position.date).toBe(1_700_000_006);
+  });
+
+  it('an entry added to one team is delivered once, for that team only', async () => {
+    const s = await setup({ T0AAA: entriesFor('T0AAA', 5), T0BBB: entriesFor('T0BBB', 5) });
+    const receiver = s.make({ slackTeamIds: ['T0AAA', 'T0BBB'] });
+    await receiver.syncOnce();
+    s.slack.addToTeam('T0BBB', { app_id: 'T0BBB-new', user_id: 'U9', date: String(1_700_000_100), change_type: 'added' });
+    const second = await receiver.syncOnce();
+    expect(second.exported).toBe(1);
+    expect((second.teams!.T0AAA as { exported: number }).exported).toBe(0);
+    expect(appsOf(s.otlp, 'T0BBB')).toContain('T0BBB-new');
+    expect(s.otlp.records.filter((r) => r.attributes['slack.integration.app_id'] === 'T0BBB-new')).toHaveLength(1);
+    expect(appsOf(s.otlp, 'T0AAA')).toHaveLength(5);
+  });
+
+  it("one team's fatal error leaves the others delivering, and is reported for that team", async () => {
+    // T0CCC is not served: Slack answers invalid_auth, as when the token's owner is not in the team.
+    const s = await setup({ T0AAA: entriesFor('T0AAA', 12) });
+    const receiver = s.make({ slackTeamIds: ['T0AAA', 'T0CCC'] });
+    const error = await receiver.syncOnce().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TeamsSyncError);
+    const teamsError = error as TeamsSyncError;
+    expect(Object.keys(teamsError.errors)).toEqual(['T0CCC']);
+    expect(teamsError.message).toContain('team T0CCC');
+    expect(teamsError.message).toContain('invalid_auth');
+    expect(teamsError.summary.exported).toBe(12);
+    expect(appsOf(s.otlp, 'T0AAA')).toHaveLength(12);
+    expect(existsSync(join(s.dir, 'cursor.T0CCC.json'))).toBe(false);
+
+    // Polling: the healthy team keeps delivering while the broken one backs off.
+    s.slack.addToTeam('T0AAA', { app_id: 'T0AAA-late', user_id: 'U9', date: String(1_700_000_200), change_type: 'added' });
+    const poller = s.make({ slackTeamIds: ['T0AAA', 'T0CCC'], pollInterval: 1, cursorFile: join(s.dir, 'cursor.json') });
+    await receiver.shutdown(2000);
+    await poller.start();
+    const until = Date.now() + 8000;
+    while (!appsOf(s.otlp, 'T0AAA').includes('T0AAA-late') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(appsOf(s.otlp, 'T0AAA').filter((a) => a === 'T0AAA-late')).toHaveLength(1);
+    expect(s.logger.at('error').some((l) => l.message.startsWith('team T0CCC:') && l.message.includes('invalid_auth'))).toBe(true);
+  });
+});
+
+describe('filters', () => {
+  it('sends the filters on every page, and a changed filter set gets a cursor of its own', async () => {
+    const base = entriesFor('W', 30);
+    const s = await setup({});
+    await s.slack.stop();
+    const slack = await new FakeSlack({ token: TOKEN, entries: base }).start();
+    cleanup.push(() => slack.stop());
+    const make = (filters: Record<string, string>) =>
+      s.make({ slackApiUrl: slack.url, filters });
+
+    const removed = make({ change_type: 'removed' });
+    await removed.syncOnce();
+    await removed.shutdown(2000);
+    expect(slack.requests.length).toBeGreaterThanOrEqual(2);
+    expect(slack.requests.every((q) => q.params.change_type === 'removed')).toBe(true);
+    const wantRemoved = base.filter((e) => e.change_type === 'removed').map((e) => e.app_id).sort();
+    expect(s.otlp.records.map((r) => String(r.attributes['slack.integration.app_id'])).sort()).toEqual(wantRemoved);
+
+    const added = make({ change_type: 'added' });
+    expect(added.cursorFile).not.toBe(removed.cursorFile);
+    expect(added.cursorFile).toMatch(/cursor\.f-[0-9a-f]{8}\.json$/);
+    await added.syncOnce();
+    const wantAll = base.map((e) => e.app_id).sort();
+    expect(s.otlp.records.map((r) => String(r.attributes['slack.integration.app_id'])).sort()).toEqual(wantAll);
+    const saved = JSON.parse(readFileSync(added.cursorFile, 'utf8'));
+    expect(saved.scope).toEqual({ filters: { change_type: 'added' } });
+  });
+});
