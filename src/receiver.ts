@@ -116,12 +116,17 @@ export class SlackIntegrationLogsReceiver {
     return this.pass;
   }
 
-  /** Starts polling every `pollInterval` (the first pass at once), each team on its own schedule. */
-  async start(): Promise<void> {
+  /**
+   * Starts polling every `pollInterval` (the first pass at once), each team on its own schedule.
+   * @param options.keepProcessAlive `false`: the wait between polls does not keep Node running
+   *   (for embedding in a host that decides when to exit). Default `true`.
+   */
+  async start(options: { keepProcessAlive?: boolean } = {}): Promise<void> {
     if (this.loops) return;
     this.stopping = new AbortController();
     this.statusValue.running = true;
-    this.loops = this.teams.map((team) => this.pollLoop(team, this.stopping.signal));
+    const keepAlive = options.keepProcessAlive ?? true;
+    this.loops = this.teams.map((team) => this.pollLoop(team, this.stopping.signal, keepAlive));
   }
 
   /**
@@ -175,7 +180,7 @@ export class SlackIntegrationLogsReceiver {
     }
   }
 
-  private async pollLoop(team: TeamSync, signal: AbortSignal): Promise<void> {
+  private async pollLoop(team: TeamSync, signal: AbortSignal, keepAlive: boolean): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       let waitMs = this.config.pollIntervalMs;
@@ -199,7 +204,7 @@ export class SlackIntegrationLogsReceiver {
           ...(team.teamId ? { team: team.teamId } : {}),
         });
       }
-      await sleep(waitMs, undefined, { signal }).catch(() => undefined);
+      await sleep(waitMs, undefined, { signal, ref: keepAlive }).catch(() => undefined);
     }
   }
 }

@@ -1,0 +1,44 @@
+import { ConfigError } from './config.js';
+import { SlackIntegrationLogsReceiver } from './receiver.js';
+
+/**
+ * Zero-code embedding: `node --import slack-integration-logs-receiver/register app.js` starts the
+ * receiver inside any Node service, configured only by environment variables (see README). It never
+ * keeps the host alive, stops with it (SIGTERM, SIGINT, `beforeExit`), and never crashes it: a
+ * missing token or bad settings give one line on stderr and nothing starts.
+ */
+function register(): void {
+  const env = process.env;
+  if (!env.SLACK_TOKEN && !env.SLACK_TOKEN_FILE) {
+    process.stderr.write('slack-integration-logs-receiver/register: SLACK_TOKEN (or SLACK_TOKEN_FILE) is not set; not started\n');
+    return;
+  }
+  let receiver: SlackIntegrationLogsReceiver;
+  try {
+    receiver = SlackIntegrationLogsReceiver.fromEnv(env);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : String((error as Error)?.message ?? error);
+    process.stderr.write(`slack-integration-logs-receiver/register: not started: ${message}\n`);
+    return;
+  }
+  void receiver.start({ keepProcessAlive: false });
+
+  // Listeners already there belong to libraries loaded with us (the lock library watches signals
+  // to release its locks), not to the host: the host's own are added after this module runs.
+  const ours = { SIGTERM: process.listenerCount('SIGTERM'), SIGINT: process.listenerCount('SIGINT') };
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= receiver.shutdown().catch(() => undefined));
+  const onSignal = (signal: NodeJS.Signals) => {
+    void stop().then(() => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      // The host does not handle it: do what Node does by default, end the process with that signal.
+      if (process.listenerCount(signal) <= ours[signal as keyof typeof ours]) process.kill(process.pid, signal);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.once('beforeExit', () => void stop());
+}
+
+register();
