@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** What `npm pack` ships, and that the README's API section matches src/index.ts. */
+
+const ROOT = join(import.meta.dirname, '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+describe('the package', () => {
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }));
+  const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
+
+  it('ships the built entry points, types, README and collector config', () => {
+    for (const f of ['package.json', 'README.md', 'otel-collector.yaml', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/register.js', 'dist/register.d.ts']) {
+      expect(files, f).toContain(f);
+    }
+  });
+
+  it('ships no tests, fixtures, sources, benchmarks or examples', () => {
+    const unwanted = files.filter((f) => /^(test|src|bench|examples|scripts|\.ci)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith('.d.ts')) || /\.test\./.test(f) || /golden|fixtures/.test(f));
+    expect(unwanted).toEqual([]);
+  });
+
+  it('has a bin, exports map and engines that point at real files', () => {
+    expect(pkg.name).toBe('slack-integration-logs-receiver');
+    expect(pkg.bin['slack-integration-logs']).toBe('dist/cli.js');
+    expect(readFileSync(join(ROOT, pkg.bin['slack-integration-logs']), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(pkg.type).toBe('module');
+    expect(pkg.engines.node).toBe('>=20');
+    for (const [entry, target] of Object.entries(pkg.exports as Record<string, string | Record<string, string>>)) {
+      const paths = typeof target === 'string' ? [target] : Object.values(target);
+      for (const p of paths) expect(existsSync(join(ROOT, p)), `${entry} -> ${p}`).toBe(true);
+    }
+    expect(pkg.peerDependencies['@opentelemetry/api']).toBeDefined();
+  });
+});
+
+describe('README API section', () => {
+  it('names every export of src/index.ts', () => {
+    const index = readFileSync(join(ROOT, 'src', 'index.ts'), 'utf8');
+    const names = [...index.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)]
+      .flatMap((m) => m[1]!.split(','))
+      .map((s) => s.replace(/\btype\b/, '').trim())
+      .filter(Boolean);
+    expect(names.length).toBeGreaterThan(10);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const api = readme.slice(readme.indexOf('## Library use'), readme.indexOf('\n## ', readme.indexOf('## Library use') + 5));
+    for (const name of names) expect(api, name).toContain(`\`${name}\``);
+  });
+});
