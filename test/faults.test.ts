@@ -156,3 +156,19 @@ describe('collector side faults', () => {
     expect(new Set(arrived.map((r) => r.attributes['log.record.uid'])).size).toBe(12);
   });
 });
+
+describe('polling with an error that needs a person', () => {
+  it('does not spin: one request, the error stays visible in status, a long wait is announced', async () => {
+    h = await startHarness({ entries: makeEntries(3), slackToken: 'xoxp-the-right-one-not-a-real-token' });
+    const receiver = h.receiver({ backfillStartTime: 0, pollInterval: 1 });
+    await receiver.start();
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(h.slack.requests).toHaveLength(1);
+    const status = receiver.status;
+    expect(status.running).toBe(true);
+    expect(status.lastError).toContain('invalid_auth');
+    const line = h.logger.at('error').map((l) => l.message).find((m) => m.includes('invalid_auth'));
+    expect(line).toMatch(/next try in 900s/);
+    await h.shutdown(receiver);
+  });
+});

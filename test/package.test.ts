@@ -50,3 +50,15 @@ describe('README API section', () => {
     for (const name of names) expect(api, name).toContain(`\`${name}\``);
   });
 });
+
+describe('README troubleshooting', () => {
+  it('lists every Slack error code the receiver knows', async () => {
+    const { FATAL_FIXES, TRANSIENT_CODES, PAGINATION_LIMIT_CODE } = await import('../src/slack/errors.js');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Troubleshooting'));
+    for (const code of [...Object.keys(FATAL_FIXES), ...TRANSIENT_CODES, PAGINATION_LIMIT_CODE]) {
+      expect(section, code).toContain(`\`${code}\``);
+    }
+    for (const [code, fix] of Object.entries(FATAL_FIXES)) expect(section, code).toContain(fix);
+  });
+});
