@@ -3,6 +3,7 @@ import type { ResolvedConfig } from './config.js';
 import { cursorFileFor, initialState, type CursorScope, type CursorState } from './cursor/cursor.js';
 import { CursorStore } from './cursor/store.js';
 import type { AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { RecordBuilder } from './record/builder.js';
 import { toLogRecord } from './record/mapping.js';
 import type { SelfMetrics } from './self-metrics.js';
@@ -104,9 +105,12 @@ export class TeamSync {
           interrupted();
           return this.client.fetchPage(page);
         },
-        deliver: (batch) => {
-          interrupted();
-          return this.deliver(batch);
+        prepare: (batch) => {
+          const records = this.build(batch);
+          return () => {
+            interrupted();
+            return this.send(records);
+          };
         },
         saveCursor: async (state) => {
           await this.store.save(state);
@@ -146,9 +150,9 @@ export class TeamSync {
     return summary;
   }
 
-  private async deliver(batch: DeliverableEntry[]): Promise<void> {
-    const { config, builder, exporter, metrics } = this.deps;
-    const records = builder.build(
+  private build(batch: DeliverableEntry[]): ReadableLogRecord[] {
+    const { config, builder } = this.deps;
+    return builder.build(
       batch.map(({ entry, occurrence, fetchedAtMs }) =>
         toLogRecord(entry, {
           occurrence,
@@ -158,6 +162,10 @@ export class TeamSync {
         }),
       ),
     );
+  }
+
+  private async send(records: ReadableLogRecord[]): Promise<void> {
+    const { exporter, metrics } = this.deps;
     let ack;
     try {
       ack = await exporter.export(records);

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { SeverityNumber, type LogAttributes, type LogRecord } from '@opentelemetry/api-logs';
-import type { NormalizedEntry } from '../entry/normalize.js';
+import { sha256Hex, type NormalizedEntry } from '../entry/normalize.js';
 import type { TimestampPolicy } from '../types.js';
 
 /**
@@ -51,7 +50,7 @@ export interface MappingContext {
  * ones. Receivers may drop records that share a uid, which makes re-sends after a crash idempotent.
  */
 export function recordUid(fingerprint: string, occurrence: number): string {
-  return createHash('sha256').update(`${fingerprint}:${occurrence}`).digest('hex').slice(0, 32);
+  return sha256Hex(`${fingerprint}:${occurrence}`).slice(0, 32);
 }
 
 export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRecord {

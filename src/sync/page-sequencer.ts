@@ -102,6 +102,23 @@ export class PageSequencer {
   /** The first page to request. */
   readonly firstPage: number;
 
+  /**
+   * The page `accept(response)` will ask for next in the usual case (a full page, not the last,
+   * not yet past the cursor), so it can be requested before this one is processed; `undefined`
+   * when the next step is not that certain. Pure: it does not change the sequencer.
+   */
+  prefetchable(response: PageResponse): number | undefined {
+    if (this.verifying || this.locating || this.reachedOlder) return undefined;
+    if (response.entries.length < response.count || response.page >= response.pages) return undefined;
+    const order = this.order === 'unknown' ? orderWithin(response.entries) : this.order;
+    if (order === 'mixed') return undefined;
+    if (order === 'newest-first') {
+      const last = response.entries.findLast((e) => e.date !== undefined)?.date;
+      if (last !== undefined && last < this.floor) return undefined;
+    }
+    return response.page + 1;
+  }
+
   /** Entries per page as Slack applied it, once a page was read. */
   get pageCount(): number | undefined {
     return this.count;

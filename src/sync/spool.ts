@@ -3,17 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TakenEntry } from './page-sequencer.js';
 
+/** Entries kept in memory before the spool spills to disk (a few MB). */
+export const SPOOL_MEMORY_ENTRIES = 10_000;
+
 /**
- * Holds the entries of a pass on disk until they can be exported oldest first.
+ * Holds the entries of a pass until they can be exported oldest first.
  *
  * Newest-first paging meets the oldest new entry last, and the cursor may only move forward over
- * delivered entries, so nothing can be exported before paging ends. Memory stays at one page:
- * each page is one file, read back in either order.
+ * delivered entries, so nothing can be exported before paging ends. A usual poll fits in memory;
+ * past `SPOOL_MEMORY_ENTRIES` every further page is one file, so memory does not grow with the
+ * backlog. Chunks are read back in either order.
  */
 export class Spool {
   private dir: string | undefined;
+  /** In memory: the first chunks; the rest are files numbered from `memory.length`. */
+  private readonly memory: TakenEntry[][] = [];
+  private inMemory = 0;
   private chunks = 0;
   private entries = 0;
+  private readonly memoryLimit: number;
+
+  constructor(memoryLimit = SPOOL_MEMORY_ENTRIES) {
+    this.memoryLimit = memoryLimit;
+  }
 
   get size(): number {
     return this.entries;
@@ -21,20 +33,29 @@ export class Spool {
 
   async append(taken: TakenEntry[]): Promise<void> {
     if (taken.length === 0) return;
-    this.dir ??= await mkdtemp(join(tmpdir(), 'slack-integration-logs-spool-'));
-    const name = join(this.dir, `${String(this.chunks).padStart(6, '0')}.ndjson`);
-    await writeFile(name, taken.map((t) => JSON.stringify(t)).join('\n'), { mode: 0o600 });
+    if (this.chunks === this.memory.length && this.inMemory + taken.length <= this.memoryLimit) {
+      this.memory.push(taken);
+      this.inMemory += taken.length;
+    } else {
+      this.dir ??= await mkdtemp(join(tmpdir(), 'slack-integration-logs-spool-'));
+      await writeFile(this.fileOf(this.chunks), JSON.stringify(taken), { mode: 0o600 });
+    }
     this.chunks++;
     this.entries += taken.length;
   }
 
+  private fileOf(index: number): string {
+    return join(this.dir!, `${String(index).padStart(6, '0')}.json`);
+  }
+
   /** Yields chunks in the order appended, or reversed (each chunk's entries reversed too). */
   async *read(reverse: boolean): AsyncGenerator<TakenEntry[]> {
-    if (!this.dir) return;
     for (let i = 0; i < this.chunks; i++) {
       const index = reverse ? this.chunks - 1 - i : i;
-      const text = await readFile(join(this.dir, `${String(index).padStart(6, '0')}.ndjson`), 'utf8');
-      const chunk = text.split('\n').map((line) => JSON.parse(line) as TakenEntry);
+      const chunk =
+        index < this.memory.length
+          ? [...this.memory[index]!]
+          : (JSON.parse(await readFile(this.fileOf(index), 'utf8')) as TakenEntry[]);
       yield reverse ? chunk.reverse() : chunk;
     }
   }
@@ -44,6 +65,8 @@ export class Spool {
       await rm(this.dir, { recursive: true, force: true });
     }
     this.dir = undefined;
+    this.memory.length = 0;
+    this.inMemory = 0;
     this.chunks = 0;
     this.entries = 0;
   }

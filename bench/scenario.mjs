@@ -1,0 +1,78 @@
+/**
+ * One bench subject in a fresh process (forked with --expose-gc): the receiver, or the baseline.
+ * Driven by the parent over IPC so that nothing but the subject runs here while it is measured:
+ *   { id, cmd: 'init', kind: 'receiver' | 'baseline', slackUrl, otlpUrl, cursorFile, token, pageSize }
+ *   { id, cmd: 'phase', name }   -> measures one syncOnce (receiver) or one full run (baseline)
+ *   { id, cmd: 'exit' }
+ */
+// The package's public entry point: works whether dist/ is tsc output or an esbuild bundle.
+import { SlackIntegrationLogsReceiver } from '../dist/index.js';
+import { runBaseline } from './baseline.mjs';
+import { measure } from './measure.mjs';
+
+/** Records per OTLP request in the receiver (src/sync/sync-pass.ts EXPORT_BATCH_SIZE); the baseline uses the same. */
+const EXPORT_BATCH_SIZE = 500;
+
+// Silent, but warnings and errors (retries, waits, gaps) are counted and the first few returned.
+const logged = { warn: 0, error: 0, messages: [] };
+const keep = (level) => (message) => {
+  logged[level]++;
+  if (logged.messages.length < 5) logged.messages.push(`${level}: ${message}`);
+};
+const silent = { debug() {}, info() {}, warn: keep('warn'), error: keep('error') };
+let config;
+let receiver;
+
+const handlers = {
+  async init(msg) {
+    config = msg;
+    if (msg.kind === 'receiver') {
+      receiver = new SlackIntegrationLogsReceiver({
+        token: msg.token,
+        slackApiUrl: msg.slackUrl,
+        otlpEndpoint: msg.otlpUrl,
+        cursorFile: msg.cursorFile,
+        backfillStartTime: 0,
+        pageSize: msg.pageSize,
+        logger: silent,
+      });
+    }
+    if (msg.kind === 'baseline') {
+      // Load fetch (undici is compiled on first use) outside the measured run: the baseline is a limit.
+      await fetch(msg.otlpUrl, { method: 'GET' }).then((r) => r.arrayBuffer());
+    }
+    return { pid: process.pid, exportBatchSize: EXPORT_BATCH_SIZE };
+  },
+  async phase({ name }) {
+    const run =
+      config.kind === 'receiver'
+        ? () => receiver.syncOnce()
+        : () =>
+            runBaseline({
+              slackUrl: config.slackUrl,
+              otlpUrl: config.otlpUrl,
+              token: config.token,
+              pageSize: config.pageSize,
+              batchSize: EXPORT_BATCH_SIZE,
+            });
+    logged.warn = logged.error = 0;
+    logged.messages = [];
+    const m = await measure(run);
+    const { cursor, ...summary } = m.result;
+    return { ...m, name, logged: { ...logged }, result: { ...summary, ...(cursor ? { cursorDate: cursor.date } : {}) } };
+  },
+  async exit() {
+    await receiver?.shutdown();
+    setImmediate(() => process.exit(0));
+    return {};
+  },
+};
+
+process.on('message', async (msg) => {
+  try {
+    process.send({ id: msg.id, ok: true, result: await handlers[msg.cmd](msg) });
+  } catch (error) {
+    process.send({ id: msg.id, ok: false, error: String(error?.stack ?? error) });
+  }
+});
+process.on('disconnect', () => process.exit(1));
