@@ -112,7 +112,7 @@ describe('sync pass: exactly once (property-based)', () => {
                 noteExpected();
                 return log.page(page, s.pageSize);
               },
-              deliver: async (batch) => {
+              prepare: (batch) => async () => {
                 exports++;
                 if (pass?.failExportNo === exports) throw new Error('collector down');
                 delivered.push(...batch);
