@@ -72,9 +72,10 @@ export class SlackIntegrationLogsReceiver {
     this.logger = options.logger ?? stderrLogger();
     for (const warning of this.config.warnings) this.logger.warn(warning);
     this.exporter = new AcknowledgedExporter(this.config.otlp);
-    const resource = defaultResource().merge(
-      resourceFromAttributes({ ...this.config.resourceAttributes, 'service.name': this.config.serviceName }),
-    );
+    const attributes = options.resource
+      ? (options.resource.attributes as Record<string, string>)
+      : { ...this.config.resourceAttributes, 'service.name': this.config.serviceName };
+    const resource = defaultResource().merge(resourceFromAttributes(attributes));
     this.builder = new RecordBuilder(resource, { name: PACKAGE_NAME, version: PACKAGE_VERSION });
     const deps = {
       config: this.config,

@@ -80,6 +80,11 @@ export interface SlackIntegrationLogsReceiverOptions {
    * polled concurrently with its own client (rate budget), cursor file and `slack.team.id` attribute.
    */
   slackTeamIds?: string[];
+  /**
+   * The host's OpenTelemetry resource (anything with `attributes`, e.g. an SDK `Resource`): when
+   * given, the records carry it instead of the one from `serviceName` / `resourceAttributes`.
+   */
+  resource?: { attributes: Record<string, unknown> };
   /** Where self-metrics go. Default: the global MeterProvider (the host's, when it registered one). */
   meterProvider?: MeterProvider;
   /** OTLP/HTTP logs endpoint, used as is. Default from `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/logs`, else `http://localhost:4318/v1/logs`. */

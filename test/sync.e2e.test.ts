@@ -546,6 +546,19 @@ describe('record mapping on the wire', () => {
     for (const r of s.collector.records) expect(r.resource['service.name']).toBe('from-attributes');
   });
 
+  it("takes the host's resource when given one (an SDK Resource)", async () => {
+    const { resourceFromAttributes } = await import('@opentelemetry/resources');
+    const entries = makeEntries(3);
+    const s = await setup({ entries });
+    const host = resourceFromAttributes({ 'service.name': 'host-service', 'deployment.environment.name': 'prod' });
+    await s.receiverFromEnv({ SLACK_BACKFILL_START_TIME: '0', OTEL_SERVICE_NAME: 'ignored' }, { resource: host }).syncOnce();
+    expect(s.collector.records).toHaveLength(3);
+    for (const r of s.collector.records) {
+      expect(r.resource['service.name']).toBe('host-service');
+      expect(r.resource['deployment.environment.name']).toBe('prod');
+    }
+  });
+
   it('fromEnv: OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/logs appended', async () => {
     const entries = makeEntries(5);
     const s = await setup({ entries });
