@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TakenEntry } from './page-sequencer.js';
 
 /** Entries kept in memory before the spool spills to disk (a few MB). */
-export const SPOOL_MEMORY_ENTRIES = 10_000;
+export const SPOOL_MEMORY_ENTRIES = 5_000;
 
 /**
  * Holds the entries of a pass until they can be exported oldest first.
