@@ -1,18 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../src/demo/fake-slack.js';
-import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { CLI, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
 
 /**
  * SIGKILL at random moments of a 20,000-entry backfill, restarting each time: nothing is lost,
  * and duplicates stay within one export batch (500 records) per kill.
  */
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const TOKEN = 'xoxp-crash-test-not-a-real-token';
 const ENTRIES = 20_000;
 const KILLS = 6;
@@ -36,62 +30,34 @@ function randoms(seed: number, n: number, max: number): number[] {
   });
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
-}
 
 describe('SIGKILL during a backfill', () => {
-  let slack: FakeSlack;
-  let otlp: OtlpReceiver;
-  let dir: string;
-
+  let servers: LocalServers;
   beforeAll(async () => {
-    slack = await new FakeSlack({ token: TOKEN, entries: entries() }).start();
-    otlp = await new OtlpReceiver().start();
-    dir = await mkdtemp(join(tmpdir(), 'crash-test-'));
+    servers = await startLocalServers(TOKEN, entries());
   });
-  afterAll(async () => {
-    await slack.stop();
-    await otlp.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const run = (): { child: ChildProcess; done: Promise<number | null> } => {
-    const child = spawn(process.execPath, [CLI, '--once'], {
-      env: {
-        PATH: process.env.PATH,
-        SLACK_TOKEN: TOKEN,
-        SLACK_API_URL: slack.url,
-        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: otlp.url,
-        SLACK_CURSOR_FILE: join(dir, 'cursor.json'),
-        SLACK_BACKFILL_START_TIME: '0',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr!.resume();
-    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, done };
-  };
+  afterAll(async () => servers.stop());
+  const run = () => spawnNode([CLI, '--once'], servers.env());
 
   it('loses nothing and re-sends at most one batch per kill', async () => {
     // Each kill lands while records flow: after a random number of records arrived in this run,
     // plus a random 0-40 ms, so it hits any point of an export (before, during, after the ack).
+    const otlp = servers.otlp;
     const killedAt: number[] = [];
     const afterRecords = randoms(7, KILLS, 3_000);
     const extraMs = randoms(11, KILLS, 40);
     for (let k = 0; k < KILLS; k++) {
-      const { child, done } = run();
+      const { child, exit } = run();
       const start = otlp.records.length;
       await until(() => otlp.records.length >= start + 1 + afterRecords[k]!, 30_000);
       await new Promise((r) => setTimeout(r, extraMs[k]));
       killedAt.push(otlp.records.length);
       child.kill('SIGKILL');
-      await done;
+      await exit;
     }
     // A final run completes; it waits for the killed process's lock to go stale.
     const final = run();
-    expect(await final.done).toBe(0);
+    expect((await final.exit).code).toBe(0);
 
     const uids = otlp.records.map((r) => String(r.attributes['log.record.uid']));
     const unique = new Set(uids);
