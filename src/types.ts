@@ -156,7 +156,7 @@ export interface SyncSummary {
    * entries in this range may be missing. Never hidden: also logged as an error.
    */
   gap?: {
-    /** Upper bound of entries not read. */
+    /** Entries past the last page read, by Slack's `paging.total` (some may predate the cursor). */
     entriesNotRead: number;
     /** Unix seconds. */
     fromDate: number;

@@ -34,7 +34,7 @@ export interface PassDeps {
 
 /** Entries that may be missing because paging could not reach them. Reported, never hidden. */
 export interface PagingGap {
-  /** Upper bound of entries not read. */
+  /** Entries past the last page read, by Slack's `paging.total` (some may predate the cursor). */
   entriesNotRead: number;
   /** Unix seconds: the missing entries are dated between these (inclusive). */
   fromDate: number;
@@ -62,8 +62,8 @@ class SyncConsistencyError extends Error {
  * moving the cursor after each batch the collector acknowledged. A failure anywhere leaves the
  * cursor at the end of acknowledged data; the next pass reads again from there.
  *
- * @throws whatever `fetchPage` or `deliver` throws; `SyncConsistencyError` when Slack's log kept
- *   moving in ways paging could not follow.
+ * @throws whatever `fetchPage`, `prepare` or its send, or `saveCursor` throws;
+ *   `SyncConsistencyError` when Slack's log kept moving in ways paging could not follow.
  */
 export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<PassResult> {
   const result: PassResult = {
@@ -102,7 +102,7 @@ async function collect(
     let page = sequencer.firstPage;
     let lastResponse: PageResponse | undefined;
     let oldestTaken: number | undefined;
-    let read = 0;
+    let newestTaken: number | undefined;
     // The page the sequencer will almost surely ask for next, already on its way while this one is
     // processed: Slack's latency and our CPU overlap instead of adding up.
     let ahead: { page: number; response: Promise<PageResponse> } | undefined;
@@ -118,10 +118,13 @@ async function collect(
         }
       } catch (error) {
         if (lastResponse && deps.isPaginationLimit(error)) {
+          // Newest-first, what could not be reached is older than what was read (down to the
+          // cursor); oldest-first, it is newer (up to now).
+          const newestFirst = sequencer.detectedOrder !== 'oldest-first';
           result.gap = {
-            entriesNotRead: Math.max(0, lastResponse.total - read),
-            fromDate: start.position.date,
-            toDate: oldestTaken ?? start.position.date,
+            entriesNotRead: Math.max(0, lastResponse.total - lastResponse.page * lastResponse.count),
+            fromDate: newestFirst ? start.position.date : (newestTaken ?? start.position.date),
+            toDate: newestFirst ? (oldestTaken ?? start.position.date) : Math.floor(Date.now() / 1000),
           };
           deps.logger.error(
             `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
@@ -133,7 +136,6 @@ async function collect(
         throw error;
       }
       lastResponse = response;
-      read += response.entries.length;
       result.fetched += response.entries.length;
       const accepted = sequencer.accept(response);
       if (accepted.next.kind === 'restart') {
@@ -150,6 +152,7 @@ async function collect(
       result.skippedAlreadyDelivered += accepted.overlap + accepted.older;
       for (const t of accepted.taken) {
         if (oldestTaken === undefined || t.sortDate < oldestTaken) oldestTaken = t.sortDate;
+        if (newestTaken === undefined || t.sortDate > newestTaken) newestTaken = t.sortDate;
       }
       await spool.append(accepted.taken);
       if (accepted.next.kind === 'done') {
