@@ -63,11 +63,6 @@ export class TeamSync {
     });
   }
 
-  /** The last saved cursor date (Unix seconds), once known. */
-  get cursorDate(): number | undefined {
-    return this.state?.position.date;
-  }
-
   /** One pass; a second call while one runs gets the same promise. */
   pass(signal: AbortSignal): Promise<SyncSummary> {
     this.inFlight ??= this.runPass(signal).finally(() => {
