@@ -86,6 +86,7 @@ export class TeamSync {
     this.rejected = 0;
     await this.store.lock();
     this.state ??= (await this.store.load(this.scope)) ?? initialState(this.deps.config.backfillStart, this.scope);
+    this.deps.metrics.cursorDate(this.metricAttributes(), this.state.position.date);
     if (!this.state.persisted) {
       this.logger.info(
         `no cursor at ${this.store.path}: starting from ${new Date(this.state.backfillStart * 1000).toISOString()} (SLACK_BACKFILL_START_TIME)`,
