@@ -34,6 +34,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'SLACK_APP_ID', default: '(unset)', meaning: 'filter: only this app_id (own cursor file)' },
   { name: 'SLACK_SERVICE_ID', default: '(unset)', meaning: 'filter: only this service_id (own cursor file)' },
   { name: 'SLACK_USER', default: '(unset)', meaning: 'filter: only changes by this user ID (own cursor file)' },
+  { name: 'SLACK_PROGRESS_INTERVAL', default: '10s', meaning: 'on long passes, at most one progress line (pages read, entries left) per interval' },
   { name: 'SLACK_TIMESTAMP_POLICY', default: DEFAULTS.timestampPolicy, meaning: 'entry: record time = Slack date; observed: record time = fetch time, Slack date in slack.integration.date' },
   { name: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', default: '(unset)', meaning: 'full OTLP/HTTP logs URL, used as is' },
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318', meaning: 'OTLP/HTTP base URL; /v1/logs is appended' },
@@ -61,6 +62,7 @@ export interface ResolvedConfig {
   pollIntervalMs: number;
   pageSize: number;
   retryDeadlineMs: number;
+  progressIntervalMs: number;
   timestampPolicy: TimestampPolicy;
   /** Empty: the token's own workspace, no `team_id` sent. */
   teamIds: string[];
@@ -90,6 +92,7 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
     pollInterval: get('SLACK_POLL_INTERVAL'),
     pageSize: get('SLACK_PAGE_SIZE') as unknown as number,
     retryDeadline: get('SLACK_RETRY_DEADLINE'),
+    progressInterval: get('SLACK_PROGRESS_INTERVAL'),
     timestampPolicy: get('SLACK_TIMESTAMP_POLICY') as TimestampPolicy | undefined,
     slackTeamIds: get('SLACK_TEAM_ID')
       ?.split(',')
@@ -216,6 +219,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   };
   const pollIntervalSeconds = seconds('SLACK_POLL_INTERVAL', options.pollInterval, DEFAULTS.pollIntervalSeconds, 1);
   const retryDeadlineSeconds = seconds('SLACK_RETRY_DEADLINE', options.retryDeadline, DEFAULTS.retryDeadlineSeconds, 0);
+  const progressIntervalSeconds = seconds('SLACK_PROGRESS_INTERVAL', options.progressInterval, 10, 0);
 
   const int = (name: string, value: unknown, fallback: number, min: number, max: number) => {
     if (value === undefined) return fallback;
@@ -266,6 +270,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     pollIntervalMs: pollIntervalSeconds * 1000,
     pageSize,
     retryDeadlineMs: retryDeadlineSeconds * 1000,
+    progressIntervalMs: progressIntervalSeconds * 1000,
     timestampPolicy,
     teamIds,
     filters,

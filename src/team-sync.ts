@@ -55,6 +55,8 @@ export class TeamSync {
       filters: config.filters,
       teamId,
       retryDeadlineMs: config.retryDeadlineMs,
+      // A hung request must not outlast the retry deadline (a `--once` run is bounded by it).
+      requestTimeoutMs: Math.min(30_000, Math.max(1_000, config.retryDeadlineMs)),
       logger: this.logger,
       onWait: (kind) => {
         if (kind === 'rate_limit') deps.metrics.rateLimitWaits.add(1, this.metricAttributes());
@@ -115,6 +117,7 @@ export class TeamSync {
         },
         logger: this.logger,
         isPaginationLimit: (e) => e instanceof SlackPaginationLimitError,
+        progressIntervalMs: this.deps.config.progressIntervalMs,
       },
       this.state,
     );

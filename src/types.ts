@@ -70,6 +70,8 @@ export interface SlackIntegrationLogsReceiverOptions {
   timestampPolicy?: TimestampPolicy;
   /** `SLACK_RETRY_DEADLINE`: how long one Slack request or OTLP export is retried before the pass fails. Same forms as `pollInterval`. Default 120 s. */
   retryDeadline?: number | string;
+  /** `SLACK_PROGRESS_INTERVAL`: on long passes, at most one progress line per interval. Same forms as `pollInterval`. Default 10 s. */
+  progressInterval?: number | string;
   /**
    * Server-side filters (`SLACK_CHANGE_TYPE`, `SLACK_APP_ID`, `SLACK_SERVICE_ID`, `SLACK_USER`),
    * sent on every page. Each filter set keeps a cursor file of its own.

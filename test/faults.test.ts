@@ -172,3 +172,28 @@ describe('polling with an error that needs a person', () => {
     await h.shutdown(receiver);
   });
 });
+
+describe('a Slack that hangs', () => {
+  it('is abandoned within the retry deadline, naming the timeout, with the cursor unmoved', async () => {
+    h = await startHarness({ entries: makeEntries(4) });
+    h.slack.enqueue({ delayMs: 10_000 }, { delayMs: 10_000 }, { delayMs: 10_000 });
+    const started = Date.now();
+    const error = await h.failingPass(h.receiver({ backfillStartTime: 0, retryDeadline: 2 }));
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(error.name).toBe('SlackUnavailableError');
+    expect(error.message).toMatch(/TimeoutError|timeout/i);
+    expect(await h.cursorText()).toBeUndefined();
+  });
+});
+
+describe('progress on a long backfill', () => {
+  it('logs pages read with what is left, then records acknowledged', async () => {
+    const entries = makeEntries(45);
+    h = await startHarness({ entries });
+    await h.receiver({ backfillStartTime: 0, progressInterval: 0 }).syncOnce();
+    const lines = h.logger.at('info').map((l) => l.message);
+    // Pages of 10, newest-first: after page 1, 10 new so far and 4 more pages (35 entries) to read.
+    expect(lines).toContain('reading Slack: page 1 of 5, 10 new entries so far; at most 4 more pages (35 entries) to read');
+    expect(lines).toContain('exporting: 45 of at most 45 new entries acknowledged by the collector');
+  });
+});

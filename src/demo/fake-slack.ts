@@ -67,7 +67,9 @@ class TeamLog {
 export type ScriptedReply =
   | { status: number; headers?: Record<string, string>; body: string }
   | { slackError: string; extra?: Record<string, unknown> }
-  | { destroy: true };
+  | { destroy: true }
+  /** Answer normally, but only after this many milliseconds (a slow or hung Slack). */
+  | { delayMs: number };
 
 export interface RecordedRequest {
   method: string;
@@ -140,7 +142,12 @@ export class FakeSlack {
     const path = (req.url ?? '').split('?')[0]!;
     this.requests.push({ method: req.method ?? '', path, contentType, authorization: req.headers.authorization, params });
 
-    const scripted = this.script.shift();
+    let scripted = this.script.shift();
+    if (scripted && 'delayMs' in scripted) {
+      await new Promise((r) => setTimeout(r, scripted && 'delayMs' in scripted ? scripted.delayMs : 0));
+      if (res.destroyed || req.socket.destroyed) return;
+      scripted = undefined;
+    }
     if (scripted) {
       if ('destroy' in scripted) {
         req.socket.destroy();

@@ -30,6 +30,20 @@ export interface PassDeps {
   logger: ReceiverLogger;
   /** Thrown by `fetchPage` when Slack refuses to page further (`over_pagination_limit`). */
   isPaginationLimit(error: unknown): boolean;
+  /** Milliseconds between progress lines on long passes. Default 10 s. */
+  progressIntervalMs?: number;
+}
+
+/** Logs at most one line per interval: progress on long backfills without flooding short polls. */
+function progressReporter(deps: PassDeps): (line: () => string) => void {
+  const interval = deps.progressIntervalMs ?? 10_000;
+  let last = Date.now();
+  return (line) => {
+    const now = Date.now();
+    if (now - last < interval) return;
+    last = now;
+    deps.logger.info(line());
+  };
 }
 
 /** Entries that may be missing because paging could not reach them. Reported, never hidden. */
@@ -92,6 +106,7 @@ async function collect(
   spool: Spool,
   result: PassResult,
 ): Promise<PageSequencer> {
+  const progress = progressReporter(deps);
   for (let attempt = 0; ; attempt++) {
     const useHint = attempt === 0 && start.hint?.order === 'oldest-first';
     const sequencer = new PageSequencer({
@@ -158,6 +173,10 @@ async function collect(
       if (accepted.next.kind === 'done') {
         return sequencer;
       }
+      progress(() => {
+        const left = Math.max(0, response.pages - response.page);
+        return `reading Slack: page ${response.page} of ${response.pages}, ${spool.size} new entries so far; at most ${left} more pages (${Math.max(0, response.total - response.page * response.count)} entries) to read`;
+      });
       page = accepted.next.page;
     }
   }
@@ -171,6 +190,7 @@ async function exportSpool(
   pageCount: number | undefined,
 ): Promise<void> {
   const oldestFirst = result.order === 'oldest-first';
+  const progress = progressReporter(deps);
   const filter = new DeliveryFilter(start.position);
   let batch: DeliverableEntry[] = [];
   let currentDate: number | undefined;
@@ -191,6 +211,7 @@ async function exportSpool(
         await send();
         result.exported += count;
         result.exportBatches++;
+        progress(() => `exporting: ${result.exported} of at most ${spool.size} new entries acknowledged by the collector`);
       }
       if (!sameState(state, result.state) || !start.persisted) {
         await deps.saveCursor(state);
