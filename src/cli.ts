@@ -35,7 +35,7 @@ function exitCodeFor(error: unknown): number {
   return EXIT.failed;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number | never> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -73,7 +73,11 @@ async function main(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal: the person means it. Nothing unacknowledged was saved, so this is safe.
+        process.stderr.write(`${new Date().toISOString()} WARN second ${signal}: exiting now\n`);
+        process.exit(EXIT.failed);
+      }
       stopping = true;
       process.stderr.write(`${new Date().toISOString()} INFO ${signal}: stopping after the current page or batch\n`);
       void receiver.shutdown().then(resolve);
@@ -83,8 +87,16 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
-  return EXIT.ok;
+  // An export still waiting for the collector must not hold the exit past the shutdown timeout;
+  // its batch was not saved in the cursor and is sent again by the next run.
+  process.exit(EXIT.ok);
 }
+
+// `--demo | head -1` and the like: a reader that went away is not an error of ours.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -26,9 +26,9 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'SLACK_API_URL', default: DEFAULTS.slackApiUrl, meaning: 'Slack Web API base URL' },
   { name: 'SLACK_BACKFILL_START_TIME', default: '(first run time)', meaning: 'ISO 8601 date or date-time, or Unix seconds; only when no cursor exists; 0 = everything Slack has' },
   { name: 'SLACK_CURSOR_FILE', default: DEFAULTS.cursorFile, meaning: 'cursor file path (relative to the working directory)' },
-  { name: 'SLACK_POLL_INTERVAL', default: '60s', meaning: 'time between polls: 30s, 5m, 1h or plain seconds' },
+  { name: 'SLACK_POLL_INTERVAL', default: '60s', meaning: 'time between polls: 30s, 5m, 1h or plain seconds; at least 1s' },
   { name: 'SLACK_PAGE_SIZE', default: String(DEFAULTS.pageSize), meaning: 'entries requested per page (count), 1-1000' },
-  { name: 'SLACK_RETRY_DEADLINE', default: '120s', meaning: 'how long one Slack page or OTLP export is retried before the pass fails' },
+  { name: 'SLACK_RETRY_DEADLINE', default: '120s', meaning: 'how long one Slack page is retried (5xx, network, 429) before the pass fails; OTLP retries follow OTEL_EXPORTER_OTLP_TIMEOUT' },
   { name: 'SLACK_TEAM_ID', default: '(unset)', meaning: 'Enterprise Grid: comma-separated team IDs, polled concurrently, one cursor file each' },
   { name: 'SLACK_CHANGE_TYPE', default: '(unset)', meaning: 'filter: only this change_type (sent on every page; own cursor file)' },
   { name: 'SLACK_APP_ID', default: '(unset)', meaning: 'filter: only this app_id (own cursor file)' },
@@ -104,14 +104,24 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
       service_id: get('SLACK_SERVICE_ID'),
       user: get('SLACK_USER'),
     }),
-    otlpEndpoint:
-      get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') ?? (otlpBase ? `${otlpBase.replace(/\/+$/, '')}/v1/logs` : undefined),
+    otlpEndpoint: get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') ?? (otlpBase ? withLogsPath(otlpBase) : undefined),
     otlpHeaders: parseKeyValues(get('OTEL_EXPORTER_OTLP_LOGS_HEADERS') ?? get('OTEL_EXPORTER_OTLP_HEADERS')),
     otlpTimeoutMillis: (get('OTEL_EXPORTER_OTLP_LOGS_TIMEOUT') ?? get('OTEL_EXPORTER_OTLP_TIMEOUT')) as unknown as number,
     otlpCompression: (get('OTEL_EXPORTER_OTLP_LOGS_COMPRESSION') ?? get('OTEL_EXPORTER_OTLP_COMPRESSION')) as 'gzip' | undefined,
     serviceName: get('OTEL_SERVICE_NAME'),
     resourceAttributes: parseKeyValues(get('OTEL_RESOURCE_ATTRIBUTES')),
   };
+}
+
+/** The spec's signal path appended to the base URL's path (a query string stays a query string). */
+function withLogsPath(base: string): string {
+  try {
+    const url = new URL(base);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/logs`;
+    return url.toString();
+  } catch {
+    return `${base.replace(/\/+$/, '')}/v1/logs`; // invalid: reported by resolveConfig
+  }
 }
 
 function dropUndefined<T extends object>(o: T): T {
@@ -159,10 +169,17 @@ export function parseBackfillStart(value: Date | number | string): number | unde
   // A date alone, or a date-time without an offset, is read as UTC: a server's local zone must not move the start.
   const iso = /[T ]\d{2}:\d{2}.*(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : /[T ]/.test(text) ? `${text}Z` : `${text}T00:00:00Z`;
   const ms = Date.parse(iso.replace(' ', 'T'));
-  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+  if (Number.isNaN(ms)) return undefined;
+  // Date.parse rolls 2026-02-30 over to March: a date that does not exist is an error, not a guess.
+  const [y, mo, d] = text.slice(0, 10).split('-').map(Number);
+  const check = new Date(Date.UTC(y!, mo! - 1, d!));
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo! - 1 || check.getUTCDate() !== d) return undefined;
+  return Math.floor(ms / 1000);
 }
 
 const httpUrl = z.url({ protocol: /^https?$/ });
+
+
 
 /**
  * Validates options and fills defaults.
@@ -174,7 +191,10 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   const warnings: string[] = [];
 
   let token = options.token?.trim();
-  if (!token && options.tokenFile && /^xox[a-z]-/.test(options.tokenFile)) {
+  if (token && options.tokenFile) {
+    warnings.push('SLACK_TOKEN and SLACK_TOKEN_FILE are both set: SLACK_TOKEN is used');
+  }
+  if (!token && options.tokenFile && /xox[a-z]/i.test(options.tokenFile)) {
     // Never echo it: it is the token itself, put in the wrong variable.
     problems.push('SLACK_TOKEN_FILE holds what looks like a token, not a file path: put the token in SLACK_TOKEN, or its file path in SLACK_TOKEN_FILE');
   } else if (!token && options.tokenFile) {
@@ -187,7 +207,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   } else if (!token) {
     problems.push('SLACK_TOKEN is not set: set SLACK_TOKEN (or SLACK_TOKEN_FILE) to a user token (xoxp-) with the admin scope, or run with --demo');
   }
-  if (token && !token.startsWith('xoxp-')) {
+  if (token && !/^[\x21-\x7e]+$/.test(token)) {
+    problems.push('the Slack token holds spaces, line breaks or non-ASCII characters: copy the token again, alone');
+  } else if (token && !/^(xoxe\.)?xoxp-/.test(token)) {
     warnings.push('the Slack token does not start with xoxp-: team.integrationLogs needs a user token with the admin scope');
   }
 
@@ -199,7 +221,11 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   let backfillStart = now;
   if (options.backfillStartTime !== undefined) {
     const parsed = parseBackfillStart(options.backfillStartTime);
-    if (parsed === undefined) {
+    if (parsed !== undefined && parsed > now + 86_400) {
+      problems.push(
+        `SLACK_BACKFILL_START_TIME ${JSON.stringify(String(options.backfillStartTime))} is in the future${parsed > 1e11 ? ' (milliseconds? it takes Unix seconds)' : ''}: nothing would ever be exported`,
+      );
+    } else if (parsed === undefined) {
       problems.push(
         `SLACK_BACKFILL_START_TIME ${JSON.stringify(String(options.backfillStartTime))} is not an ISO 8601 date (2026-01-31), date-time (2026-01-31T12:00:00Z) or Unix seconds`,
       );
@@ -208,11 +234,12 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     }
   }
 
-  const seconds = (name: string, value: number | string | undefined, fallback: number, min: number) => {
+  // At most a day: longer waits overflow Node's timers (which then fire at once).
+  const seconds = (name: string, value: number | string | undefined, fallback: number, min: number, max = 86_400) => {
     if (value === undefined) return fallback;
     const s = parseDurationSeconds(value);
-    if (s === undefined || s < min) {
-      problems.push(`${name} ${JSON.stringify(String(value))} is not a duration of at least ${min}s (e.g. 30s, 5m, or plain seconds)`);
+    if (s === undefined || s < min || s > max) {
+      problems.push(`${name} ${JSON.stringify(String(value))} is not a duration from ${min}s to ${max / 3600}h (e.g. 30s, 5m, or plain seconds)`);
       return fallback;
     }
     return s;

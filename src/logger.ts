@@ -14,3 +14,9 @@ export function stderrLogger(minLevel: 'debug' | 'info' | 'warn' | 'error' = 'in
   };
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
+
+/** Unix seconds as ISO 8601 for log lines; never throws (a date out of range prints as a number). */
+export function isoSeconds(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  return Number.isNaN(d.getTime()) ? `${seconds} (Unix seconds)` : d.toISOString();
+}

@@ -137,15 +137,26 @@ export class SlackIntegrationLogsReceiver {
    */
   async shutdown(timeoutMs = 8_000): Promise<void> {
     this.stopping.abort();
-    const pending = [...(this.loops ?? []), this.pass].filter(Boolean);
-    if (pending.length) {
-      await Promise.race([Promise.allSettled(pending), sleep(timeoutMs, undefined, { ref: false })]);
-    }
+    const settled = Promise.allSettled([...(this.loops ?? []), this.pass, ...this.teams.map((t) => t.current)]);
+    const finished = await Promise.race([settled.then(() => true), sleep(timeoutMs, false, { ref: false })]);
     this.loops = undefined;
     this.statusValue.running = false;
-    await Promise.all(this.teams.map((t) => t.close()));
-    await this.exporter.shutdown().catch(() => undefined);
-    await this.builder.shutdown().catch(() => undefined);
+    const release = async () => {
+      await Promise.all(this.teams.map((t) => t.close()));
+      await this.exporter.shutdown().catch(() => undefined);
+      await this.builder.shutdown().catch(() => undefined);
+    };
+    if (finished) {
+      await release();
+      return;
+    }
+    // An export is still waiting for the collector. Its batch may be acknowledged and the cursor
+    // saved after this returns, so the lock stays held until then: another receiver taking the
+    // cursor now would export the same batch again.
+    this.logger.warn(
+      `shutdown: an export is still waiting for the collector after ${Math.round(timeoutMs / 1000)}s; the cursor lock is kept until it ends (at most OTEL_EXPORTER_OTLP_TIMEOUT)`,
+    );
+    void settled.then(release);
   }
 
   private async passAll(): Promise<SyncSummary> {

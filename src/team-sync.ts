@@ -6,6 +6,7 @@ import type { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { RecordBuilder } from './record/builder.js';
 import { toLogRecord } from './record/mapping.js';
+import { isoSeconds } from './logger.js';
 import type { SelfMetrics } from './self-metrics.js';
 import { IntegrationLogsClient, SlackPaginationLimitError } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './sync/sync-pass.js';
@@ -73,6 +74,11 @@ export class TeamSync {
     return this.inFlight;
   }
 
+  /** The pass in progress, if any. */
+  get current(): Promise<SyncSummary> | undefined {
+    return this.inFlight;
+  }
+
   async close(): Promise<void> {
     await this.store.unlock();
   }
@@ -91,8 +97,12 @@ export class TeamSync {
     this.deps.metrics.cursorDate(this.metricAttributes(), this.state.position.date);
     if (!this.state.persisted) {
       this.logger.info(
-        `no cursor at ${this.store.path}: starting from ${new Date(this.state.backfillStart * 1000).toISOString()} (SLACK_BACKFILL_START_TIME)`,
+        `no cursor at ${this.store.path}: starting from ${isoSeconds(this.state.backfillStart)} (SLACK_BACKFILL_START_TIME)`,
       );
+      // Saved before anything else: if this pass fails, the next run must start from this same
+      // moment, not from its own "now" (which would skip what happened in between).
+      await this.store.save(this.state);
+      this.state = { ...this.state, persisted: true };
     }
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
@@ -101,7 +111,7 @@ export class TeamSync {
       {
         fetchPage: (page) => {
           interrupted();
-          return this.client.fetchPage(page);
+          return this.client.fetchPage(page, signal);
         },
         prepare: (batch) => {
           const records = this.build(batch);
@@ -118,6 +128,9 @@ export class TeamSync {
         logger: this.logger,
         isPaginationLimit: (e) => e instanceof SlackPaginationLimitError,
         progressIntervalMs: this.deps.config.progressIntervalMs,
+        // Beside the cursor, under its lock: a killed pass leaves nothing in /tmp, and the next
+        // pass clears what it left.
+        spoolDir: `${this.store.path}.spool`,
       },
       this.state,
     );
@@ -142,7 +155,7 @@ export class TeamSync {
       );
     }
     this.logger.info(
-      `sync pass: ${summary.exported} exported, ${summary.skippedAlreadyDelivered} already delivered, ${summary.slackRequests} Slack requests, cursor at ${new Date(summary.cursor.date * 1000).toISOString()}`,
+      `sync pass: ${summary.exported} exported, ${summary.skippedAlreadyDelivered} already delivered, ${summary.slackRequests} Slack request(s), cursor at ${isoSeconds(summary.cursor.date)}`,
       { ...summary, cursor: summary.cursor.date },
     );
     this.deps.metrics.lastSuccess(this.metricAttributes());
@@ -175,7 +188,7 @@ export class TeamSync {
     metrics.entriesExported.add(records.length, this.metricAttributes());
     if (ack.rejectedLogRecords > 0) {
       // Re-sending what the collector refused would be refused again and stall the cursor forever.
-      this.rejected += ack.rejectedLogRecords;
+      this.rejected += Math.min(ack.rejectedLogRecords, records.length);
       this.logger.warn(
         `the collector accepted the batch but rejected ${ack.rejectedLogRecords} of ${records.length} records (OTLP partial success${ack.errorMessage ? `: ${ack.errorMessage}` : ''}); they are not re-sent, the cursor moves on: check the collector's logs and limits`,
         { rejectedLogRecords: ack.rejectedLogRecords, batch: records.length },

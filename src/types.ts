@@ -62,13 +62,13 @@ export interface SlackIntegrationLogsReceiverOptions {
   backfillStartTime?: Date | number | string;
   /** `SLACK_CURSOR_FILE`: path of the cursor file. Default `./.slack-integration-logs/cursor.json`. */
   cursorFile?: string;
-  /** `SLACK_POLL_INTERVAL`: time between polls. A number is seconds; a string is `30s`, `5m`, `1h` or plain seconds. Default 60 s. */
+  /** `SLACK_POLL_INTERVAL`: time between polls, at least 1 s. A number is seconds; a string is `30s`, `5m`, `1h` or plain seconds. Default 60 s. */
   pollInterval?: number | string;
   /** `SLACK_PAGE_SIZE`: entries requested per page (`count`). Default 1000. Slack may return fewer. */
   pageSize?: number;
   /** `SLACK_TIMESTAMP_POLICY`: `entry` (default) or `observed`. */
   timestampPolicy?: TimestampPolicy;
-  /** `SLACK_RETRY_DEADLINE`: how long one Slack request or OTLP export is retried before the pass fails. Same forms as `pollInterval`. Default 120 s. */
+  /** `SLACK_RETRY_DEADLINE`: how long one Slack page is retried (5xx, network, 429) before the pass fails. Same forms as `pollInterval`. Default 120 s. OTLP retries follow `otlpTimeoutMillis`. */
   retryDeadline?: number | string;
   /** `SLACK_PROGRESS_INTERVAL`: on long passes, at most one progress line per interval. Same forms as `pollInterval`. Default 10 s. */
   progressInterval?: number | string;

@@ -183,3 +183,20 @@ describe('DeliveryFilter.position', () => {
     expect(after).toEqual(['101/c/0', '101/a/2', '102/d/0', '102/d/1', '103/b/0']);
   });
 });
+
+describe('UndatedFilter', () => {
+  it('delivers each undated content as many times as it was ever seen at once, never again', async () => {
+    const { UndatedFilter } = await import('../src/sync/boundary.js');
+    const first = new UndatedFilter();
+    expect([first.admit('a'.repeat(32)), first.admit('a'.repeat(32)), first.admit('b'.repeat(32))]).toEqual([
+      { deliver: true, occurrence: 0 },
+      { deliver: true, occurrence: 1 },
+      { deliver: true, occurrence: 0 },
+    ]);
+    const saved = first.delivered();
+    expect(saved).toEqual({ ['a'.repeat(32)]: 2, ['b'.repeat(32)]: 1 });
+    // A later pass sees the two a's again and a third one: only the third is new.
+    const next = new UndatedFilter(saved);
+    expect([next.admit('a'.repeat(32)), next.admit('a'.repeat(32)), next.admit('a'.repeat(32))].map((r) => r.deliver)).toEqual([false, false, true]);
+  });
+});

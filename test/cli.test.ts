@@ -271,7 +271,7 @@ describe('--once', () => {
     expect(existsSync(join(s.dir, '.slack-integration-logs', 'cursor.json'))).toBe(true);
   });
 
-  it('collector down: exit 1, stderr names the OTLP export, no cursor written', async () => {
+  it('collector down: exit 1, stderr names the OTLP export, the cursor stays at the start', async () => {
     const s = await setup({ entries: makeEntries(8) });
     const port = await freePort();
     const r = await runCli(
@@ -281,7 +281,7 @@ describe('--once', () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/OTLP export/);
-    expect(existsSync(s.cursorFile)).toBe(false);
+    expect(JSON.parse(readFileSync(s.cursorFile, 'utf8')).position).toEqual({ date: 0, delivered: {} });
     expect(r.ms).toBeLessThan(10_000);
   });
 

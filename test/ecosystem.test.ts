@@ -479,7 +479,9 @@ describe('deployment examples', () => {
 
     const dockerfile = read('examples/kubernetes/Dockerfile');
     expect(dockerfile).toMatch(/^FROM node:20-slim$/m);
-    expect(dockerfile).toMatch(/npm install -g slack-integration-logs-receiver/);
+    // The package is not on the registry: the image installs the packed tarball.
+    expect(dockerfile).toMatch(/npm install -g \/tmp\/slack-integration-logs-receiver-[\d.]+\.tgz/);
+    expect(dockerfile).toContain(`slack-integration-logs-receiver-${JSON.parse(read('package.json')).version}.tgz`);
   });
 });
 

@@ -507,7 +507,7 @@ describe('identical entries and missing dates', () => {
   }
   const dated = (d: number) => entryOf({ date: d, id: `e${d}` });
 
-  it('an entry with no usable date gets the sortDate of the entry before it (oldest-first)', () => {
+  it('an entry with no usable date gets the sortDate of its older neighbour (oldest-first: the one before it)', () => {
     const entries = [dated(1000), dated(1001), undated('u'), dated(1002)];
     const sequencer = new PageSequencer({ floor: 0 });
     const r = sequencer.accept({ page: 1, count: 10, total: 4, pages: 1, entries, fetchedAtMs: 5 });
@@ -520,14 +520,16 @@ describe('identical entries and missing dates', () => {
     ]);
   });
 
-  it('an entry with no usable date gets the sortDate of the entry before it (newest-first)', () => {
+  it('an entry with no usable date gets the sortDate of its older neighbour (newest-first: the one after it)', () => {
+    // The older neighbour does not change when newer entries arrive above: the entry keeps its
+    // place, so it is not delivered again on the next pass.
     const entries = [dated(1005), dated(1004), undated('u'), dated(1003)];
     const sequencer = new PageSequencer({ floor: 1000 });
     const r = sequencer.accept({ page: 1, count: 10, total: 4, pages: 1, entries, fetchedAtMs: 5 });
     expect(r.taken.map((t) => [t.entry.fields.app_id, t.sortDate])).toEqual([
       ['e1005', 1005],
       ['e1004', 1004],
-      ['u', 1004],
+      ['u', 1003],
       ['e1003', 1003],
     ]);
   });

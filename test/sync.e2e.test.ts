@@ -653,7 +653,7 @@ describe('the cursor file', () => {
 });
 
 describe('OTLP failures', () => {
-  it('collector answering 500 on a first run: rejects naming the OTLP export, no cursor written, next pass delivers all once', async () => {
+  it('collector answering 500 on a first run: rejects naming the OTLP export, the cursor stays at the start, next pass delivers all once', async () => {
     const entries = makeEntries(30, { perSecond: 2 });
     const s = await setup({ entries });
     s.collector.enqueue({ status: 500, body: 'boom' });
@@ -661,7 +661,7 @@ describe('OTLP failures', () => {
     const error = await s.failingPass(r);
     expect(error.message).toContain('OTLP export');
     expect(s.collector.records).toHaveLength(0);
-    expect(await s.cursorText()).toBeUndefined();
+    expect(JSON.parse((await s.cursorText())!).position).toEqual({ date: 0, delivered: {} });
 
     await r.syncOnce();
     expectExactlyOnce(s.collector.records, entries);
@@ -702,7 +702,7 @@ describe('OTLP failures', () => {
     expectOldestFirst(s.collector.records);
   });
 
-  it('collector down: rejects naming the OTLP export, no cursor written; after it comes up, everything once', async () => {
+  it('collector down: rejects naming the OTLP export, the cursor stays at the start; after it comes up, everything once', async () => {
     const entries = makeEntries(15);
     const s = await setup({ entries });
     const port = await freePort();
@@ -712,7 +712,7 @@ describe('OTLP failures', () => {
     const error = await s.failingPass(r);
     expect(Date.now() - t0).toBeLessThan(8000);
     expect(error.message).toContain('OTLP export');
-    expect(await s.cursorText()).toBeUndefined();
+    expect(JSON.parse((await s.cursorText())!).position).toEqual({ date: 0, delivered: {} }); // the start only
 
     const up = await new OtlpReceiver().start(port);
     extraCollectors.push(up);
@@ -730,7 +730,7 @@ describe('Slack failures', () => {
     expect(error.message).toContain('invalid_auth');
     expect(error.message).toContain('SLACK_TOKEN');
     expect(s.collector.records).toHaveLength(0);
-    expect(await s.cursorText()).toBeUndefined();
+    expect(JSON.parse((await s.cursorText())!).position).toEqual({ date: 0, delivered: {} }); // the start only
     expect(s.slack.requests).toHaveLength(1); // not retried
   });
 
@@ -743,7 +743,7 @@ describe('Slack failures', () => {
     expect(error.message).toContain('missing_scope');
     expect(error.message).toMatch(/\badmin\b/);
     expect(s.collector.records).toHaveLength(0);
-    expect(await s.cursorText()).toBeUndefined();
+    expect(JSON.parse((await s.cursorText())!).position).toEqual({ date: 0, delivered: {} }); // the start only
   });
 
   it('HTTP 429 with Retry-After: 1 is waited out visibly and the pass completes', async () => {

@@ -17,6 +17,7 @@ import type { CursorPosition, SlackIntegrationLogFilters } from '../types.js';
  *   "updatedAt": "2026-12-01T10:00:00.000Z"
  * }
  * ```
+ * `undated` counts delivered entries that had no usable `date`, by fingerprint.
  * `position.date` (Unix seconds) and every entry before it are delivered; of the entries dated
  * exactly `position.date`, `delivered` counts those delivered, by fingerprint. `hint` only saves
  * requests (oldest-first: `{order, offset, count}` locates the cursor's page) and is always checked
@@ -74,14 +75,18 @@ export interface CursorState {
   persisted: boolean;
   /** The team and filters the position is in; recorded in the file and checked on load. */
   scope?: CursorScope;
+  /** Entries without a usable `date` delivered so far, counted by fingerprint (see `sync/boundary.ts`). */
+  undated?: Record<string, number>;
 }
 
 const count = z.number().int().nonnegative();
+/** Unix seconds up to the year 5000: anything later is not a date a cursor can hold. */
+const unixSeconds = count.max(95_617_584_000);
 const fileSchema = z.object({
   format: z.literal(CURSOR_FORMAT),
   version: z.literal(CURSOR_VERSION),
   position: z.object({
-    date: count,
+    date: unixSeconds,
     delivered: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)),
   }),
   hint: z
@@ -90,7 +95,8 @@ const fileSchema = z.object({
       z.object({ order: z.literal('oldest-first'), offset: count, count: count.min(1) }),
     ])
     .optional(),
-  backfillStart: count,
+  backfillStart: unixSeconds,
+  undated: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)).optional(),
   scope: z
     .object({ teamId: z.string().optional(), filters: z.record(z.string(), z.string()) })
     .optional(),
@@ -108,6 +114,7 @@ export function serializeCursor(state: CursorState, now = new Date()): string {
     position: state.position,
     ...(state.hint ? { hint: state.hint } : {}),
     backfillStart: state.backfillStart,
+    ...(state.undated ? { undated: state.undated } : {}),
     ...(state.scope ? { scope: { ...(state.scope.teamId ? { teamId: state.scope.teamId } : {}), filters: canonicalFilters(state.scope.filters) } } : {}),
     updatedAt: now.toISOString(),
   };
@@ -134,11 +141,18 @@ export function parseCursor(text: string, expected?: CursorScope): CursorState {
     const issue = parsed.error.issues[0]!;
     throw new Error(`not a cursor file of this receiver (${issue.path.join('.') || 'top level'}: ${issue.message})`);
   }
-  const { position, hint, backfillStart, scope } = parsed.data;
+  const { position, hint, backfillStart, scope, undated } = parsed.data;
   if (expected && scope && !sameScope(scope, expected)) {
     throw new Error(
       `the cursor of another team or filter set (${JSON.stringify(scope)}, not ${JSON.stringify({ ...expected, filters: canonicalFilters(expected.filters) })})`,
     );
   }
-  return { position, hint, backfillStart, persisted: true, ...(expected ?? scope ? { scope: expected ?? scope } : {}) };
+  return {
+    position,
+    hint,
+    backfillStart,
+    persisted: true,
+    ...(undated ? { undated } : {}),
+    ...(expected ?? scope ? { scope: expected ?? scope } : {}),
+  };
 }

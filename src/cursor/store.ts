@@ -6,11 +6,13 @@ import { parseCursor, serializeCursor, type CursorScope, type CursorState } from
 
 /** The cursor file cannot be used. The message names the file and the fix. */
 export class CursorFileError extends Error {
-  override readonly name = 'CursorFileError';
+  override readonly name: string = 'CursorFileError';
 }
 
 /** Another process holds the cursor file's lock. */
-export class CursorLockedError extends CursorFileError {}
+export class CursorLockedError extends CursorFileError {
+  override readonly name: string = 'CursorLockedError';
+}
 
 export interface CursorStoreOptions {
   /** How long to wait for a lock held by another process, milliseconds; longer than `staleMs`, so a killed holder's lock is taken over. */
@@ -38,9 +40,9 @@ export class CursorStore {
   /** @throws CursorLockedError when another live process holds the lock after `lockWaitMs`. */
   async lock(): Promise<void> {
     if (this.release) return;
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const { lockWaitMs, staleMs } = this.options;
     try {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       this.release = await lockfile.lock(this.path, {
         realpath: false,
         stale: staleMs,

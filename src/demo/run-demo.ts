@@ -22,7 +22,8 @@ export async function runDemo(env: Record<string, string | undefined>, out: (lin
   const collector = useOwnCollector ? await new OtlpReceiver().start() : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-demo-'));
   out('DEMO: an embedded fake Slack workspace (not your Slack; no token needed).');
-  out(`DEMO: Slack API ${slack.url}, OTLP ${collector ? `${collector.url} (embedded receiver, prints what it decodes)` : 'from OTEL_EXPORTER_OTLP_* (your collector)'}`);
+  const yours = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? `${env.OTEL_EXPORTER_OTLP_ENDPOINT} (+ /v1/logs)`;
+  out(`DEMO: Slack API ${slack.url}, OTLP ${collector ? `${collector.url} (embedded receiver, prints what it decodes)` : `${yours} (your collector)`}`);
   if (collector) collector.onRecords = (records) => records.forEach((r) => out(formatRecord(r)));
 
   const receiver = SlackIntegrationLogsReceiver.fromEnv(
@@ -39,11 +40,12 @@ export async function runDemo(env: Record<string, string | undefined>, out: (lin
     out('\nDEMO pass 1: backfill of everything the workspace has');
     summaries.push(await receiver.syncOnce());
     out(summaryLine(summaries[0]!));
+    out('  (the two identical "maria disabled" lines are two real events in one second: both are delivered, each with its own log.record.uid)');
     slack.add(...demoLaterEntries(now));
     out('\nDEMO pass 2: two new entries arrived; only they are exported');
     summaries.push(await receiver.syncOnce());
     out(summaryLine(summaries[1]!));
-    out(`\nDEMO done. A real run: SLACK_TOKEN=xoxp-... OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 slack-integration-logs`);
+    out(`\nDEMO done. A real run (see README): SLACK_TOKEN=xoxp-... OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 npm start`);
     return summaries;
   } finally {
     await receiver.shutdown();

@@ -19,15 +19,19 @@ export interface NormalizedEntry {
   fingerprint: string;
 }
 
-/** `date` as Unix seconds: a non-negative integer number or a string of digits; anything else is unusable. */
-export function parseSlackDate(value: unknown): number | undefined {
-  if (typeof value === 'number') {
-    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  }
-  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) {
-    return Number(value.trim());
-  }
-  return undefined;
+/** Dates more than this far ahead of the clock are not Unix seconds (milliseconds, say). */
+const MAX_FUTURE_SECONDS = 86_400;
+
+/**
+ * `date` as Unix seconds: a non-negative integer number or a string of digits, not more than a day
+ * ahead of this machine's clock. Anything else is unusable: taken as is, a millisecond value would
+ * put the cursor thousands of years ahead and skip every later entry.
+ */
+export function parseSlackDate(value: unknown, nowSeconds = Date.now() / 1000): number | undefined {
+  let n: number | undefined;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) n = Number(value.trim());
+  return n !== undefined && Number.isSafeInteger(n) && n >= 0 && n <= nowSeconds + MAX_FUTURE_SECONDS ? n : undefined;
 }
 
 /**

@@ -46,7 +46,7 @@ export interface IntegrationLogsClientOptions {
   onRequest?: (outcome: 'ok' | 'rate_limited' | 'transient_error' | 'fatal_error') => void;
 }
 
-/** Backoff for transient failures: 3 s doubling to 60 s, full jitter. 3 s keeps retries alone under Tier 2 (~20/min). */
+/** Backoff for transient failures: 3 s doubling to 60 s, jittered, never under 3 s (Tier 2 is ~20 requests/min). */
 const BACKOFF_BASE_MS = 3_000;
 const BACKOFF_CAP_MS = 60_000;
 
@@ -76,10 +76,12 @@ export class IntegrationLogsClient {
 
   /**
    * @param page 1-based page number.
+   * @param signal ends a wait between retries at once (shutdown).
    * @throws SlackFatalError, SlackPaginationLimitError, or SlackUnavailableError once the deadline passed.
    */
-  async fetchPage(page: number): Promise<PageResponse> {
-    const deadline = Date.now() + this.options.retryDeadlineMs;
+  async fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse> {
+    const startedAt = Date.now();
+    const deadline = startedAt + this.options.retryDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       let waitMs: number;
       let why: string;
@@ -91,7 +93,7 @@ export class IntegrationLogsClient {
           ...this.options.filters,
           ...(this.options.teamId ? { team_id: this.options.teamId } : {}),
         } as never);
-        const parsed = toPage(result as unknown as Record<string, unknown>, page);
+        const parsed = toPage(result as unknown as Record<string, unknown>, page, this.options.pageSize);
         this.options.onRequest?.('ok');
         return parsed;
       } catch (error) {
@@ -106,19 +108,30 @@ export class IntegrationLogsClient {
           why = `Slack rate limit (HTTP 429, Retry-After ${failure.retryAfterSeconds}s)`;
         } else {
           this.options.onRequest?.('transient_error');
-          waitMs = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+          // Equal jitter, never under the base: retries alone stay within Tier 2 (~1 request / 3 s).
+          const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+          waitMs = Math.max(BACKOFF_BASE_MS, ceiling / 2 + (Math.random() * ceiling) / 2);
           why = failure.reason;
         }
-        if (Date.now() + waitMs > deadline) {
+        const remaining = deadline - Date.now();
+        // A backoff is cut short to make a last try at the deadline; a Retry-After is Slack's
+        // instruction and cannot be, so one longer than what is left ends the retries now.
+        if (remaining < (failure.kind === 'rate_limit' ? waitMs : BACKOFF_BASE_MS)) {
+          const elapsed = Math.round((Date.now() - startedAt) / 100) / 10;
           throw new SlackUnavailableError(
-            `Slack team.integrationLogs page ${page} failed: ${why}; gave up after ${Math.round(this.options.retryDeadlineMs / 1000)}s of retries (SLACK_RETRY_DEADLINE)`,
+            `Slack team.integrationLogs page ${page} failed: ${why}; gave up after ${elapsed}s and ${attempt + 1} attempt(s) (SLACK_RETRY_DEADLINE ${Math.round(this.options.retryDeadlineMs / 1000)}s)`,
           );
         }
+        waitMs = Math.min(waitMs, remaining);
         const seconds = Math.round(waitMs / 100) / 10;
         if (failure.kind === 'rate_limit') this.rateLimitWaits++;
         this.options.onWait?.(failure.kind === 'rate_limit' ? 'rate_limit' : 'backoff', seconds);
         this.options.logger.warn(`${why}: waiting ${seconds}s before retrying page ${page}`, { page, waitSeconds: seconds });
-        await sleep(waitMs);
+        try {
+          await sleep(waitMs, undefined, { signal });
+        } catch {
+          throw new Error(`stopping: the wait before retrying page ${page} was cut short by shutdown`);
+        }
       }
     }
   }
@@ -169,6 +182,19 @@ function classify(error: unknown): Failure {
   if (e?.code === ErrorCode.RequestError) {
     const original = e.original as { message?: string; cause?: { code?: string; message?: string }; name?: string } | undefined;
     const detail = original?.cause?.code ?? original?.cause?.message ?? original?.name ?? original?.message ?? 'request failed';
+    if (detail === 'unexpected redirect') {
+      return {
+        kind: 'fatal',
+        error: new SlackFatalError('redirect', 'Slack team.integrationLogs failed: SLACK_API_URL answered with a redirect: set it to the final URL (e.g. https://slack.com/api/)'),
+      };
+    }
+    if (detail === 'bad port') {
+      // The Fetch standard blocks some ports outright: no retry can ever succeed.
+      return {
+        kind: 'fatal',
+        error: new SlackFatalError('bad_port', 'Slack team.integrationLogs failed: SLACK_API_URL uses a port that Node refuses to connect to (a blocked port of the Fetch standard): use another port'),
+      };
+    }
     return { kind: 'transient', reason: `Slack request failed (${detail})` };
   }
   if (typeof e?.message === 'string' && e.message.startsWith('Retry header did not contain a valid timeout')) {
@@ -177,28 +203,25 @@ function classify(error: unknown): Failure {
   return { kind: 'transient', reason: `Slack request failed (${e?.message ?? String(error)})` };
 }
 
-/** A successful `team.integrationLogs` answer -> PageResponse. Missing `paging` means one page. */
-function toPage(result: Record<string, unknown>, requestedPage: number): PageResponse {
+/** A successful `team.integrationLogs` answer -> PageResponse, `paging` checked against itself. */
+function toPage(result: Record<string, unknown>, requestedPage: number, requestedCount: number): PageResponse {
   const logs = result.logs;
   if (!Array.isArray(logs)) {
     throw Object.assign(new Error('answer without a `logs` array'), { code: 'malformed_answer' });
   }
   const paging = (result.paging ?? {}) as Record<string, unknown>;
-  const int = (v: unknown, fallback: number): number => {
+  const int = (v: unknown): number | undefined => {
     const n = Number(v);
-    return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+    return v !== null && v !== '' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
   };
-  const page = int(paging.page, requestedPage);
-  const count = int(paging.count, logs.length) || logs.length || 1;
-  const total = int(paging.total, (page - 1) * count + logs.length);
-  return {
-    page,
-    count,
-    total,
-    pages: int(paging.pages, Math.max(page, Math.ceil(total / count))),
-    entries: logs.map(normalizeEntry),
-    fetchedAtMs: Date.now(),
-  };
+  const page = int(paging.page) || requestedPage;
+  const count = int(paging.count) || requestedCount;
+  // Without a usable total, a full page may not be the last: assume one more entry, so paging
+  // goes on until a short page ends it, rather than stopping where the answer stopped saying.
+  const total = int(paging.total) ?? (page - 1) * count + logs.length + (logs.length >= count ? 1 : 0);
+  // `pages` may be missing or contradict `total` (0 with entries): the larger is the safe one.
+  const pages = Math.max(int(paging.pages) ?? 0, Math.ceil(total / count));
+  return { page, count, total, pages, entries: logs.map(normalizeEntry), fetchedAtMs: Date.now() };
 }
 
 /** The Slack client's own log lines go to ours at debug level; they never include the token. */

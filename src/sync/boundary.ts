@@ -57,3 +57,30 @@ export class DeliveryFilter {
     return { date: this.currentDate, delivered };
   }
 }
+
+/**
+ * Entries without a usable `date` have no second to be counted in: where they sort depends on
+ * their neighbours, which change as entries arrive. So the cursor keeps, for them alone, how many
+ * of each content were ever delivered, and a later pass meeting one again skips it. Pure.
+ */
+export class UndatedFilter {
+  private readonly start: Readonly<Record<string, number>>;
+  private readonly seen = new Map<string, number>();
+
+  constructor(start: Readonly<Record<string, number>> = {}) {
+    this.start = start;
+  }
+
+  admit(fingerprint: string): { deliver: boolean; occurrence: number } {
+    const occurrence = this.seen.get(fingerprint) ?? 0;
+    this.seen.set(fingerprint, occurrence + 1);
+    return { deliver: occurrence >= (this.start[fingerprint] ?? 0), occurrence };
+  }
+
+  /** Delivered counts once everything admitted so far is delivered. */
+  delivered(): Record<string, number> {
+    const out: Record<string, number> = { ...this.start };
+    for (const [fp, n] of this.seen) out[fp] = Math.max(n, out[fp] ?? 0);
+    return out;
+  }
+}

@@ -170,8 +170,9 @@ export class PageSequencer {
     const refStart = (response.page - 1) * count + shift;
 
     if (refStart > this.nextRef) {
-      // Entries between what was taken and this page moved onto the page before it.
-      if (response.page > 1 && this.locateSteps++ < MAX_LOCATE_STEPS) {
+      // Entries between what was taken and this page moved onto the page before it (a shift
+      // explains it); without a shift, a page before came back short and its rest is unknown.
+      if (shift > 0 && response.page > 1 && this.locateSteps++ < MAX_LOCATE_STEPS) {
         return { taken: [], overlap: 0, older: 0, next: { kind: 'fetch', page: response.page - 1 } };
       }
       return this.restart('entries moved between page requests and could not be re-read');
@@ -200,8 +201,12 @@ export class PageSequencer {
     for (let i = overlap; i < entries.length; i++) {
       const entry = entries[i]!;
       fingerprints.push(entry.fingerprint);
-      // An entry without a usable date sorts with its neighbour, so dates stay monotone.
-      const sortDate = entry.date ?? this.lastDate ?? nextDate(entries, i) ?? this.floor;
+      // An entry without a usable date sorts with its older neighbour: dates stay monotone, and
+      // entries arriving later (newer ones) do not change where it sorts, so it is not re-sent.
+      const sortDate =
+        entry.date ??
+        (this.order === 'newest-first' ? (nextDate(entries, i) ?? this.lastDate) : (this.lastDate ?? nextDate(entries, i))) ??
+        this.floor;
       if (entry.date !== undefined) {
         this.lastDate = entry.date;
       }
@@ -219,7 +224,12 @@ export class PageSequencer {
 
     this.pagesTaken++;
     this.lastTotal = response.total;
-    const isLastPage = response.page >= response.pages || entries.length < count;
+    // `paging` decides where the log ends: a short page before the last one is Slack leaving
+    // entries out, and stopping there would skip everything older.
+    const isLastPage = response.page >= response.pages;
+    if (!isLastPage && !this.reachedOlder && entries.length !== count) {
+      return this.restart(`Slack returned ${entries.length} entries on page ${response.page} of ${response.pages}, not the ${count} its paging announced`);
+    }
     let next: NextStep = { kind: 'fetch', page: response.page + 1 };
     if (this.reachedOlder || isLastPage) {
       next = this.pagesTaken > 1 && this.order !== 'unknown' ? this.startVerify() : { kind: 'done' };

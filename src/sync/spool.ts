@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TakenEntry } from './page-sequencer.js';
@@ -23,8 +23,22 @@ export class Spool {
   private entries = 0;
   private readonly memoryLimit: number;
 
-  constructor(memoryLimit = SPOOL_MEMORY_ENTRIES) {
+  private readonly ownDir: string | undefined;
+
+  /**
+   * @param ownDir a directory the spool owns (its caller holds the lock that guards it): emptied
+   *   before use and removed by `clear()`. Default: a new directory under the OS temp dir.
+   */
+  constructor(memoryLimit = SPOOL_MEMORY_ENTRIES, ownDir?: string) {
     this.memoryLimit = memoryLimit;
+    this.ownDir = ownDir;
+  }
+
+  private async makeDir(): Promise<string> {
+    if (!this.ownDir) return mkdtemp(join(tmpdir(), 'slack-integration-logs-spool-'));
+    await rm(this.ownDir, { recursive: true, force: true });
+    await mkdir(this.ownDir, { recursive: true, mode: 0o700 });
+    return this.ownDir;
   }
 
   get size(): number {
@@ -37,7 +51,7 @@ export class Spool {
       this.memory.push(taken);
       this.inMemory += taken.length;
     } else {
-      this.dir ??= await mkdtemp(join(tmpdir(), 'slack-integration-logs-spool-'));
+      this.dir ??= await this.makeDir();
       await writeFile(this.fileOf(this.chunks), JSON.stringify(taken), { mode: 0o600 });
     }
     this.chunks++;
@@ -61,8 +75,9 @@ export class Spool {
   }
 
   async clear(): Promise<void> {
-    if (this.dir) {
-      await rm(this.dir, { recursive: true, force: true });
+    const dir = this.dir ?? this.ownDir;
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
     }
     this.dir = undefined;
     this.memory.length = 0;

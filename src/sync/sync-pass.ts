@@ -1,7 +1,8 @@
 import type { NormalizedEntry } from '../entry/normalize.js';
+import { isoSeconds } from '../logger.js';
 import type { CursorPosition, ReceiverLogger } from '../types.js';
 import type { CursorHint, CursorState } from '../cursor/cursor.js';
-import { DeliveryFilter } from './boundary.js';
+import { DeliveryFilter, UndatedFilter } from './boundary.js';
 import { PageSequencer, type PageOrder, type PageResponse } from './page-sequencer.js';
 import { Spool } from './spool.js';
 
@@ -32,6 +33,8 @@ export interface PassDeps {
   isPaginationLimit(error: unknown): boolean;
   /** Milliseconds between progress lines on long passes. Default 10 s. */
   progressIntervalMs?: number;
+  /** A directory the spool may own (emptied at the start of the pass); default a new temp dir. */
+  spoolDir?: string;
 }
 
 /** Logs at most one line per interval: progress on long backfills without flooding short polls. */
@@ -89,7 +92,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     malformedEntries: 0,
     state: start,
   };
-  const spool = new Spool();
+  const spool = new Spool(undefined, deps.spoolDir);
   try {
     const sequencer = await collect(deps, start, spool, result);
     result.order = sequencer.detectedOrder;
@@ -143,7 +146,7 @@ async function collect(
           };
           deps.logger.error(
             `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
-              `${iso(result.gap.fromDate)} to ${iso(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
+              `${isoSeconds(result.gap.fromDate)} to ${isoSeconds(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
             { ...result.gap },
           );
           return sequencer;
@@ -192,6 +195,7 @@ async function exportSpool(
   const oldestFirst = result.order === 'oldest-first';
   const progress = progressReporter(deps);
   const filter = new DeliveryFilter(start.position);
+  const undated = new UndatedFilter(start.undated);
   let batch: DeliverableEntry[] = [];
   let currentDate: number | undefined;
   let firstOffsetOfDate: number | undefined;
@@ -203,7 +207,7 @@ async function exportSpool(
   const commit = async (): Promise<void> => {
     const send = batch.length > 0 ? deps.prepare(batch) : undefined;
     const count = batch.length;
-    const state = nextState(start, filter.position(), result.order, firstOffsetOfDate, pageCount);
+    const state = nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount);
     batch = [];
     await sending;
     sending = (async () => {
@@ -225,7 +229,10 @@ async function exportSpool(
 
   for await (const chunk of spool.read(!oldestFirst)) {
     for (const taken of chunk) {
-      const { deliver, occurrence } = filter.admit(taken.sortDate, taken.entry.fingerprint);
+      const { deliver, occurrence } =
+        taken.entry.date === undefined
+          ? undated.admit(taken.entry.fingerprint)
+          : filter.admit(taken.sortDate, taken.entry.fingerprint);
       if (taken.sortDate !== currentDate) {
         currentDate = taken.sortDate;
         firstOffsetOfDate = taken.offset;
@@ -248,6 +255,7 @@ async function exportSpool(
 function nextState(
   start: CursorState,
   position: CursorPosition,
+  undated: Record<string, number>,
   order: PageOrder,
   firstOffsetOfDate: number | undefined,
   pageCount: number | undefined,
@@ -258,7 +266,7 @@ function nextState(
   } else if (order === 'oldest-first' && firstOffsetOfDate !== undefined && pageCount) {
     hint = { order, offset: firstOffsetOfDate, count: pageCount };
   }
-  return { ...start, position, hint, persisted: true };
+  return { ...start, position, hint, persisted: true, ...(Object.keys(undated).length > 0 ? { undated } : {}) };
 }
 
 /** Oldest-first: the page that held the first entry of the cursor's second last time. */
@@ -267,9 +275,5 @@ function hintPage(hint: CursorHint | undefined): number {
 }
 
 function sameState(a: CursorState, b: CursorState): boolean {
-  return JSON.stringify([a.position, a.hint]) === JSON.stringify([b.position, b.hint]);
-}
-
-function iso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString();
+  return JSON.stringify([a.position, a.hint, a.undated]) === JSON.stringify([b.position, b.hint, b.undated]);
 }
