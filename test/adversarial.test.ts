@@ -140,3 +140,19 @@ describe('settings that looked valid', () => {
     );
   });
 });
+
+describe('a SLACK_API_URL that can never work', () => {
+  it.each([
+    ['a port fetch refuses (9)', (url: string) => url.replace(/:\d+\//, ':9/'), 'bad_port', /blocked port/],
+    ['a redirect', (url: string) => url, 'redirect', /redirect: set it to the final URL/],
+  ])('%s stops at once as needing a person, not as a retryable failure', async (name, urlOf, code, message) => {
+    h = await startHarness({ entries: makeEntries(2) });
+    if (name === 'a redirect') h.slack.enqueue({ status: 301, headers: { location: 'https://example.invalid/api/' }, body: '' });
+    const started = Date.now();
+    const error = (await h.failingPass(h.receiver({ backfillStartTime: 0, slackApiUrl: urlOf(h.slack.url), retryDeadline: 20 }))) as Error & { code?: string };
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(error.name).toBe('SlackFatalError');
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+  });
+});
