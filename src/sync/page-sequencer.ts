@@ -13,7 +13,9 @@ import type { NormalizedEntry } from '../entry/normalize.js';
  *   pull every entry `shrink` places earlier.
  * Entries placed before the end of what was already taken are an overlap: they are checked against
  * the fingerprints already taken and skipped. A page that starts after it (a gap) is answered by
- * asking for the page before. Anything that does not fit restarts the pass: the cursor has not moved.
+ * asking for the page before. Additions and expiries in one interval cancel out in the total, so a
+ * pass of several pages ends by reading its first page again (`verify`). Anything that does not
+ * fit restarts the pass: nothing has been exported yet, and the cursor has not moved.
  */
 
 export type PageOrder = 'newest-first' | 'oldest-first' | 'unknown';
