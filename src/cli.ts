@@ -5,6 +5,7 @@ import { CursorFileError } from './cursor/store.js';
 import { runDemo } from './demo/run-demo.js';
 import { SlackIntegrationLogsReceiver, TeamsSyncError } from './receiver.js';
 import { SlackFatalError } from './slack/client.js';
+import { SpoolError } from './sync/spool.js';
 import { PACKAGE_VERSION } from './version.js';
 
 /** Exit codes: documented in the README and `--help`. */
@@ -31,7 +32,7 @@ function exitCodeFor(error: unknown): number {
   if (error instanceof TeamsSyncError) return Math.max(...Object.values(error.errors).map(exitCodeFor));
   if (error instanceof ConfigError) return EXIT.config;
   if (error instanceof SlackFatalError) return EXIT.slackNeedsPerson;
-  if (error instanceof CursorFileError) return EXIT.cursor;
+  if (error instanceof CursorFileError || error instanceof SpoolError) return EXIT.cursor;
   return EXIT.failed;
 }
 

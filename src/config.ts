@@ -58,6 +58,8 @@ export interface ResolvedConfig {
   slackApiUrl: string;
   /** Unix seconds. */
   backfillStart: number;
+  /** Whether SLACK_BACKFILL_START_TIME was set (not the default "now"). */
+  backfillStartExplicit: boolean;
   cursorFile: string;
   pollIntervalMs: number;
   pageSize: number;
@@ -293,6 +295,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     token: token!,
     slackApiUrl,
     backfillStart,
+    backfillStartExplicit: options.backfillStartTime !== undefined,
     cursorFile: options.cursorFile ?? DEFAULTS.cursorFile,
     pollIntervalMs: pollIntervalSeconds * 1000,
     pageSize,

@@ -56,6 +56,7 @@ export class SlackIntegrationLogsReceiver {
   private stopping = new AbortController();
   private pass: Promise<SyncSummary> | undefined;
   private readonly statusValue: ReceiverStatus = { running: false };
+  private closed = false;
 
   /** Reads options from environment variables (see README); `overrides` win. */
   static fromEnv(
@@ -111,6 +112,7 @@ export class SlackIntegrationLogsReceiver {
    *   with several teams, TeamsSyncError when any team failed (the others were delivered).
    */
   async syncOnce(): Promise<SyncSummary> {
+    this.assertOpen();
     this.pass ??= this.passAll().finally(() => {
       this.pass = undefined;
     });
@@ -123,6 +125,7 @@ export class SlackIntegrationLogsReceiver {
    *   (for embedding in a host that decides when to exit). Default `true`.
    */
   async start(options: { keepProcessAlive?: boolean } = {}): Promise<void> {
+    this.assertOpen();
     if (this.loops) return;
     this.stopping = new AbortController();
     this.statusValue.running = true;
@@ -132,10 +135,13 @@ export class SlackIntegrationLogsReceiver {
 
   /**
    * Stops polling, lets a pass in progress end at its next page or batch (never moving the cursor
-   * past unacknowledged records), then releases the cursor locks and the exporter.
+   * past unacknowledged records), then releases the cursor locks and the exporter. Final: the
+   * receiver cannot be started again (create a new one).
    * @param timeoutMs how long to wait for the pass in progress, milliseconds.
    */
   async shutdown(timeoutMs = 8_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.stopping.abort();
     const settled = Promise.allSettled([...(this.loops ?? []), this.pass, ...this.teams.map((t) => t.current)]);
     const finished = await Promise.race([settled.then(() => true), sleep(timeoutMs, false, { ref: false })]);
@@ -154,9 +160,14 @@ export class SlackIntegrationLogsReceiver {
     // saved after this returns, so the lock stays held until then: another receiver taking the
     // cursor now would export the same batch again.
     this.logger.warn(
-      `shutdown: an export is still waiting for the collector after ${Math.round(timeoutMs / 1000)}s; the cursor lock is kept until it ends (at most OTEL_EXPORTER_OTLP_TIMEOUT)`,
+      `shutdown: a pass is still waiting (on the collector or Slack) after ${Math.round(timeoutMs / 1000)}s; its batch is not counted as delivered and goes again next run; the cursor lock is held until it ends or the process exits`,
     );
     void settled.then(release);
+  }
+
+  /** Its exporter and record builder are shut down with it: a pass now would export nothing. */
+  private assertOpen(): void {
+    if (this.closed) throw new Error('this SlackIntegrationLogsReceiver was shut down: create a new one');
   }
 
   private async passAll(): Promise<SyncSummary> {

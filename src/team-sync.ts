@@ -83,6 +83,19 @@ export class TeamSync {
     await this.store.unlock();
   }
 
+  /**
+   * A cursor that never delivered anything (its first run failed) still stands at its start; an
+   * explicitly set, different SLACK_BACKFILL_START_TIME then wins, as the person expects.
+   */
+  private adoptBackfillStart(state: CursorState | undefined): CursorState | undefined {
+    const { backfillStart, backfillStartExplicit } = this.deps.config;
+    if (!state || !backfillStartExplicit || state.backfillStart === backfillStart) return state;
+    const untouched = state.position.date === state.backfillStart && Object.keys(state.position.delivered).length === 0 && !state.undated;
+    if (!untouched) return state;
+    this.logger.info(`cursor ${this.store.path} never delivered anything: starting from SLACK_BACKFILL_START_TIME ${isoSeconds(backfillStart)} instead of ${isoSeconds(state.backfillStart)}`);
+    return { ...initialState(backfillStart, this.scope), persisted: false };
+  }
+
   private metricAttributes(): Record<string, string> {
     return this.teamId ? { 'slack.team.id': this.teamId } : {};
   }
@@ -93,7 +106,7 @@ export class TeamSync {
     const waitsBefore = this.client.rateLimitWaits;
     this.rejected = 0;
     await this.store.lock();
-    this.state ??= (await this.store.load(this.scope)) ?? initialState(this.deps.config.backfillStart, this.scope);
+    this.state ??= this.adoptBackfillStart(await this.store.load(this.scope)) ?? initialState(this.deps.config.backfillStart, this.scope);
     this.deps.metrics.cursorDate(this.metricAttributes(), this.state.position.date);
     if (!this.state.persisted) {
       this.logger.info(
@@ -109,15 +122,15 @@ export class TeamSync {
     };
     const result = await runSyncPass(
       {
-        fetchPage: (page) => {
+        fetchPage: (page, passSignal) => {
           interrupted();
-          return this.client.fetchPage(page, signal);
+          return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
         },
         prepare: (batch) => {
           const records = this.build(batch);
           return () => {
             interrupted();
-            return this.send(records);
+            return this.send(records, batch.length);
           };
         },
         saveCursor: async (state) => {
@@ -176,8 +189,12 @@ export class TeamSync {
     );
   }
 
-  private async send(records: ReadableLogRecord[]): Promise<void> {
+  private async send(records: ReadableLogRecord[], expected: number): Promise<void> {
     const { exporter, metrics } = this.deps;
+    if (records.length !== expected) {
+      // Never acknowledge a batch that was not built in full (a shut-down LoggerProvider builds none).
+      throw new Error(`built ${records.length} of ${expected} records; nothing was sent`);
+    }
     let ack;
     try {
       ack = await exporter.export(records);
@@ -195,6 +212,18 @@ export class TeamSync {
       );
     }
   }
+}
+
+/** Aborted when either is (AbortSignal.any, Node >= 20.3, with a fallback). */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any([a, b]);
+  const controller = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) controller.abort();
+    else s.addEventListener('abort', () => controller.abort(), { once: true });
+  }
+  return controller.signal;
 }
 
 function withFields(logger: ReceiverLogger, extra: Record<string, unknown>): ReceiverLogger {

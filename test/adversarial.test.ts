@@ -156,3 +156,92 @@ describe('a SLACK_API_URL that can never work', () => {
     expect(error.message).toMatch(message);
   });
 });
+
+describe('second round', () => {
+  it('a full page whose paging.total is below what it shows is not the last page', async () => {
+    const entries = makeEntries(25);
+    h = await startHarness({ entries });
+    const newestFirst = [...entries].reverse();
+    h.slack.enqueue(json({ ok: true, logs: newestFirst.slice(0, 10), paging: { count: 10, total: 5, page: 1, pages: 1 } }));
+    await h.receiver({ backfillStartTime: 0 }).syncOnce();
+    expectExactlyOnce(h.collector.records, entries);
+  });
+
+  it('a short page that reaches past the cursor is still refused (its missing entries may be new)', async () => {
+    const entries = makeEntries(20);
+    h = await startHarness({ entries });
+    const receiver = h.receiver({ backfillStartTime: 0 });
+    await receiver.syncOnce();
+    const more = makeEntries(15, { startDate: BASE_DATE + 100, prefix: 'N' });
+    h.slack.add(...more);
+    // Page 2 (5 new + 5 old) comes back with one of the new ones left out, once.
+    const newestFirst = [...entries, ...more].reverse();
+    h.slack.beforeAnswer = (page) => {
+      if (page === 2 && h!.slack.requests.length <= 3) {
+        h!.slack.enqueue(json({ ok: true, logs: [...newestFirst.slice(10, 11), ...newestFirst.slice(12, 20)], paging: { count: 10, total: 35, page: 2, pages: 4 } }));
+      }
+    };
+    await receiver.syncOnce().catch(() => undefined);
+    h.slack.beforeAnswer = undefined;
+    await receiver.syncOnce();
+    expectExactlyOnce(h.collector.records, [...entries, ...more]);
+  });
+
+  it('a date a little in the future is held back, then counted once when it becomes usable, and the cursor never runs ahead', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = { app_id: 'A-ahead', user_id: 'U1', date: String(now + 3_600), change_type: 'added' };
+    h = await startHarness({ entries: [...makeEntries(2, { startDate: now - 60 }), ahead] });
+    const receiver = h.receiver({ backfillStartTime: 0 });
+    const first = await receiver.syncOnce();
+    expect(first.exported).toBe(3);
+    expect(first.malformedEntries).toBe(1);
+    expect(first.cursor.date).toBeLessThanOrEqual(now);
+    // Entries that happen now still arrive (the cursor did not jump an hour ahead).
+    h.slack.add(...makeEntries(2, { startDate: now, prefix: 'N' }));
+    expect((await receiver.syncOnce()).exported).toBe(2);
+    expect(h.collector.records.filter((r) => r.attributes['slack.integration.app_id'] === 'A-ahead')).toHaveLength(1);
+  });
+
+  it('an undated entry that arrives after a first run with the default start (now) is delivered', async () => {
+    h = await startHarness({ entries: makeEntries(5, { startDate: Math.floor(Date.now() / 1000) - 3_600 }) });
+    const receiver = h.receiver({});
+    expect((await receiver.syncOnce()).exported).toBe(0);
+    h.slack.add({ app_id: 'A-undated', user_id: 'U1', date: 'n/a', change_type: 'added' });
+    expect((await receiver.syncOnce()).exported).toBe(1);
+    expect((await receiver.syncOnce()).exported).toBe(0);
+  });
+
+  it('a receiver that was shut down refuses to start or sync again, instead of exporting nothing', async () => {
+    h = await startHarness({ entries: makeEntries(2) });
+    const receiver = h.receiver({ backfillStartTime: 0 });
+    await receiver.syncOnce();
+    await receiver.shutdown();
+    await expect(receiver.start()).rejects.toThrow('was shut down: create a new one');
+    await expect(receiver.syncOnce()).rejects.toThrow('was shut down: create a new one');
+  });
+
+  it('a prefetched page the pass no longer needs stops retrying when the pass ends', async () => {
+    const entries = makeEntries(35);
+    h = await startHarness({ entries });
+    // Page 1 comes back with more entries than its paging announces (the pass restarts) while
+    // page 2, prefetched, gets a 503 and would be retried 3 s later if nothing stopped it.
+    const newestFirst = [...entries].reverse();
+    h.slack.enqueue(json({ ok: true, logs: newestFirst.slice(0, 11), paging: { count: 10, total: 35, page: 1, pages: 4 } }), { status: 503, body: '' });
+    await h.receiver({ backfillStartTime: 0, retryDeadline: 30 }).syncOnce();
+    expectExactlyOnce(h.collector.records, entries);
+    const after = h.slack.requests.length;
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(h.slack.requests.length).toBe(after);
+  });
+
+  it('an explicit backfill start wins over a cursor that never delivered anything', async () => {
+    const entries = makeEntries(6);
+    h = await startHarness({ entries, slackToken: 'xoxp-other-not-a-real-token' });
+    const first = h.receiver({ backfillStartTime: BASE_DATE + 3 });
+    await first.syncOnce().catch(() => undefined); // invalid_auth: the cursor stays at its start
+    await h.shutdown(first);
+    h.slack.options.token = TEST_TOKEN;
+    const summary = await h.receiver({ backfillStartTime: 0 }).syncOnce();
+    expect(summary.exported).toBe(6);
+  });
+});

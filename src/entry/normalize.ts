@@ -19,19 +19,26 @@ export interface NormalizedEntry {
   fingerprint: string;
 }
 
-/** Dates more than this far ahead of the clock are not Unix seconds (milliseconds, say). */
-const MAX_FUTURE_SECONDS = 86_400;
+/**
+ * Dates more than this far ahead of this machine's clock are not taken as dates: milliseconds,
+ * say, or a clock far off. Taken as is, they would move the cursor past entries still to come.
+ * Five minutes covers the usual clock skew between Slack and this machine.
+ */
+const MAX_FUTURE_SECONDS = 300;
+
+/** A non-negative integer number, or a string of digits, as a number; else `undefined`. */
+function wholeNumber(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
 
 /**
- * `date` as Unix seconds: a non-negative integer number or a string of digits, not more than a day
- * ahead of this machine's clock. Anything else is unusable: taken as is, a millisecond value would
- * put the cursor thousands of years ahead and skip every later entry.
+ * `date` as Unix seconds: a non-negative integer number or a string of digits, not more than
+ * five minutes ahead of this machine's clock. Anything else is unusable.
  */
 export function parseSlackDate(value: unknown, nowSeconds = Date.now() / 1000): number | undefined {
-  let n: number | undefined;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) n = Number(value.trim());
-  return n !== undefined && Number.isSafeInteger(n) && n >= 0 && n <= nowSeconds + MAX_FUTURE_SECONDS ? n : undefined;
+  const n = wholeNumber(value);
+  return n !== undefined && n <= nowSeconds + MAX_FUTURE_SECONDS ? n : undefined;
 }
 
 /**
@@ -44,10 +51,11 @@ export function normalizeEntry(raw: unknown): NormalizedEntry {
     raw !== null && typeof raw === 'object' && !Array.isArray(raw)
       ? { ...(raw as Record<string, unknown>) }
       : { raw };
-  const date = parseSlackDate(fields.date);
-  if (date !== undefined) {
-    fields.date = date;
-  }
+  // The fingerprint sees `date` as a number whenever it is one, usable or not, so an entry whose
+  // date becomes usable later (a clock catching up) keeps its fingerprint.
+  const numeric = wholeNumber(fields.date);
+  if (numeric !== undefined) fields.date = numeric;
+  const date = parseSlackDate(numeric);
   if (typeof fields.service_id === 'number' && Number.isFinite(fields.service_id)) {
     fields.service_id = String(fields.service_id);
   }

@@ -49,6 +49,8 @@ export interface IntegrationLogsClientOptions {
 /** Backoff for transient failures: 3 s doubling to 60 s, jittered, never under 3 s (Tier 2 is ~20 requests/min). */
 const BACKOFF_BASE_MS = 3_000;
 const BACKOFF_CAP_MS = 60_000;
+/** A backoff cut short by the deadline still gets a last try if at least this much is left. */
+const LAST_TRY_MIN_MS = 1_000;
 
 /**
  * Reads pages of `team.integrationLogs` through the official `@slack/web-api` client
@@ -116,7 +118,7 @@ export class IntegrationLogsClient {
         const remaining = deadline - Date.now();
         // A backoff is cut short to make a last try at the deadline; a Retry-After is Slack's
         // instruction and cannot be, so one longer than what is left ends the retries now.
-        if (remaining < (failure.kind === 'rate_limit' ? waitMs : BACKOFF_BASE_MS)) {
+        if (remaining < (failure.kind === 'rate_limit' ? waitMs : LAST_TRY_MIN_MS)) {
           const elapsed = Math.round((Date.now() - startedAt) / 100) / 10;
           throw new SlackUnavailableError(
             `Slack team.integrationLogs page ${page} failed: ${why}; gave up after ${elapsed}s and ${attempt + 1} attempt(s) (SLACK_RETRY_DEADLINE ${Math.round(this.options.retryDeadlineMs / 1000)}s)`,
@@ -216,12 +218,16 @@ function toPage(result: Record<string, unknown>, requestedPage: number, requeste
   };
   const page = int(paging.page) || requestedPage;
   const count = int(paging.count) || requestedCount;
-  // Without a usable total, a full page may not be the last: assume one more entry, so paging
+  const full = logs.length >= count;
+  const seen = (page - 1) * count + logs.length;
+  const stated = int(paging.total);
+  // A total below what this very answer shows is as good as none.
+  const totalKnown = stated !== undefined && stated >= seen;
+  // Without a total to trust, a full page may not be the last: assume one more entry, so paging
   // goes on until a short page ends it, rather than stopping where the answer stopped saying.
-  const total = int(paging.total) ?? (page - 1) * count + logs.length + (logs.length >= count ? 1 : 0);
-  // `pages` may be missing or contradict `total` (0 with entries): the larger is the safe one.
-  const pages = Math.max(int(paging.pages) ?? 0, Math.ceil(total / count));
-  return { page, count, total, pages, entries: logs.map(normalizeEntry), fetchedAtMs: Date.now() };
+  const total = totalKnown ? stated : seen + (full ? 1 : 0);
+  const pages = Math.ceil(total / count);
+  return { page, count, total, totalKnown, pages, entries: logs.map(normalizeEntry), fetchedAtMs: Date.now() };
 }
 
 /** The Slack client's own log lines go to ours at debug level; they never include the token. */

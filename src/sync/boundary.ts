@@ -71,6 +71,11 @@ export class UndatedFilter {
     this.start = start;
   }
 
+  /** Whether this content was delivered before as an undated entry (its date may be usable now). */
+  knows(fingerprint: string): boolean {
+    return (this.start[fingerprint] ?? 0) > 0;
+  }
+
   admit(fingerprint: string): { deliver: boolean; occurrence: number } {
     const occurrence = this.seen.get(fingerprint) ?? 0;
     this.seen.set(fingerprint, occurrence + 1);

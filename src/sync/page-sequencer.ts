@@ -28,6 +28,11 @@ export interface PageResponse {
   count: number;
   /** Entries in the whole log at the time of this request (`paging.total`). */
   total: number;
+  /**
+   * `false` when Slack gave no usable total (missing, or below what the answer itself shows):
+   * `total` is then a guess and says nothing about drift.
+   */
+  totalKnown?: boolean;
   /** Pages in the whole log at the time of this request (`paging.pages`). */
   pages: number;
   entries: NormalizedEntry[];
@@ -165,7 +170,8 @@ export class PageSequencer {
       this.window = { start: this.nextRef, fingerprints: [] };
     }
 
-    const shift = this.shiftFor(response.total);
+    // A guessed total carries no drift information; the end-of-pass check still runs.
+    const shift = response.totalKnown === false ? 0 : this.shiftFor(response.total);
     if (shift === undefined) {
       return this.restart('the log changed size before its order could be told');
     }
@@ -212,7 +218,9 @@ export class PageSequencer {
       if (entry.date !== undefined) {
         this.lastDate = entry.date;
       }
-      if (this.reachedOlder || sortDate < this.floor) {
+      // Without a date an entry cannot be placed against the cursor: it is taken wherever it is
+      // met, and the cursor's record of undated entries decides whether it is new.
+      if (entry.date !== undefined && (this.reachedOlder || sortDate < this.floor)) {
         older++;
         if (this.order === 'newest-first') {
           this.reachedOlder = true;
@@ -229,7 +237,7 @@ export class PageSequencer {
     // `paging` decides where the log ends: a short page before the last one is Slack leaving
     // entries out, and stopping there would skip everything older.
     const isLastPage = response.page >= response.pages;
-    if (!isLastPage && !this.reachedOlder && entries.length !== count) {
+    if (!isLastPage && entries.length !== count) {
       return this.restart(`Slack returned ${entries.length} entries on page ${response.page} of ${response.pages}, not the ${count} its paging announced`);
     }
     let next: NextStep = { kind: 'fetch', page: response.page + 1 };
@@ -264,7 +272,7 @@ export class PageSequencer {
   private verify(response: PageResponse): AcceptResult {
     const ref = this.ref!.fingerprints;
     const pageStart = (response.page - 1) * this.count!;
-    const mappedStart = this.refStartNow(response.total);
+    const mappedStart = response.totalKnown === false ? (this.ref!.page - 1) * this.count! : this.refStartNow(response.total);
     let compared = 0;
     for (let j = 0; j < ref.length; j++) {
       const at = mappedStart + j - pageStart;

@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TakenEntry } from './page-sequencer.js';
 
+/** The spool's directory cannot be used. The message names it and the fix. */
+export class SpoolError extends Error {
+  override readonly name = 'SpoolError';
+}
+
 /** Entries kept in memory before the spool spills to disk (a few MB). */
 export const SPOOL_MEMORY_ENTRIES = 5_000;
 
@@ -35,10 +40,16 @@ export class Spool {
   }
 
   private async makeDir(): Promise<string> {
-    if (!this.ownDir) return mkdtemp(join(tmpdir(), 'slack-integration-logs-spool-'));
-    await rm(this.ownDir, { recursive: true, force: true });
-    await mkdir(this.ownDir, { recursive: true, mode: 0o700 });
-    return this.ownDir;
+    try {
+      if (!this.ownDir) return await mkdtemp(join(tmpdir(), 'slack-integration-logs-spool-'));
+      await rm(this.ownDir, { recursive: true, force: true });
+      await mkdir(this.ownDir, { recursive: true, mode: 0o700 });
+      return this.ownDir;
+    } catch (e) {
+      throw new SpoolError(
+        `cannot use the spool directory ${this.ownDir ?? tmpdir()} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): let the receiver's user write beside the cursor file, or remove what is there`,
+      );
+    }
   }
 
   get size(): number {
@@ -52,7 +63,9 @@ export class Spool {
       this.inMemory += taken.length;
     } else {
       this.dir ??= await this.makeDir();
-      await writeFile(this.fileOf(this.chunks), JSON.stringify(taken), { mode: 0o600 });
+      await writeFile(this.fileOf(this.chunks), JSON.stringify(taken), { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
+        throw new SpoolError(`cannot write to the spool at ${this.dir} (${e.code ?? e.message}): check free space and permissions`);
+      });
     }
     this.chunks++;
     this.entries += taken.length;
@@ -74,10 +87,13 @@ export class Spool {
     }
   }
 
-  async clear(): Promise<void> {
+  /** Empties the spool. Never throws: a leftover it cannot remove is only worth a warning. */
+  async clear(onError?: (message: string) => void): Promise<void> {
     const dir = this.dir ?? this.ownDir;
     if (dir) {
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true }).catch((e: NodeJS.ErrnoException) =>
+        onError?.(`could not remove the spool at ${dir} (${e.code ?? e.message}): remove it by hand`),
+      );
     }
     this.dir = undefined;
     this.memory.length = 0;

@@ -21,7 +21,8 @@ export interface DeliverableEntry {
 
 /** The edges a pass talks to; everything between is decided here. */
 export interface PassDeps {
-  fetchPage(page: number): Promise<PageResponse>;
+  /** `signal` ends retry waits of this request (the pass no longer needs it). */
+  fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse>;
   /**
    * Builds the batch's records now (CPU) and returns the send: a function whose promise resolves
    * only once the collector acknowledged every record of the batch.
@@ -99,7 +100,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     await exportSpool(deps, start, spool, result, sequencer.pageCount);
     return result;
   } finally {
-    await spool.clear();
+    await spool.clear((message) => deps.logger.warn(message));
   }
 }
 
@@ -124,63 +125,69 @@ async function collect(
     // The page the sequencer will almost surely ask for next, already on its way while this one is
     // processed: Slack's latency and our CPU overlap instead of adding up.
     let ahead: { page: number; response: Promise<PageResponse> } | undefined;
-    for (;;) {
-      let response: PageResponse;
-      try {
-        response = await (ahead?.page === page ? ahead.response : deps.fetchPage(page));
-        ahead = undefined;
-        const next = sequencer.prefetchable(response);
-        if (next !== undefined) {
-          ahead = { page: next, response: deps.fetchPage(next) };
-          ahead.response.catch(() => undefined); // awaited (and its error handled) when used
+    // Ends the retries of a prefetched page this attempt turns out not to need.
+    const attemptDone = new AbortController();
+    try {
+      for (;;) {
+        let response: PageResponse;
+        try {
+          response = await (ahead?.page === page ? ahead.response : deps.fetchPage(page, attemptDone.signal));
+          ahead = undefined;
+          const next = sequencer.prefetchable(response);
+          if (next !== undefined) {
+            ahead = { page: next, response: deps.fetchPage(next, attemptDone.signal) };
+            ahead.response.catch(() => undefined); // awaited (and its error handled) when used
+          }
+        } catch (error) {
+          if (lastResponse && deps.isPaginationLimit(error)) {
+            // Newest-first, what could not be reached is older than what was read (down to the
+            // cursor); oldest-first, it is newer (up to now).
+            const newestFirst = sequencer.detectedOrder !== 'oldest-first';
+            result.gap = {
+              entriesNotRead: Math.max(0, lastResponse.total - lastResponse.page * lastResponse.count),
+              fromDate: newestFirst ? start.position.date : (newestTaken ?? start.position.date),
+              toDate: newestFirst ? (oldestTaken ?? start.position.date) : Math.floor(Date.now() / 1000),
+            };
+            deps.logger.error(
+              `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
+                `${isoSeconds(result.gap.fromDate)} to ${isoSeconds(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
+              { ...result.gap },
+            );
+            return sequencer;
+          }
+          throw error;
         }
-      } catch (error) {
-        if (lastResponse && deps.isPaginationLimit(error)) {
-          // Newest-first, what could not be reached is older than what was read (down to the
-          // cursor); oldest-first, it is newer (up to now).
-          const newestFirst = sequencer.detectedOrder !== 'oldest-first';
-          result.gap = {
-            entriesNotRead: Math.max(0, lastResponse.total - lastResponse.page * lastResponse.count),
-            fromDate: newestFirst ? start.position.date : (newestTaken ?? start.position.date),
-            toDate: newestFirst ? (oldestTaken ?? start.position.date) : Math.floor(Date.now() / 1000),
-          };
-          deps.logger.error(
-            `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
-              `${isoSeconds(result.gap.fromDate)} to ${isoSeconds(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
-            { ...result.gap },
-          );
+        lastResponse = response;
+        result.fetched += response.entries.length;
+        const accepted = sequencer.accept(response);
+        if (accepted.next.kind === 'restart') {
+          if (attempt + 1 >= MAX_RESTARTS) {
+            throw new SyncConsistencyError(
+              `Slack's integration log changed while paging, ${MAX_RESTARTS} times in a row (${accepted.next.reason}); nothing was exported, the next pass retries`,
+            );
+          }
+          deps.logger.warn(`restarting the pass from the first page: ${accepted.next.reason}`);
+          await spool.clear();
+          result.skippedAlreadyDelivered = 0;
+          break;
+        }
+        result.skippedAlreadyDelivered += accepted.overlap + accepted.older;
+        for (const t of accepted.taken) {
+          if (oldestTaken === undefined || t.sortDate < oldestTaken) oldestTaken = t.sortDate;
+          if (newestTaken === undefined || t.sortDate > newestTaken) newestTaken = t.sortDate;
+        }
+        await spool.append(accepted.taken);
+        if (accepted.next.kind === 'done') {
           return sequencer;
         }
-        throw error;
+        progress(() => {
+          const left = Math.max(0, response.pages - response.page);
+          return `reading Slack: page ${response.page} of ${response.pages}, ${spool.size} new entries so far; at most ${left} more pages (${Math.max(0, response.total - response.page * response.count)} entries) to read`;
+        });
+        page = accepted.next.page;
       }
-      lastResponse = response;
-      result.fetched += response.entries.length;
-      const accepted = sequencer.accept(response);
-      if (accepted.next.kind === 'restart') {
-        if (attempt + 1 >= MAX_RESTARTS) {
-          throw new SyncConsistencyError(
-            `Slack's integration log changed while paging, ${MAX_RESTARTS} times in a row (${accepted.next.reason}); nothing was exported, the next pass retries`,
-          );
-        }
-        deps.logger.warn(`restarting the pass from the first page: ${accepted.next.reason}`);
-        await spool.clear();
-        result.skippedAlreadyDelivered = 0;
-        break;
-      }
-      result.skippedAlreadyDelivered += accepted.overlap + accepted.older;
-      for (const t of accepted.taken) {
-        if (oldestTaken === undefined || t.sortDate < oldestTaken) oldestTaken = t.sortDate;
-        if (newestTaken === undefined || t.sortDate > newestTaken) newestTaken = t.sortDate;
-      }
-      await spool.append(accepted.taken);
-      if (accepted.next.kind === 'done') {
-        return sequencer;
-      }
-      progress(() => {
-        const left = Math.max(0, response.pages - response.page);
-        return `reading Slack: page ${response.page} of ${response.pages}, ${spool.size} new entries so far; at most ${left} more pages (${Math.max(0, response.total - response.page * response.count)} entries) to read`;
-      });
-      page = accepted.next.page;
+    } finally {
+      attemptDone.abort();
     }
   }
 }
@@ -230,7 +237,7 @@ async function exportSpool(
   for await (const chunk of spool.read(!oldestFirst)) {
     for (const taken of chunk) {
       const { deliver, occurrence } =
-        taken.entry.date === undefined
+        taken.entry.date === undefined || undated.knows(taken.entry.fingerprint)
           ? undated.admit(taken.entry.fingerprint)
           : filter.admit(taken.sortDate, taken.entry.fingerprint);
       if (taken.sortDate !== currentDate) {
