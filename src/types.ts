@@ -157,12 +157,15 @@ export interface SyncSummary {
    * Present when Slack would not page far enough to reach the cursor (`over_pagination_limit`):
    * entries in this range may be missing. Never hidden: also logged as an error.
    */
-  gap?: {
-    /** Entries past the last page read, by Slack's `paging.total` (some may predate the cursor). */
-    entriesNotRead: number;
-    /** Unix seconds. */
-    fromDate: number;
-    /** Unix seconds. */
-    toDate: number;
-  };
+  gap?: PagingGap;
+}
+
+/** Entries that may be missing because paging could not reach them. Reported, never hidden. */
+export interface PagingGap {
+  /** Entries past the last page read, by Slack's `paging.total` (some may predate the cursor). */
+  entriesNotRead: number;
+  /** Unix seconds: the missing entries are dated between these (inclusive). */
+  fromDate: number;
+  /** Unix seconds. */
+  toDate: number;
 }

@@ -27,16 +27,16 @@ export class Spool {
   private chunks = 0;
   private entries = 0;
   private readonly memoryLimit: number;
-
   private readonly ownDir: string | undefined;
 
   /**
-   * @param ownDir a directory the spool owns (its caller holds the lock that guards it): emptied
-   *   before use and removed by `clear()`. Default: a new directory under the OS temp dir.
+   * @param options.dir a directory the spool owns (its caller holds the lock that guards it):
+   *   emptied before use and removed by `clear()`. Default: a new directory under the OS temp dir.
+   * @param options.memoryLimit entries kept in memory before spilling. Default `SPOOL_MEMORY_ENTRIES`.
    */
-  constructor(memoryLimit = SPOOL_MEMORY_ENTRIES, ownDir?: string) {
-    this.memoryLimit = memoryLimit;
-    this.ownDir = ownDir;
+  constructor(options: { dir?: string; memoryLimit?: number } = {}) {
+    this.memoryLimit = options.memoryLimit ?? SPOOL_MEMORY_ENTRIES;
+    this.ownDir = options.dir;
   }
 
   private async makeDir(): Promise<string> {

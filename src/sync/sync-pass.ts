@@ -1,6 +1,6 @@
 import type { NormalizedEntry } from '../entry/normalize.js';
 import { isoSeconds } from '../logger.js';
-import type { CursorPosition, ReceiverLogger } from '../types.js';
+import type { CursorPosition, PagingGap, ReceiverLogger } from '../types.js';
 import type { CursorHint, CursorState } from '../cursor/cursor.js';
 import { DeliveryFilter, UndatedFilter } from './boundary.js';
 import { PageSequencer, type PageOrder, type PageResponse } from './page-sequencer.js';
@@ -50,15 +50,6 @@ function progressReporter(deps: PassDeps): (line: () => string) => void {
   };
 }
 
-/** Entries that may be missing because paging could not reach them. Reported, never hidden. */
-export interface PagingGap {
-  /** Entries past the last page read, by Slack's `paging.total` (some may predate the cursor). */
-  entriesNotRead: number;
-  /** Unix seconds: the missing entries are dated between these (inclusive). */
-  fromDate: number;
-  toDate: number;
-}
-
 export interface PassResult {
   fetched: number;
   exported: number;
@@ -93,7 +84,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     malformedEntries: 0,
     state: start,
   };
-  const spool = new Spool(undefined, deps.spoolDir);
+  const spool = new Spool({ dir: deps.spoolDir });
   try {
     const sequencer = await collect(deps, start, spool, result);
     result.order = sequencer.detectedOrder;
