@@ -2,7 +2,7 @@ import type { LogAttributes } from '@opentelemetry/api-logs';
 import type { ResolvedConfig } from './config.js';
 import { cursorFileFor, initialState, type CursorScope, type CursorState } from './cursor/cursor.js';
 import { CursorStore } from './cursor/store.js';
-import type { AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import type { AcknowledgedExporter, ExportAck } from './export/acknowledged-exporter.js';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { RecordBuilder } from './record/builder.js';
 import { toLogRecord } from './record/mapping.js';
@@ -127,10 +127,15 @@ export class TeamSync {
           return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
         },
         prepare: (batch) => {
-          const records = this.build(batch);
+          // Held only until the exporter has serialized them: records kept alive across the
+          // collector's round trip are promoted to the old generation, and the heap balloons.
+          let records: ReadableLogRecord[] | undefined = this.build(batch);
+          const expected = batch.length;
           return () => {
             interrupted();
-            return this.send(records, batch.length);
+            const built = records!;
+            records = undefined;
+            return this.send(built, expected);
           };
         },
         saveCursor: async (state) => {
@@ -189,26 +194,31 @@ export class TeamSync {
     );
   }
 
-  private async send(records: ReadableLogRecord[], expected: number): Promise<void> {
-    const { exporter, metrics } = this.deps;
+  private send(records: ReadableLogRecord[], expected: number): Promise<void> {
     if (records.length !== expected) {
       // Never acknowledge a batch that was not built in full (a shut-down LoggerProvider builds none).
-      throw new Error(`built ${records.length} of ${expected} records; nothing was sent`);
+      return Promise.reject(new Error(`built ${records.length} of ${expected} records; nothing was sent`));
     }
+    // The exporter serializes the records at once; nothing below holds them.
+    return this.acknowledged(this.deps.exporter.export(records), expected);
+  }
+
+  private async acknowledged(exported: Promise<ExportAck>, count: number): Promise<void> {
+    const { metrics } = this.deps;
     let ack;
     try {
-      ack = await exporter.export(records);
+      ack = await exported;
     } catch (error) {
       metrics.exportFailures.add(1, this.metricAttributes());
       throw error;
     }
-    metrics.entriesExported.add(records.length, this.metricAttributes());
+    metrics.entriesExported.add(count, this.metricAttributes());
     if (ack.rejectedLogRecords > 0) {
       // Re-sending what the collector refused would be refused again and stall the cursor forever.
-      this.rejected += Math.min(ack.rejectedLogRecords, records.length);
+      this.rejected += Math.min(ack.rejectedLogRecords, count);
       this.logger.warn(
-        `the collector accepted the batch but rejected ${ack.rejectedLogRecords} of ${records.length} records (OTLP partial success${ack.errorMessage ? `: ${ack.errorMessage}` : ''}); they are not re-sent, the cursor moves on: check the collector's logs and limits`,
-        { rejectedLogRecords: ack.rejectedLogRecords, batch: records.length },
+        `the collector accepted the batch but rejected ${ack.rejectedLogRecords} of ${count} records (OTLP partial success${ack.errorMessage ? `: ${ack.errorMessage}` : ''}); they are not re-sent, the cursor moves on: check the collector's logs and limits`,
+        { rejectedLogRecords: ack.rejectedLogRecords, batch: count },
       );
     }
   }

@@ -255,8 +255,8 @@ function mappingAttributeNames(): { names: string[]; prefix: string } {
   const src = read('src/record/mapping.ts');
   const prefix = src.match(/export const ATTR_PREFIX = '([^']+)'/)?.[1];
   expect(prefix, 'ATTR_PREFIX in mapping.ts').toBe('slack.integration.');
-  const renamedBlock = src.match(/const RENAMED[^{]*\{([^}]*)\}/)?.[1] ?? '';
-  const renamed = [...renamedBlock.matchAll(/:\s*'([^']+)'/g)].map((m) => m[1]!);
+  const renamedBlock = src.match(/const RENAMED[^=]*= new Map\(\[([\s\S]*?)\]\);/)?.[1] ?? '';
+  const renamed = [...renamedBlock.matchAll(/\['[^']+',\s*'([^']+)'\]/g)].map((m) => m[1]!);
   expect(renamed.length, 'RENAMED values in mapping.ts').toBeGreaterThanOrEqual(4);
   const literalKeys = [...src.matchAll(/attributes\[\s*'([^']+)'\s*\]/g)].map((m) => m[1]!);
   const prefixed = [...src.matchAll(/`\$\{ATTR_PREFIX\}([a-z_]+)`/g)].map((m) => prefix + m[1]!);

@@ -12,6 +12,7 @@ import { expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
 import { OtlpReceiver, type DecodedLogRecord } from '../src/demo/otlp-receiver.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
+import { EXPORT_BATCH_SIZE, EXPORTS_IN_FLIGHT } from '../src/sync/sync-pass.js';
 import type { ReceiverLogger, SlackIntegrationLogRaw, SlackIntegrationLogsReceiverOptions } from '../src/types.js';
 
 /** A fake token: obviously not real, but shaped like a user token so no "not xoxp-" warning fires. */
@@ -144,13 +145,18 @@ export function expectExactlyOnce(records: DecodedLogRecord[], entries: SlackInt
   expect(new Set(uidsOf(records)).size).toBe(entries.length);
 }
 
-/** Fails unless the records' times never go backwards. */
-export function expectOldestFirst(records: DecodedLogRecord[]): void {
-  for (let i = 1; i < records.length; i++) {
-    if (records[i]!.timeUnixNano < records[i - 1]!.timeUnixNano) {
-      throw new Error(
-        `record ${i} (${records[i]!.timeUnixNano}) is older than record ${i - 1} (${records[i - 1]!.timeUnixNano})`,
-      );
+/**
+ * Fails unless the records arrived oldest first, but for batches sent side by side: up to
+ * EXPORTS_IN_FLIGHT (2) export requests are on the wire at once, so a collector may take two neighbouring
+ * batches in either order. So a record may be older than those before it only by less than
+ * `window` records (default: two batches).
+ */
+export function expectOldestFirst(records: DecodedLogRecord[], window = EXPORTS_IN_FLIGHT * EXPORT_BATCH_SIZE): void {
+  let settled = -1n; // the newest time among records at least `window` places back
+  for (let i = 0; i < records.length; i++) {
+    if (i >= window && records[i - window]!.timeUnixNano > settled) settled = records[i - window]!.timeUnixNano;
+    if (records[i]!.timeUnixNano < settled) {
+      throw new Error(`record ${i} (${records[i]!.timeUnixNano}) is older than one at least ${window} records before it (${settled})`);
     }
   }
 }

@@ -40,3 +40,30 @@ describe('two receivers on one cursor file', () => {
     expect(new Set(uids).size).toBe(31);
   }, 60_000);
 });
+
+describe('cursor store', () => {
+  it('saves with mode 0600, and removes the temp files a killed save left, nothing else', async () => {
+    const { mkdtemp, readFile, readdir, rm, stat, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { CursorStore } = await import('../src/cursor/store.js');
+    const { initialState } = await import('../src/cursor/cursor.js');
+    const dir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-store-'));
+    try {
+      const path = join(dir, 'cursor.json');
+      await writeFile(`${path}.4242.7.tmp`, 'half a cursor');
+      await writeFile(`${path}.bak`, 'a backup');
+      await writeFile(join(dir, 'other.json.1.2.tmp'), 'not ours');
+      const store = new CursorStore(path);
+      await store.lock();
+      const state = initialState(1_700_000_000);
+      await store.save(state);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(await readFile(path, 'utf8')).position).toEqual({ date: 1_700_000_000, delivered: {} });
+      expect((await store.load())?.position).toEqual(state.position);
+      await store.unlock();
+      expect((await readdir(dir)).sort()).toEqual(['cursor.json', 'cursor.json.bak', 'other.json.1.2.tmp']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

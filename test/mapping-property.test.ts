@@ -28,7 +28,8 @@ describe('mapping (property-based)', () => {
         if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
           for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
             if (k === 'date' || v === null || v === '' || (k === 'scope' && typeof v === 'string' && v.split(',').every((x) => !x.trim()))) continue;
-            const name = { user_id: 'user.id', user_name: 'user.name', channel: 'slack.integration.channel_id', scope: 'slack.integration.scopes' }[k] ?? `slack.integration.${k}`;
+            const renamed: Record<string, string> = { user_id: 'user.id', user_name: 'user.name', channel: 'slack.integration.channel_id', scope: 'slack.integration.scopes' };
+            const name = Object.hasOwn(renamed, k) ? renamed[k]! : `slack.integration.${k}`;
             expect(record.attributes, `${k} -> ${name}`).toHaveProperty([name]);
           }
         }

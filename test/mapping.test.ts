@@ -133,6 +133,36 @@ describe('golden files', () => {
   });
 });
 
+describe('fingerprints', () => {
+  // The expected texts are written out by hand: keys sorted by code unit at every depth.
+  const fp = (text: string) => sha256Hex(text).slice(0, 32);
+
+  it('do not depend on the order Slack lists the fields in', () => {
+    const a = normalizeEntry({ user_id: 'U1', date: '1392163200', change_type: 'added', app_id: 'A1' });
+    const b = normalizeEntry({ app_id: 'A1', change_type: 'added', date: 1392163200, user_id: 'U1' });
+    const text = '{"app_id":"A1","change_type":"added","date":1392163200,"user_id":"U1"}';
+    expect(a.fingerprint).toBe(fp(text));
+    expect(b.fingerprint).toBe(fp(text));
+  });
+
+  it('sort nested keys, and keys that look like array indexes, like any other key', () => {
+    const entry = normalizeEntry({ date: 1, extra: { z: 1, a: [{ y: 2, b: 3 }] }, '10': 'x', '9': 'y', b: 'z' });
+    expect(entry.fingerprint).toBe(fp('{"10":"x","9":"y","b":"z","date":1,"extra":{"a":[{"b":3,"y":2}],"z":1}}'));
+    const flat = normalizeEntry({ date: 1, '10': 'x', '9': 'y', b: 'z' });
+    expect(flat.fingerprint).toBe(fp('{"10":"x","9":"y","b":"z","date":1}'));
+  });
+
+  it('see fields named like built-in object properties', () => {
+    const raw = JSON.parse('{"date":1,"__proto__":"p","constructor":"c","toString":"t"}') as Record<string, unknown>;
+    const entry = normalizeEntry(raw);
+    expect(entry.fingerprint).toBe(fp('{"__proto__":"p","constructor":"c","date":1,"toString":"t"}'));
+    const attributes = toLogRecord(entry, ctx(0)).attributes!;
+    expect(attributes['slack.integration.__proto__']).toBe('p');
+    expect(attributes['slack.integration.constructor']).toBe('c');
+    expect(attributes['slack.integration.toString']).toBe('t');
+  });
+});
+
 describe('bodies', () => {
   it('an RSS feed without a service is named once', () => {
     const body = toLogRecord(normalizeEntry(ENTRIES[12]), ctx(0)).body as string;

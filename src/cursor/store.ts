@@ -1,8 +1,16 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import * as fs from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
 import { parseCursor, serializeCursor, type CursorScope, type CursorState } from './cursor.js';
+
+const open = promisify(fs.open);
+/** `fs.writeFile` on a descriptor writes all of it, looping over short writes. */
+const writeAll = promisify(fs.writeFile) as (fd: number, text: string) => Promise<void>;
+const fsync = promisify(fs.fsync);
+const close = promisify(fs.close);
+const rename = promisify(fs.rename);
 
 /** The cursor file cannot be used. The message names the file and the fix. */
 export class CursorFileError extends Error {
@@ -22,9 +30,9 @@ export interface CursorStoreOptions {
 }
 
 /**
- * Persists the cursor: one JSON file, replaced atomically (temp file, fsync, rename, by
- * `write-file-atomic`), mode 0600, guarded by a lock (`proper-lockfile`, a `<file>.lock`
- * directory) so two processes never export from the same cursor.
+ * Persists the cursor: one JSON file, replaced atomically (a temp file beside it, written, fsynced,
+ * renamed over it), mode 0600, guarded by a lock (`proper-lockfile`, a `<file>.lock` directory) so
+ * two processes never export from the same cursor.
  */
 export class CursorStore {
   readonly path: string;
@@ -61,6 +69,7 @@ export class CursorStore {
       }
       throw new CursorFileError(`cannot lock cursor file ${this.path}: ${(e as Error).message}`);
     }
+    await this.removeLeftovers();
   }
 
   async unlock(): Promise<void> {
@@ -90,11 +99,48 @@ export class CursorStore {
     }
   }
 
+  private saves = 0;
+
+  /**
+   * Temp file, write, fsync, rename: five file-system calls. Done here rather than with
+   * write-file-atomic, whose realpath, stat, chown and chmod double that: each call waits for a turn
+   * of a busy event loop, and a backfill saves after every export batch, with later batches waiting
+   * on those saves (see `sync/checkpointer.ts`). Only this process writes the file, under the lock.
+   */
+  private async replace(text: string): Promise<void> {
+    const tmp = `${this.path}.${process.pid}.${++this.saves}.tmp`;
+    try {
+      const fd = await open(tmp, 'w', 0o600);
+      try {
+        await writeAll(fd, text);
+        await fsync(fd);
+      } finally {
+        await close(fd);
+      }
+      await rename(tmp, this.path);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Temp files a killed process left between writing and renaming: never the cursor itself. */
+  private async removeLeftovers(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `${basename(this.path)}.`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((name) => name.startsWith(prefix) && /^\d+\.\d+\.tmp$/.test(name.slice(prefix.length)))
+        .map((name) => rm(join(dir, name), { force: true }).catch(() => undefined)),
+    );
+  }
+
   /** @throws CursorFileError when the file cannot be written. */
   async save(state: CursorState): Promise<void> {
     if (this.compromised) throw this.compromised;
     try {
-      await writeFileAtomic(this.path, serializeCursor(state), { mode: 0o600, fsync: true });
+      await this.replace(serializeCursor(state));
     } catch (e) {
       throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`);
     }

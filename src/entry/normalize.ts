@@ -8,15 +8,37 @@ import * as crypto from 'node:crypto';
  */
 export interface NormalizedEntry {
   /** Unix seconds, or `undefined` when Slack's `date` could not be read as one. */
-  date: number | undefined;
+  readonly date: number | undefined;
   /** The entry's fields as Slack sent them, except `date` (a number) and `service_id` (a string). */
-  fields: Record<string, unknown>;
+  readonly fields: Record<string, unknown>;
   /**
-   * 32 hex chars of SHA-256 over the canonical JSON of `fields` (keys sorted) and `date`. Equal for
-   * equal entries, so identical entries in one second share it: they are told apart by an
-   * occurrence number (see `sync/boundary.ts`), never by content alone.
+   * 32 hex chars of SHA-256 over the canonical JSON of `fields` (keys sorted), `date` included.
+   * Equal for equal entries, so identical entries in one second share it: they are told apart by
+   * an occurrence number (see `sync/boundary.ts`), never by content alone. Computed on first use:
+   * paging needs it only where pages overlap, delivery for every entry.
    */
-  fingerprint: string;
+  readonly fingerprint: string;
+}
+
+class Entry implements NormalizedEntry {
+  private cachedFingerprint: string | undefined;
+
+  constructor(
+    readonly date: number | undefined,
+    readonly fields: Record<string, unknown>,
+  ) {}
+
+  get fingerprint(): string {
+    return (this.cachedFingerprint ??= fingerprintOf(this.fields));
+  }
+}
+
+/**
+ * An entry normalized before (`normalizeEntry`) and kept as its parts: `fields` must be what
+ * `normalizeEntry` produced, or an exact JSON copy of it.
+ */
+export function restoreEntry(date: number | undefined, fields: Record<string, unknown>): NormalizedEntry {
+  return new Entry(date, fields);
 }
 
 /**
@@ -26,9 +48,17 @@ export interface NormalizedEntry {
  */
 const MAX_FUTURE_SECONDS = 300;
 
+const DIGITS = /^\d{1,15}$/;
+
 /** A non-negative integer number, or a string of digits, as a number; else `undefined`. */
 function wholeNumber(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  let n = NaN;
+  if (typeof value === 'number') {
+    n = value;
+  } else if (typeof value === 'string') {
+    const text = value.trim();
+    if (DIGITS.test(text)) n = Number(text);
+  }
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
@@ -46,7 +76,7 @@ export function parseSlackDate(value: unknown, nowSeconds = Date.now() / 1000): 
  * entry with no usable date whose `fields` hold the raw value under `raw`, so it is still exported
  * and reported rather than dropped.
  */
-export function normalizeEntry(raw: unknown): NormalizedEntry {
+export function normalizeEntry(raw: unknown, nowSeconds = Date.now() / 1000): NormalizedEntry {
   const fields: Record<string, unknown> =
     raw !== null && typeof raw === 'object' && !Array.isArray(raw)
       ? { ...(raw as Record<string, unknown>) }
@@ -55,11 +85,11 @@ export function normalizeEntry(raw: unknown): NormalizedEntry {
   // date becomes usable later (a clock catching up) keeps its fingerprint.
   const numeric = wholeNumber(fields.date);
   if (numeric !== undefined) fields.date = numeric;
-  const date = parseSlackDate(numeric);
+  const date = numeric !== undefined && numeric <= nowSeconds + MAX_FUTURE_SECONDS ? numeric : undefined;
   if (typeof fields.service_id === 'number' && Number.isFinite(fields.service_id)) {
     fields.service_id = String(fields.service_id);
   }
-  return { date, fields, fingerprint: fingerprintOf(fields) };
+  return new Entry(date, fields);
 }
 
 export function fingerprintOf(fields: Record<string, unknown>): string {
@@ -83,13 +113,25 @@ export function canonicalJson(value: unknown): string {
     return `[${value.map(canonicalJson).join(',')}]`;
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  // Flat objects (nearly every Slack entry): the native stringifier with the keys in order gives
-  // the same text, much faster.
-  if (keys.every((k) => obj[k] === null || typeof obj[k] !== 'object')) {
-    return JSON.stringify(obj, keys);
+  const keys = Object.keys(obj).sort();
+  let keepOrder = false;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v !== null && typeof v === 'object') {
+      return `{${keys
+        .filter((key) => obj[key] !== undefined)
+        .map((key) => `${JSON.stringify(key)}:${canonicalJson(obj[key])}`)
+        .join(',')}}`;
+    }
+    const first = k.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || k === '__proto__') keepOrder = true;
   }
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  // Flat objects (nearly every Slack entry): a copy with the keys in order, through the native
+  // stringifier's fast path, gives the same text several times faster. Not with keys like "3"
+  // (objects list those first, whatever the order they were added in) or "__proto__" (assigning
+  // it sets the prototype): the slower key-list form keeps them.
+  if (keepOrder) return JSON.stringify(obj, keys);
+  const sorted: Record<string, unknown> = {};
+  for (const k of keys) sorted[k] = obj[k];
+  return JSON.stringify(sorted);
 }

@@ -1,4 +1,4 @@
-import { ExportResultCode } from '@opentelemetry/core';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -24,6 +24,11 @@ export interface ExportAck {
   errorMessage?: string;
 }
 
+interface Settle {
+  resolve(ack: ExportAck): void;
+  reject(error: Error): void;
+}
+
 interface Serializer {
   deserializeResponse(data: Uint8Array): { partialSuccess?: { rejectedLogRecords?: number | string; errorMessage?: string } };
 }
@@ -31,10 +36,13 @@ interface Serializer {
 /**
  * Exports one batch and resolves only when the collector acknowledged it (2xx), as told by the
  * exporter's result callback: the one signal that means "delivered" (processor flushes resolve even
- * when exports failed). One export at a time, so the exporter's concurrency limit is never met.
+ * when exports failed). Callers keep a few exports in flight at most, far below the exporter's
+ * concurrency limit (30).
  *
  * The exporter reports an OTLP partial success only as a diag warning, so its response decoder is
- * wrapped to read `partialSuccess` for the batch in flight.
+ * wrapped to read `partialSuccess`. The exporter decodes a response and calls that request's result
+ * callback in one synchronous step (`OTLPExportDelegate.export`, otlp-exporter-base 0.223), so what
+ * the decoder saw belongs to the callback that runs next, whatever else is in flight.
  */
 export class AcknowledgedExporter {
   private readonly exporter: LogRecordExporter;
@@ -62,25 +70,27 @@ export class AcknowledgedExporter {
    * @throws OtlpExportError when the collector did not answer 2xx (after the exporter's own retries).
    */
   export(records: ReadableLogRecord[]): Promise<ExportAck> {
-    // One at a time (teams share the exporter), so a partial success belongs to its own batch.
-    const turn = this.queue.then(() => this.exportNow(records));
-    this.queue = turn.catch(() => undefined);
-    return turn;
+    const ack = {} as Settle;
+    const promise = new Promise<ExportAck>((resolve, reject) => {
+      ack.resolve = resolve;
+      ack.reject = reject;
+    });
+    // The callback is made apart from `records`: a closure made here would keep the records (and
+    // so the GC's work) alive until the collector answers, though they are serialized at once.
+    this.exporter.export(records, this.resultCallback(ack));
+    return promise;
   }
 
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private exportNow(records: ReadableLogRecord[]): Promise<ExportAck> {
-    this.lastPartial = undefined;
-    return new Promise((resolve, reject) => {
-      this.exporter.export(records, (result) => {
-        if (result.code === ExportResultCode.SUCCESS) {
-          resolve(this.lastPartial ?? { rejectedLogRecords: 0 });
-        } else {
-          reject(new OtlpExportError(`OTLP export to ${this.url} failed: ${describe(result.error)}`));
-        }
-      });
-    });
+  private resultCallback(ack: Settle): (result: ExportResult) => void {
+    return (result) => {
+      const partial = this.lastPartial;
+      this.lastPartial = undefined;
+      if (result.code === ExportResultCode.SUCCESS) {
+        ack.resolve(partial ?? { rejectedLogRecords: 0 });
+      } else {
+        ack.reject(new OtlpExportError(`OTLP export to ${this.url} failed: ${describe(result.error)}`));
+      }
+    };
   }
 
   private watchPartialSuccess(): void {

@@ -14,12 +14,24 @@ export const EVENT_NAME = 'slack.integration.change';
 export const ATTR_PREFIX = 'slack.integration.';
 
 /** Slack fields with a mapping of their own; every other field becomes `slack.integration.<field>`. */
-const RENAMED: Readonly<Record<string, string>> = {
-  user_id: 'user.id',
-  user_name: 'user.name',
-  channel: 'slack.integration.channel_id',
-  scope: 'slack.integration.scopes',
-};
+const RENAMED: ReadonlyMap<string, string> = new Map([
+  ['user_id', 'user.id'],
+  ['user_name', 'user.name'],
+  ['channel', 'slack.integration.channel_id'],
+  ['scope', 'slack.integration.scopes'],
+]);
+
+/** Attribute names by field, built once per field name (bounded: field names come from Slack). */
+const attributeNames = new Map<string, string>(RENAMED);
+
+function attributeName(field: string): string {
+  let name = attributeNames.get(field);
+  if (name === undefined) {
+    name = ATTR_PREFIX + field;
+    if (attributeNames.size < 1_000) attributeNames.set(field, name);
+  }
+  return name;
+}
 
 /**
  * Severity by `change_type`: losing a permission or an app is worth a look (WARN), as is a grant
@@ -55,11 +67,14 @@ export function recordUid(fingerprint: string, occurrence: number): string {
 
 export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRecord {
   const attributes: LogAttributes = { ...ctx.extraAttributes };
-  for (const [field, value] of Object.entries(entry.fields)) {
+  const { fields } = entry;
+  // Split once: the attribute and the body both list them.
+  const scopes = typeof fields.scope === 'string' ? splitScopes(fields.scope) : undefined;
+  for (const field of Object.keys(fields)) {
     if (field === 'date') continue;
-    const mapped = mapValue(field, value);
+    const mapped = field === 'scope' && scopes ? (scopes.length > 0 ? scopes : undefined) : mapValue(field, fields[field]);
     if (mapped !== undefined) {
-      attributes[RENAMED[field] ?? ATTR_PREFIX + field] = mapped;
+      attributes[attributeName(field)] = mapped;
     }
   }
   if (entry.date === undefined) {
@@ -82,7 +97,7 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
     observedTimestamp: ctx.observedAtMs,
     severityNumber,
     severityText: severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
-    body: summarize(entry.fields),
+    body: summarize(fields, scopes),
     attributes,
   };
 }
@@ -91,10 +106,7 @@ function mapValue(field: string, value: unknown): LogAttributes[string] | undefi
   if (value === null || value === undefined) return undefined;
   if (field === 'scope') {
     if (typeof value !== 'string') return stringify(value);
-    const scopes = value
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
+    const scopes = splitScopes(value);
     return scopes.length > 0 ? scopes : undefined;
   }
   if (field === 'rss_feed') {
@@ -110,42 +122,63 @@ function stringify(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
+/** Slack's comma-separated `scope`, as a list without blanks. */
+function splitScopes(value: string): string[] {
+  const scopes: string[] = [];
+  for (const part of value.split(',')) {
+    const scope = part.trim();
+    if (scope.length > 0) scopes.push(scope);
+  }
+  return scopes;
+}
+
+/** A field as words: a non-empty string, or a number; else `undefined`. */
+function textOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length > 0 ? value : undefined;
+  return typeof value === 'number' ? String(value) : undefined;
+}
+
+/** `a b`, leaving out an empty or missing `b`. */
+function spaced(a: string, b: string | undefined): string {
+  return b ? `${a} ${b}` : a;
+}
+
+const LINE_BREAKS = /[\r\n]+/g;
+
 /**
  * One line for people: who, which change, which app or service, where, which scopes, why.
  * e.g. `Billy added app "Johnny App" (app_id 2345678901) with scopes chat:write:user, channels:read`.
+ * @param scopes `fields.scope` already split, when the caller has it.
  */
-export function summarize(fields: Record<string, unknown>): string {
-  const text = (key: string): string | undefined => {
-    const v = fields[key];
-    return typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined;
-  };
-  const quoted = (key: string) => (text(key) ? `"${text(key)}"` : undefined);
-  const id = (key: string) => (text(key) ? `(${key} ${text(key)})` : undefined);
-  const words = (...xs: Array<string | undefined>) => xs.filter(Boolean).join(' ');
-
+export function summarize(fields: Record<string, unknown>, scopes?: string[]): string {
+  const appId = textOf(fields.app_id);
+  const appType = textOf(fields.app_type);
+  const serviceId = textOf(fields.service_id);
+  const serviceType = textOf(fields.service_type);
   let what: string;
-  if (text('app_id') || text('app_type')) {
-    what = words('app', quoted('app_type'), id('app_id'));
-  } else if (text('service_id') || text('service_type')) {
-    what = words(quoted('service_type') ?? 'integration', id('service_id'));
+  if (appId || appType) {
+    what = spaced(spaced('app', appType && `"${appType}"`), appId && `(app_id ${appId})`);
+  } else if (serviceId || serviceType) {
+    what = spaced(serviceType ? `"${serviceType}"` : 'integration', serviceId && `(service_id ${serviceId})`);
   } else {
     what = 'an integration';
   }
-  const isRss = fields.rss_feed === true || text('rss_feed_title') || text('rss_feed_url');
+  const feedTitle = textOf(fields.rss_feed_title);
+  const feedUrl = textOf(fields.rss_feed_url);
   const standalone = what === 'an integration';
-  const feed = isRss ? words(standalone ? 'RSS feed' : 'feed', quoted('rss_feed_title'), text('rss_feed_url')) : undefined;
-  const scopes = text('scope')
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .join(', ');
-  const parts = words(
-    text('user_name') ?? text('user_id') ?? 'someone',
-    text('change_type') ?? 'changed',
-    standalone && feed ? feed : words(what, feed),
-    text('channel') ? `in channel ${text('channel')}` : undefined,
-    scopes ? `with scopes ${scopes}` : undefined,
-    text('reason') ? `(reason: ${text('reason')})` : undefined,
-  );
-  return parts.replace(/[\r\n]+/g, ' ');
+  const feed =
+    fields.rss_feed === true || feedTitle || feedUrl
+      ? spaced(spaced(standalone ? 'RSS feed' : 'feed', feedTitle && `"${feedTitle}"`), feedUrl)
+      : undefined;
+
+  let line = `${textOf(fields.user_name) ?? textOf(fields.user_id) ?? 'someone'} ${textOf(fields.change_type) ?? 'changed'} `;
+  line += standalone && feed ? feed : spaced(what, feed);
+  const channel = textOf(fields.channel);
+  if (channel) line += ` in channel ${channel}`;
+  const scope = textOf(fields.scope);
+  const scopeList = scope === undefined ? '' : (scopes ?? splitScopes(scope)).join(', ');
+  if (scopeList) line += ` with scopes ${scopeList}`;
+  const reason = textOf(fields.reason);
+  if (reason) line += ` (reason: ${reason})`;
+  return line.includes('\n') || line.includes('\r') ? line.replace(LINE_BREAKS, ' ') : line;
 }

@@ -227,7 +227,9 @@ function toPage(result: Record<string, unknown>, requestedPage: number, requeste
   // goes on until a short page ends it, rather than stopping where the answer stopped saying.
   const total = totalKnown ? stated : seen + (full ? 1 : 0);
   const pages = Math.ceil(total / count);
-  return { page, count, total, totalKnown, pages, entries: logs.map(normalizeEntry), fetchedAtMs: Date.now() };
+  const fetchedAtMs = Date.now();
+  const nowSeconds = fetchedAtMs / 1000;
+  return { page, count, total, totalKnown, pages, entries: logs.map((raw) => normalizeEntry(raw, nowSeconds)), fetchedAtMs };
 }
 
 /** The Slack client's own log lines go to ours at debug level; they never include the token. */

@@ -65,21 +65,24 @@ export class DeliveryFilter {
  */
 export class UndatedFilter {
   private readonly start: Readonly<Record<string, number>>;
+  /** The same counts in a Map: asked about every entry, and nearly always empty. */
+  private readonly known: ReadonlyMap<string, number>;
   private readonly seen = new Map<string, number>();
 
   constructor(start: Readonly<Record<string, number>> = {}) {
     this.start = start;
+    this.known = new Map(Object.entries(start));
   }
 
   /** Whether this content was delivered before as an undated entry (its date may be usable now). */
   knows(fingerprint: string): boolean {
-    return (this.start[fingerprint] ?? 0) > 0;
+    return this.known.size > 0 && (this.known.get(fingerprint) ?? 0) > 0;
   }
 
   admit(fingerprint: string): { deliver: boolean; occurrence: number } {
     const occurrence = this.seen.get(fingerprint) ?? 0;
     this.seen.set(fingerprint, occurrence + 1);
-    return { deliver: occurrence >= (this.start[fingerprint] ?? 0), occurrence };
+    return { deliver: occurrence >= (this.known.get(fingerprint) ?? 0), occurrence };
   }
 
   /** Delivered counts once everything admitted so far is delivered. */

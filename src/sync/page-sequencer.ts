@@ -85,14 +85,14 @@ export class PageSequencer {
   private count: number | undefined;
   /** Reference offset one past the last entry taken or checked. */
   private nextRef = 0;
-  /** Fingerprints by reference offset, for the last page read: overlap checks look here. */
-  private window: { start: number; fingerprints: string[] } = { start: 0, fingerprints: [] };
+  /** Entries by reference offset, for the last page read: overlap checks look here. */
+  private window: { start: number; entries: readonly NormalizedEntry[] } = { start: 0, entries: [] };
   private locating: boolean;
   private locateStep = 1;
   private locateSteps = 0;
   private reachedOlder = false;
   /** The first page taken from: read again at the end of a multi-page pass to check the drift model. */
-  private ref: { page: number; fingerprints: string[] } | undefined;
+  private ref: { page: number; entries: readonly NormalizedEntry[] } | undefined;
   private pagesTaken = 0;
   private verifying = false;
   private verifySteps = 0;
@@ -164,10 +164,10 @@ export class PageSequencer {
     }
 
     if (this.refTotal === undefined) {
-      this.ref = { page: response.page, fingerprints: entries.map((e) => e.fingerprint) };
+      this.ref = { page: response.page, entries };
       this.refTotal = response.total;
       this.nextRef = (response.page - 1) * count;
-      this.window = { start: this.nextRef, fingerprints: [] };
+      this.window = { start: this.nextRef, entries: [] };
     }
 
     // A guessed total carries no drift information; the end-of-pass check still runs.
@@ -189,8 +189,8 @@ export class PageSequencer {
     const overlap = Math.min(entries.length, this.nextRef - refStart);
     for (let i = 0; i < overlap; i++) {
       const offset = refStart + i;
-      const known = this.window.fingerprints[offset - this.window.start];
-      if (offset < this.window.start || known !== entries[i]!.fingerprint) {
+      const known = this.window.entries[offset - this.window.start];
+      if (offset < this.window.start || known?.fingerprint !== entries[i]!.fingerprint) {
         return this.restart('entries moved between page requests by more than the pass could check');
       }
     }
@@ -204,11 +204,9 @@ export class PageSequencer {
     }
 
     const taken: TakenEntry[] = [];
-    const fingerprints: string[] = [];
     let older = 0;
     for (let i = overlap; i < entries.length; i++) {
       const entry = entries[i]!;
-      fingerprints.push(entry.fingerprint);
       // An entry without a usable date sorts with its older neighbour: dates stay monotone, and
       // entries arriving later (newer ones) do not change where it sorts, so it is not re-sent.
       const sortDate =
@@ -229,7 +227,7 @@ export class PageSequencer {
       }
       taken.push({ entry, offset: refStart + i, sortDate, fetchedAtMs: response.fetchedAtMs });
     }
-    this.window = { start: refStart + overlap, fingerprints };
+    this.window = { start: refStart + overlap, entries: overlap === 0 ? entries : entries.slice(overlap) };
     this.nextRef = refStart + entries.length;
 
     this.pagesTaken++;
@@ -270,14 +268,14 @@ export class PageSequencer {
   }
 
   private verify(response: PageResponse): AcceptResult {
-    const ref = this.ref!.fingerprints;
+    const ref = this.ref!.entries;
     const pageStart = (response.page - 1) * this.count!;
     const mappedStart = response.totalKnown === false ? (this.ref!.page - 1) * this.count! : this.refStartNow(response.total);
     let compared = 0;
     for (let j = 0; j < ref.length; j++) {
       const at = mappedStart + j - pageStart;
       if (at < 0 || at >= response.entries.length) continue;
-      if (response.entries[at]!.fingerprint !== ref[j]) {
+      if (response.entries[at]!.fingerprint !== ref[j]!.fingerprint) {
         return this.restart('entries were both added and expired while paging, so page positions could not be trusted');
       }
       compared++;

@@ -3,11 +3,16 @@ import { isoSeconds } from '../logger.js';
 import type { CursorPosition, PagingGap, ReceiverLogger } from '../types.js';
 import type { CursorHint, CursorState } from '../cursor/cursor.js';
 import { DeliveryFilter, UndatedFilter } from './boundary.js';
+import { Checkpointer } from './checkpointer.js';
 import { PageSequencer, type PageOrder, type PageResponse } from './page-sequencer.js';
 import { Spool } from './spool.js';
 
-/** Records per OTLP export request, and so the most a crash can re-send. */
+/** Records per OTLP export request. */
 export const EXPORT_BATCH_SIZE = 500;
+/** OTLP export requests on the wire at once: the collector decodes one while the next is built. */
+export const EXPORTS_IN_FLIGHT = 2;
+/** Batches a crash can re-send: delivered, but past the saved cursor (see `exportSpool`). */
+export const MAX_RESENT_BATCHES = EXPORTS_IN_FLIGHT + 1;
 /** Times a pass starts paging again when Slack's log moved in a way it could not follow. */
 const MAX_RESTARTS = 3;
 
@@ -198,56 +203,87 @@ async function exportSpool(
   let currentDate: number | undefined;
   let firstOffsetOfDate: number | undefined;
 
-  // One batch is sent at a time and the cursor is saved before the next is sent, so a crash
-  // re-sends at most one batch. The next batch's records are built while the previous one is on
-  // the wire: that CPU work overlaps the collector's instead of adding to it.
-  let sending: Promise<void> = Promise.resolve();
+  // Up to EXPORTS_IN_FLIGHT batches are on the wire at once, so the collector decodes one while the next
+  // is built and serialized. Acknowledgements are taken in batch order, and cursor saves run
+  // behind them (see `Checkpointer`). Batch n is sent only once batch n-EXPORTS_IN_FLIGHT is acknowledged
+  // and the saved cursor covers batch n-EXPORTS_IN_FLIGHT-1: at most EXPORTS_IN_FLIGHT+1 batches are ever
+  // delivered past the saved cursor, which is what a crash can re-send (MAX_RESENT_BATCHES).
+  const checkpoints = new Checkpointer(async (state) => {
+    if (!sameState(state, result.state) || !start.persisted) {
+      await deps.saveCursor(state);
+      result.state = { ...state, persisted: true };
+    }
+  });
+  let batches = 0;
+  /** The acknowledgements of the last EXPORTS_IN_FLIGHT batches, oldest first. */
+  const acks: Array<Promise<void>> = [];
+  const slotFor = async (n: number): Promise<void> => {
+    if (acks.length >= EXPORTS_IN_FLIGHT) await acks[acks.length - EXPORTS_IN_FLIGHT];
+    await checkpoints.covered(n - MAX_RESENT_BATCHES);
+  };
   const commit = async (): Promise<void> => {
-    const send = batch.length > 0 ? deps.prepare(batch) : undefined;
+    const entries = batch;
     const count = batch.length;
     const state = nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount);
     batch = [];
-    await sending;
-    sending = (async () => {
+    const n = ++batches;
+    await slotFor(n);
+    // Built only now that it can go out at once: records alive across a wait are promoted to the
+    // old generation, which grows the heap.
+    const send = count > 0 ? deps.prepare(entries) : undefined;
+    const previous = acks.at(-1);
+    const ack = (async () => {
       if (send) {
         await send();
         result.exported += count;
         result.exportBatches++;
         progress(() => `exporting: ${result.exported} of at most ${spool.size} new entries acknowledged by the collector`);
       }
-      if (!sameState(state, result.state) || !start.persisted) {
-        await deps.saveCursor(state);
-        result.state = { ...state, persisted: true };
-      }
+      // A batch counts as delivered for the cursor only after every batch before it.
+      await previous;
+      checkpoints.acknowledged(n, state);
     })();
-    // Handled here so a failure while the next batch is read is not an unhandled rejection; it is
-    // thrown by the next `await sending`.
-    sending.catch(() => undefined);
+    // Handled here so a failure while the next batch is read is not an unhandled rejection; a
+    // later `await` of it throws it.
+    ack.catch(() => undefined);
+    acks.push(ack);
+    if (acks.length > EXPORTS_IN_FLIGHT) acks.shift();
   };
 
-  for await (const chunk of spool.read(!oldestFirst)) {
-    for (const taken of chunk) {
-      const { deliver, occurrence } =
-        taken.entry.date === undefined || undated.knows(taken.entry.fingerprint)
-          ? undated.admit(taken.entry.fingerprint)
-          : filter.admit(taken.sortDate, taken.entry.fingerprint);
-      if (taken.sortDate !== currentDate) {
-        currentDate = taken.sortDate;
-        firstOffsetOfDate = taken.offset;
-      }
-      if (!deliver) {
-        result.skippedAlreadyDelivered++;
-        continue;
-      }
-      if (taken.entry.date === undefined) result.malformedEntries++;
-      batch.push({ entry: taken.entry, occurrence, fetchedAtMs: taken.fetchedAtMs });
-      if (batch.length >= EXPORT_BATCH_SIZE) {
-        await commit();
+  try {
+    for await (const decode of spool.read(!oldestFirst)) {
+      // Waits for the turn of the batch this chunk may complete before decoding it, so what
+      // waits is spooled text rather than decoded entries (which the GC would promote).
+      await slotFor(batches + 1);
+      for (const taken of decode()) {
+        const { deliver, occurrence } =
+          taken.entry.date === undefined || undated.knows(taken.entry.fingerprint)
+            ? undated.admit(taken.entry.fingerprint)
+            : filter.admit(taken.sortDate, taken.entry.fingerprint);
+        if (taken.sortDate !== currentDate) {
+          currentDate = taken.sortDate;
+          firstOffsetOfDate = taken.offset;
+        }
+        if (!deliver) {
+          result.skippedAlreadyDelivered++;
+          continue;
+        }
+        if (taken.entry.date === undefined) result.malformedEntries++;
+        batch.push({ entry: taken.entry, occurrence, fetchedAtMs: taken.fetchedAtMs });
+        if (batch.length >= EXPORT_BATCH_SIZE) {
+          await commit();
+        }
       }
     }
+    await commit();
+    for (const ack of acks) await ack;
+    await checkpoints.covered(batches);
+  } finally {
+    // Nothing of this pass may run after it: sends still on the wire are waited for (bounded by
+    // the exporter's timeout), and so are the saves of what they and earlier batches delivered.
+    await Promise.allSettled(acks);
+    await checkpoints.settled();
   }
-  await commit();
-  await sending;
 }
 
 function nextState(
