@@ -193,7 +193,7 @@ async function runSize(n) {
     let s0 = await servers.call('stats');
     const m = await call('phase', { name: 'backfill' });
     let s1 = await servers.call('stats');
-    rows.push(row(`backfill ${kLabel(n)}`, 'backfill', n, m, delta(s0, s1)));
+    rows.push({ ...row(`backfill ${kLabel(n)}${n === mainSize ? ' (run 1)' : ''}`, 'backfill', n, m, delta(s0, s1)), run: 1 });
     if (n !== mainSize) return;
 
     progress(`receiver idle poll after ${kLabel(n)}`);
@@ -210,8 +210,18 @@ async function runSize(n) {
     rows.push(row(`incremental +${INCREMENTAL}`, 'incremental', INCREMENTAL, inc, delta(s0, s1)));
   });
   if (n === mainSize) {
-    // the incremental poll added entries: give the second baseline the same log as the first
+    // the incremental poll added entries: give the second runs the same log as the first
     init.slackUrl = (await servers.call('load', { count: n })).slackUrl;
+    // The receiver runs twice too, like the baseline: the throughput target takes the faster run
+    // of each, the heap and event-loop targets the worse receiver run.
+    const dir2 = await mkdtemp(join(tmpdir(), 'slack-integration-logs-bench-'));
+    cursorDirs.push(dir2);
+    progress(`receiver backfill ${kLabel(n)} (2 of 2)`);
+    await withSubject('receiver', { ...init, cursorFile: join(dir2, 'cursor.json') }, async (call) => {
+      const s0 = await servers.call('stats');
+      const m = await call('phase', { name: 'backfill' });
+      rows.push({ ...row(`backfill ${kLabel(n)} (run 2)`, 'backfill', n, m, delta(s0, await servers.call('stats'))), run: 2 });
+    });
   }
   await baseline(2);
 }
@@ -240,15 +250,23 @@ for (const n of sizes) {
     b.best = b === best;
     b.label = `baseline ${kLabel(n)}${runs.length > 1 ? ` (best of ${runs.length})` : ''}`;
   }
-  const r = rows.find((x) => x.kind === 'backfill' && x.entries === n);
-  if (r) r.baselineRatio = best && best.entriesPerS > 0 ? r.entriesPerS / best.entriesPerS : undefined;
+  for (const r of rows.filter((x) => x.kind === 'backfill' && x.entries === n)) {
+    r.baselineRatio = best && best.entriesPerS > 0 ? r.entriesPerS / best.entriesPerS : undefined;
+  }
 }
 const find = (kind, entries) =>
   rows.find((r) => r.kind === kind && (entries === undefined || r.entries === entries) && r.best !== false);
-const main = find('backfill', mainSize);
+const mainRuns = rows.filter((r) => r.kind === 'backfill' && r.entries === mainSize);
+/** The faster receiver run (throughput), and the worse one for each limit (heap, event-loop delay). */
+const main = mainRuns.reduce((a, b) => (b.entriesPerS > a.entriesPerS ? b : a), mainRuns[0]);
+const worstBy = (f) => mainRuns.reduce((a, b) => (f(b) > f(a) ? b : a), mainRuns[0]);
+const heapWorst = worstBy((r) => r.heapGrowthMB);
+const delayOf = (r) => Math.max(r.eldMaxMs, r.lagMaxMs);
+const delayWorst = worstBy(delayOf);
+const runsNote = mainRuns.length > 1 ? `, worse of ${mainRuns.length} runs` : '';
 const idle = find('idle');
 const inc = find('incremental');
-const backfills = rows.filter((r) => r.kind === 'backfill').sort((a, b) => a.entries - b.entries);
+const backfills = rows.filter((r) => r.kind === 'backfill' && r.run !== 2).sort((a, b) => a.entries - b.entries);
 const smallest = backfills[0];
 const largest = backfills[backfills.length - 1];
 
@@ -285,14 +303,17 @@ target(
   main?.baselineRatio,
   `>= ${TARGETS.throughputRatio}x`,
   main?.baselineRatio !== undefined && main.baselineRatio >= TARGETS.throughputRatio,
-  main ? `${fmt(main.baselineRatio, 2)}x (${fmt(main.entriesPerS, 0)} vs ${fmt(find('baseline', mainSize)?.entriesPerS, 0)} entries/s)` : 'n/a',
+  main
+    ? `${fmt(main.baselineRatio, 2)}x (${fmt(main.entriesPerS, 0)} vs ${fmt(find('baseline', mainSize)?.entriesPerS, 0)} entries/s, faster of each` +
+        `${mainRuns.length > 1 ? `; runs ${mainRuns.map((r) => `${fmt(r.baselineRatio, 2)}x`).join(', ')}` : ''})`
+    : 'n/a',
 );
 target(
   `backfill ${kLabel(mainSize)}: peak heap growth`,
-  main?.heapGrowthMB,
+  heapWorst?.heapGrowthMB,
   `<= ${TARGETS.heapGrowthMB} MB`,
-  main !== undefined && main.heapGrowthMB <= TARGETS.heapGrowthMB,
-  main ? `${fmt(main.heapGrowthMB)} MB (${describeHeap(main)})` : 'n/a',
+  heapWorst !== undefined && heapWorst.heapGrowthMB <= TARGETS.heapGrowthMB,
+  heapWorst ? `${fmt(heapWorst.heapGrowthMB)} MB${runsNote} (${describeHeap(heapWorst)})` : 'n/a',
 );
 if (backfills.length >= 2) {
   // What a receiver holds shows in the live heap: the heap right after each full GC. The peak is
@@ -317,13 +338,15 @@ if (backfills.length >= 2) {
   );
 }
 // The histogram records nothing for the interval before its first tick; the sampler does: take the worse.
-const mainDelay = main ? Math.max(main.eldMaxMs, main.lagMaxMs) : undefined;
+const mainDelay = delayWorst ? delayOf(delayWorst) : undefined;
 target(
   `backfill ${kLabel(mainSize)}: max event-loop delay`,
   mainDelay,
   `<= ${TARGETS.eldMaxMs} ms`,
   mainDelay !== undefined && mainDelay <= TARGETS.eldMaxMs,
-  main ? `${fmt(mainDelay)} ms (histogram max ${fmt(main.eldMaxMs)}, p99 ${fmt(main.eldP99Ms)}; interval sampler max ${fmt(main.lagMaxMs)}, p99 ${fmt(main.lagP99Ms)})` : 'n/a',
+  delayWorst
+    ? `${fmt(mainDelay)} ms${runsNote} (histogram max ${fmt(delayWorst.eldMaxMs)}, p99 ${fmt(delayWorst.eldP99Ms)}; interval sampler max ${fmt(delayWorst.lagMaxMs)}, p99 ${fmt(delayWorst.lagP99Ms)})`
+    : 'n/a',
 );
 // Not a target of the issue, but a bench whose records did not all arrive measures nothing.
 const lost = rows.filter((r) => r.kind !== 'idle' && r.otlpRecordsReceived !== r.entries);
@@ -381,7 +404,9 @@ out.push('ELD: perf_hooks.monitorEventLoopDelay, 10 ms resolution, resolution su
 out.push('lag: setInterval(10 ms) sampler (the JSON has the longest stalls, with the CPU the process used in each).');
 out.push('GC max: longest single GC pause (v8.GCProfiler).');
 out.push('baseline: the same pages through plain fetch + hand-built OTLP/JSON, no guarantees, run before and after the');
-out.push('receiver in fresh processes; the faster run is the reference (the practical limit on this machine).');
+out.push('receiver in fresh processes; the faster run is the reference (the practical limit on this machine). At the main');
+out.push('size the receiver runs twice as well, between them: throughput compares the faster runs; heap and delay take');
+out.push('the worse receiver run.');
 out.push('');
 out.push('targets');
 const nameWidth = Math.max(...targets.map((t) => t.name.length));
