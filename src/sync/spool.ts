@@ -33,8 +33,8 @@ const SPOOL_FILE_ENTRIES = 350;
  *
  * Newest-first paging meets the oldest new entry last, and the cursor may only move forward over
  * delivered entries, so nothing can be exported before paging ends. A usual poll fits in memory;
- * past `SPOOL_MEMORY_ENTRIES` every further page is one file, so memory does not grow with the
- * backlog. Chunks are read back in either order.
+ * past `SPOOL_MEMORY_ENTRIES` every further page goes to files of `SPOOL_FILE_ENTRIES`, so memory
+ * does not grow with the backlog. Chunks are read back in either order.
  */
 export class Spool {
   private dir: string | undefined;
@@ -44,15 +44,18 @@ export class Spool {
   private chunks = 0;
   private entries = 0;
   private readonly memoryLimit: number;
+  private readonly fileEntries: number;
   private readonly ownDir: string | undefined;
 
   /**
    * @param options.dir a directory the spool owns (its caller holds the lock that guards it):
    *   emptied before use and removed by `clear()`. Default: a new directory under the OS temp dir.
    * @param options.memoryLimit entries kept in memory before spilling. Default `SPOOL_MEMORY_ENTRIES`.
+   * @param options.fileEntries entries per file. Default `SPOOL_FILE_ENTRIES`.
    */
-  constructor(options: { dir?: string; memoryLimit?: number } = {}) {
+  constructor(options: { dir?: string; memoryLimit?: number; fileEntries?: number } = {}) {
     this.memoryLimit = options.memoryLimit ?? SPOOL_MEMORY_ENTRIES;
+    this.fileEntries = options.fileEntries ?? SPOOL_FILE_ENTRIES;
     this.ownDir = options.dir;
   }
 
@@ -82,8 +85,8 @@ export class Spool {
     } else {
       this.dir ??= await this.makeDir();
       const writes: Array<Promise<void>> = [];
-      for (let i = 0; i < taken.length; i += SPOOL_FILE_ENTRIES) {
-        writes.push(writeFile(this.fileOf(this.chunks++), encodeChunk(taken.slice(i, i + SPOOL_FILE_ENTRIES)), { mode: 0o600 }));
+      for (let i = 0; i < taken.length; i += this.fileEntries) {
+        writes.push(writeFile(this.fileOf(this.chunks++), encodeChunk(taken.slice(i, i + this.fileEntries)), { mode: 0o600 }));
       }
       await Promise.all(writes).catch((e: NodeJS.ErrnoException) => {
         throw new SpoolError(`cannot write to the spool at ${this.dir} (${e.code ?? e.message}): check free space and permissions`);
@@ -97,10 +100,11 @@ export class Spool {
   }
 
   /**
-   * Yields chunks in the order appended, or reversed (each chunk's entries reversed too). A chunk
-   * from disk is decoded one entry at a time as it is iterated, so entries waiting for their turn
-   * cost a line of text, not objects the GC must trace and promote. The next chunk is read from
-   * disk while the caller works on this one.
+   * Yields the chunks in the order appended, or reversed (each chunk's entries reversed too), each
+   * as a function that decodes it: the caller decodes a chunk when it is ready to use it, so
+   * entries waiting for their turn are text, not objects the GC must trace and promote. The next
+   * chunk's file is read while the caller works on this one.
+   * @throws SpoolError when a file is missing (from the iteration) or corrupt (from its function).
    */
   async *read(reverse: boolean): AsyncGenerator<() => TakenEntry[]> {
     const load = (i: number): Promise<() => TakenEntry[]> => {

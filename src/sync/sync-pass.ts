@@ -203,11 +203,12 @@ async function exportSpool(
   let currentDate: number | undefined;
   let firstOffsetOfDate: number | undefined;
 
-  // Up to EXPORTS_IN_FLIGHT batches are on the wire at once, so the collector decodes one while the next
-  // is built and serialized. Acknowledgements are taken in batch order, and cursor saves run
-  // behind them (see `Checkpointer`). Batch n is sent only once batch n-EXPORTS_IN_FLIGHT is acknowledged
-  // and the saved cursor covers batch n-EXPORTS_IN_FLIGHT-1: at most EXPORTS_IN_FLIGHT+1 batches are ever
-  // delivered past the saved cursor, which is what a crash can re-send (MAX_RESENT_BATCHES).
+  // Up to EXPORTS_IN_FLIGHT batches are on the wire at once, so the collector decodes one while
+  // the next is built and serialized. Acknowledgements are taken in batch order, and cursor saves
+  // run behind them (see `Checkpointer`). Batch n is sent only once batch n-EXPORTS_IN_FLIGHT is
+  // acknowledged and the saved cursor covers batch n-MAX_RESENT_BATCHES: so no more than
+  // MAX_RESENT_BATCHES batches are ever delivered past the saved cursor, which is what a crash can
+  // re-send.
   const checkpoints = new Checkpointer(async (state) => {
     if (!sameState(state, result.state) || !start.persisted) {
       await deps.saveCursor(state);
