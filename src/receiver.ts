@@ -6,6 +6,7 @@ import { stderrLogger } from './logger.js';
 import { RecordBuilder } from './record/builder.js';
 import { SelfMetrics } from './self-metrics.js';
 import { SlackFatalError } from './slack/client.js';
+import { EXPORTS_IN_FLIGHT } from './sync/sync-pass.js';
 import { TeamSync } from './team-sync.js';
 import type { ReceiverLogger, SlackIntegrationLogsReceiverOptions, SyncSummary } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
@@ -72,7 +73,7 @@ export class SlackIntegrationLogsReceiver {
     this.config = resolveConfig(options);
     this.logger = options.logger ?? stderrLogger();
     for (const warning of this.config.warnings) this.logger.warn(warning);
-    this.exporter = new AcknowledgedExporter(this.config.otlp);
+    this.exporter = new AcknowledgedExporter(this.config.otlp, EXPORTS_IN_FLIGHT);
     const attributes = options.resource
       ? (options.resource.attributes as Record<string, string>)
       : { ...this.config.resourceAttributes, 'service.name': this.config.serviceName };

@@ -27,7 +27,7 @@ export interface DecodedLogRecord {
 
 export type OtlpReply =
   | { status: number; body?: string; headers?: Record<string, string> }
-  | { partialSuccess: { rejectedLogRecords: number; errorMessage?: string } }
+  | { partialSuccess: { rejectedLogRecords: number; errorMessage?: string }; delayMs?: number }
   | { delayMs: number };
 
 export class OtlpReceiver {

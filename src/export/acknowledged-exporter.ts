@@ -36,8 +36,9 @@ interface Serializer {
 /**
  * Exports one batch and resolves only when the collector acknowledged it (2xx), as told by the
  * exporter's result callback: the one signal that means "delivered" (processor flushes resolve even
- * when exports failed). Callers keep a few exports in flight at most, far below the exporter's
- * concurrency limit (30).
+ * when exports failed). At most `maxInFlight` exports are on the wire at once, whoever asks (teams
+ * share one exporter); the rest wait their turn in order. That keeps far below the exporter's own
+ * limit (30), past which it fails exports at once.
  *
  * The exporter reports an OTLP partial success only as a diag warning, so its response decoder is
  * wrapped to read `partialSuccess`. The exporter decodes a response and calls that request's result
@@ -47,9 +48,20 @@ interface Serializer {
 export class AcknowledgedExporter {
   private readonly exporter: LogRecordExporter;
   private lastPartial: ExportAck | undefined;
+  private active = 0;
+  /** Exports waiting for a free place, first come first served; a place is handed over directly. */
+  private readonly queued: Array<() => void> = [];
   readonly url: string;
 
-  constructor(settings: OtlpSettings, exporter?: LogRecordExporter) {
+  /**
+   * @param maxInFlight exports on the wire at once, across all callers.
+   * @param exporter the OTel exporter to use; default an `OTLPLogExporter` from `settings`.
+   */
+  constructor(
+    settings: OtlpSettings,
+    private readonly maxInFlight: number,
+    exporter?: LogRecordExporter,
+  ) {
     this.url = settings.url;
     this.exporter =
       exporter ??
@@ -70,6 +82,20 @@ export class AcknowledgedExporter {
    * @throws OtlpExportError when the collector did not answer 2xx (after the exporter's own retries).
    */
   export(records: ReadableLogRecord[]): Promise<ExportAck> {
+    if (this.active < this.maxInFlight) {
+      this.active++;
+      return this.exportNow(records);
+    }
+    return new Promise<void>((resolve) => this.queued.push(resolve)).then(() => this.exportNow(records));
+  }
+
+  private release(): void {
+    const next = this.queued.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  private exportNow(records: ReadableLogRecord[]): Promise<ExportAck> {
     const ack = {} as Settle;
     const promise = new Promise<ExportAck>((resolve, reject) => {
       ack.resolve = resolve;
@@ -77,7 +103,12 @@ export class AcknowledgedExporter {
     });
     // The callback is made apart from `records`: a closure made here would keep the records (and
     // so the GC's work) alive until the collector answers, though they are serialized at once.
-    this.exporter.export(records, this.resultCallback(ack));
+    try {
+      this.exporter.export(records, this.resultCallback(ack));
+    } catch (error) {
+      this.release();
+      ack.reject(new OtlpExportError(`OTLP export to ${this.url} failed: ${describe(error)}`));
+    }
     return promise;
   }
 
@@ -85,6 +116,7 @@ export class AcknowledgedExporter {
     return (result) => {
       const partial = this.lastPartial;
       this.lastPartial = undefined;
+      this.release();
       if (result.code === ExportResultCode.SUCCESS) {
         ack.resolve(partial ?? { rejectedLogRecords: 0 });
       } else {
