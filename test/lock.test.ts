@@ -67,3 +67,35 @@ describe('cursor store', () => {
     }
   });
 });
+
+describe('cursor store behind a symlink', () => {
+  it('writes through a link to the file it points at (existing or not yet), and keeps the link', async () => {
+    const { lstat, mkdir, mkdtemp, readFile, rm, symlink } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { CursorStore } = await import('../src/cursor/store.js');
+    const { initialState } = await import('../src/cursor/cursor.js');
+    const dir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-link-'));
+    try {
+      await mkdir(join(dir, 'volume'));
+      for (const existing of [false, true]) {
+        const target = join(dir, 'volume', `cursor-${existing}.json`);
+        const link = join(dir, `cursor-${existing}.json`);
+        await symlink(target, link);
+        if (existing) {
+          const first = new CursorStore(target);
+          await first.lock();
+          await first.save(initialState(1));
+          await first.unlock();
+        }
+        const store = new CursorStore(link);
+        await store.lock();
+        await store.save(initialState(1_700_000_000));
+        await store.unlock();
+        expect((await lstat(link)).isSymbolicLink(), `link kept (target existed: ${existing})`).toBe(true);
+        expect(JSON.parse(await readFile(target, 'utf8')).position.date).toBe(1_700_000_000);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

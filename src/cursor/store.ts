@@ -12,6 +12,22 @@ const fsync = promisify(fs.fsync);
 const close = promisify(fs.close);
 const rename = promisify(fs.rename);
 
+/** `path` with symlinks followed, also to a target that does not exist yet; `path` when it is none. */
+async function followLinks(path: string): Promise<string> {
+  let current = path;
+  for (let hops = 0; hops < 32; hops++) {
+    try {
+      return await fs.promises.realpath(current);
+    } catch {
+      // A dangling link (its target not written yet) or no file at all.
+      const link = await fs.promises.readlink(current).catch(() => undefined);
+      if (link === undefined) return current;
+      current = resolve(dirname(current), link);
+    }
+  }
+  return current;
+}
+
 /** The cursor file cannot be used. The message names the file and the fix. */
 export class CursorFileError extends Error {
   override readonly name: string = 'CursorFileError';
@@ -69,6 +85,7 @@ export class CursorStore {
       }
       throw new CursorFileError(`cannot lock cursor file ${this.path}: ${(e as Error).message}`);
     }
+    this.target = await followLinks(this.path);
     await this.removeLeftovers();
   }
 
@@ -100,6 +117,8 @@ export class CursorStore {
   }
 
   private saves = 0;
+  /** The file the cursor path stands for: a symlink is followed, as a mounted volume's often is. */
+  private target: string | undefined;
 
   /**
    * Temp file, write, fsync, rename: five file-system calls. Done here rather than with
@@ -108,7 +127,9 @@ export class CursorStore {
    * on those saves (see `sync/checkpointer.ts`). Only this process writes the file, under the lock.
    */
   private async replace(text: string): Promise<void> {
-    const tmp = `${this.path}.${process.pid}.${++this.saves}.tmp`;
+    // Renamed over the link's target, in its directory: renaming over the link would replace it.
+    const file = this.target ?? (this.target = await followLinks(this.path));
+    const tmp = `${file}.${process.pid}.${++this.saves}.tmp`;
     try {
       const fd = await open(tmp, 'w', 0o600);
       try {
@@ -117,7 +138,7 @@ export class CursorStore {
       } finally {
         await close(fd);
       }
-      await rename(tmp, this.path);
+      await rename(tmp, file);
     } catch (e) {
       await rm(tmp, { force: true }).catch(() => undefined);
       throw e;
@@ -126,8 +147,9 @@ export class CursorStore {
 
   /** Temp files a killed process left between writing and renaming: never the cursor itself. */
   private async removeLeftovers(): Promise<void> {
-    const dir = dirname(this.path);
-    const prefix = `${basename(this.path)}.`;
+    const file = this.target ?? this.path;
+    const dir = dirname(file);
+    const prefix = `${basename(file)}.`;
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(
       names
