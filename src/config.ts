@@ -26,7 +26,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'SLACK_API_URL', default: DEFAULTS.slackApiUrl, meaning: 'Slack Web API base URL' },
   { name: 'SLACK_BACKFILL_START_TIME', default: '(first run time)', meaning: 'ISO 8601 date or date-time, or Unix seconds; only when no cursor exists; 0 = everything Slack has' },
   { name: 'SLACK_CURSOR_FILE', default: DEFAULTS.cursorFile, meaning: 'cursor file path (relative to the working directory)' },
-  { name: 'SLACK_POLL_INTERVAL', default: '60s', meaning: 'time between polls: 30s, 5m, 1h or plain seconds; at least 1s' },
+  { name: 'SLACK_POLL_INTERVAL', default: '60s', meaning: 'time between polls: 30s, 5m, 1h or plain seconds; 1s to 24h' },
   { name: 'SLACK_PAGE_SIZE', default: String(DEFAULTS.pageSize), meaning: 'entries requested per page (count), 1-1000' },
   { name: 'SLACK_RETRY_DEADLINE', default: '120s', meaning: 'how long one Slack page is retried (5xx, network, 429) before the pass fails; OTLP retries follow OTEL_EXPORTER_OTLP_TIMEOUT' },
   { name: 'SLACK_TEAM_ID', default: '(unset)', meaning: 'Enterprise Grid: comma-separated team IDs, polled concurrently, one cursor file each' },
@@ -41,7 +41,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'OTEL_EXPORTER_OTLP_HEADERS', default: '(none)', meaning: 'key=value,... request headers (OTEL_EXPORTER_OTLP_LOGS_HEADERS wins)' },
   { name: 'OTEL_EXPORTER_OTLP_COMPRESSION', default: 'none', meaning: 'gzip or none (OTEL_EXPORTER_OTLP_LOGS_COMPRESSION wins)' },
   { name: 'OTEL_EXPORTER_OTLP_TIMEOUT', default: '10000', meaning: 'export timeout, milliseconds (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT wins)' },
-  { name: 'OTEL_SERVICE_NAME', default: DEFAULTS.serviceName, meaning: 'resource service.name' },
+  { name: 'OTEL_SERVICE_NAME', default: DEFAULTS.serviceName, meaning: 'resource service.name (unset: service.name from OTEL_RESOURCE_ATTRIBUTES, then the default)' },
   { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '(none)', meaning: 'key=value,... resource attributes' },
 ];
 
