@@ -21,7 +21,7 @@ import { makeEntries } from './entries.mjs';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const TOKEN = 'xoxp-bench-not-a-real-token';
 const PAGE_SIZE = 1000;
-const BASELINE_BATCH = 500; // bench/scenario.mjs EXPORT_BATCH_SIZE
+const BASELINE_BATCH = 250; // bench/scenario.mjs EXPORT_BATCH_SIZE
 const INCREMENTAL = 10;
 
 const TARGETS = {

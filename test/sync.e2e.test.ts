@@ -7,6 +7,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
 import { SlackFatalError } from '../src/slack/client.js';
+import { EXPORT_BATCH_SIZE } from '../src/sync/sync-pass.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
 import {
   BASE_DATE,
@@ -689,8 +690,10 @@ describe('OTLP failures', () => {
     expectExactlyOnce(s.collector.records, [...entries, ...more]);
   });
 
-  it('a failure on the second 500-record batch keeps the first; the next pass delivers the rest, again only what was sent beside the failure', async () => {
-    const entries = makeEntries(1200, { perSecond: 3 }); // batches of 500, 500, 200; 500 splits a second
+  it('a failure on the second batch keeps the first; the next pass delivers the rest, again only what was sent beside the failure', async () => {
+    const B = EXPORT_BATCH_SIZE;
+    const entries = makeEntries(2 * B + 200, { perSecond: 3 }); // batches of B, B and 200; B splits a second
+    expect(B % 3).not.toBe(0);
     const s = await setup({ entries });
     s.collector.enqueue({ delayMs: 0 }, { status: 500 });
     const r = s.receiver({ backfillStartTime: 0, pageSize: 1000 });
@@ -698,10 +701,10 @@ describe('OTLP failures', () => {
     expect(error.message).toContain('OTLP export');
     // Batch 1 arrived; batch 2 was refused; batch 3 may have been on the wire beside it.
     const firstPass = s.collector.records.length;
-    expect([500, 700]).toContain(firstPass);
-    // The first 500 to arrive are the 500 oldest entries (ties in the boundary second aside).
-    const fiveHundredthDate = BigInt(entries.map(dateOf).sort((a, b) => a - b)[499]!) * 1_000_000_000n;
-    expect(s.collector.records.slice(0, 500).every((rec) => rec.timeUnixNano <= fiveHundredthDate)).toBe(true);
+    expect([B, B + 200]).toContain(firstPass);
+    // The first B to arrive are the B oldest entries (ties in the boundary second aside).
+    const lastDateOfBatch1 = BigInt(entries.map(dateOf).sort((a, b) => a - b)[B - 1]!) * 1_000_000_000n;
+    expect(s.collector.records.slice(0, B).every((rec) => rec.timeUnixNano <= lastDateOfBatch1)).toBe(true);
 
     await r.syncOnce();
     const records = s.collector.records;
@@ -710,7 +713,7 @@ describe('OTLP failures', () => {
     expect(new Set(uidsOf(records)).size).toBe(entries.length);
     const firstOfEach = [...new Map(records.map((rec) => [String(rec.attributes['log.record.uid']), rec])).values()];
     expect(recordKeys(firstOfEach)).toEqual(sortedKeys(entries));
-    expect(records.length).toBe(firstPass + 700);
+    expect(records.length).toBe(firstPass + B + 200);
     expectOldestFirst(records.slice(firstPass));
   });
 

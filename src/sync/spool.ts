@@ -23,10 +23,11 @@ export class SpoolError extends Error {
 export const SPOOL_MEMORY_ENTRIES = 1_000;
 
 /**
- * Entries per spool file: about 100 KB of text, under V8's large-object size (128 KB), so a file's
- * text is collected young instead of staying in large-object space until a full GC.
+ * Entries per spool file: one export batch (`EXPORT_BATCH_SIZE`), so a file is decoded just before
+ * its batch goes out and nothing decoded waits for a turn; and about 70 KB of text, under V8's
+ * large-object size (128 KB), so a file's text dies young.
  */
-const SPOOL_FILE_ENTRIES = 350;
+const SPOOL_FILE_ENTRIES = 250;
 
 /**
  * Holds the entries of a pass until they can be exported oldest first.

@@ -7,8 +7,11 @@ import { Checkpointer } from './checkpointer.js';
 import { PageSequencer, type PageOrder, type PageResponse } from './page-sequencer.js';
 import { Spool } from './spool.js';
 
-/** Records per OTLP export request. */
-export const EXPORT_BATCH_SIZE = 500;
+/**
+ * Records per OTLP export request. Small enough that the few batches past the saved cursor (what
+ * a crash re-sends) stay a few hundred records, and that a batch's objects die young in V8's heap.
+ */
+export const EXPORT_BATCH_SIZE = 250;
 /** OTLP export requests on the wire at once: the collector decodes one while the next is built. */
 export const EXPORTS_IN_FLIGHT = 2;
 /** Batches a crash can re-send: delivered, but past the saved cursor (see `exportSpool`). */
