@@ -4,7 +4,7 @@ import type { CursorPosition, PagingGap, ReceiverLogger } from '../types.js';
 import type { CursorHint, CursorState } from '../cursor/cursor.js';
 import { DeliveryFilter, UndatedFilter } from './boundary.js';
 import { Checkpointer } from './checkpointer.js';
-import { PageSequencer, type PageOrder, type PageResponse } from './page-sequencer.js';
+import { PageSequencer, type PageOrder, type PageResponse, type TakenEntry } from './page-sequencer.js';
 import { Spool } from './spool.js';
 
 /**
@@ -56,6 +56,12 @@ function progressReporter(deps: PassDeps): (line: () => string) => void {
     last = now;
     deps.logger.info(line());
   };
+}
+
+interface ClosedBatch {
+  entries: DeliverableEntry[];
+  /** The cursor once these entries (and everything before them) are delivered. */
+  state: CursorState;
 }
 
 export interface PassResult {
@@ -225,11 +231,40 @@ async function exportSpool(
     if (acks.length >= EXPORTS_IN_FLIGHT) await acks[acks.length - EXPORTS_IN_FLIGHT];
     await checkpoints.covered(n - MAX_RESENT_BATCHES);
   };
-  const commit = async (): Promise<void> => {
-    const entries = batch;
-    const count = batch.length;
-    const state = nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount);
+  /** Ends the open batch: its entries, and the cursor once they are delivered. */
+  const close = (): ClosedBatch => {
+    const closed = { entries: batch, state: nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount) };
     batch = [];
+    return closed;
+  };
+  /**
+   * Admits a chunk's entries into batches and returns those it completed. Synchronous, so that
+   * nothing decoded outlives it but the open batch: decoded entries kept across a wait are
+   * promoted to V8's old generation, and the heap grows with them.
+   */
+  const admitChunk = (chunk: Iterable<TakenEntry>): ClosedBatch[] => {
+    const closed: ClosedBatch[] = [];
+    for (const taken of chunk) {
+      const { deliver, occurrence } =
+        taken.entry.date === undefined || undated.knows(taken.entry.fingerprint)
+          ? undated.admit(taken.entry.fingerprint)
+          : filter.admit(taken.sortDate, taken.entry.fingerprint);
+      if (taken.sortDate !== currentDate) {
+        currentDate = taken.sortDate;
+        firstOffsetOfDate = taken.offset;
+      }
+      if (!deliver) {
+        result.skippedAlreadyDelivered++;
+        continue;
+      }
+      if (taken.entry.date === undefined) result.malformedEntries++;
+      batch.push({ entry: taken.entry, occurrence, fetchedAtMs: taken.fetchedAtMs });
+      if (batch.length >= EXPORT_BATCH_SIZE) closed.push(close());
+    }
+    return closed;
+  };
+  const commit = async ({ entries, state }: ClosedBatch): Promise<void> => {
+    const count = entries.length;
     const n = ++batches;
     await slotFor(n);
     // Built only now that it can go out at once: records alive across a wait are promoted to the
@@ -257,29 +292,11 @@ async function exportSpool(
   try {
     for await (const decode of spool.read(!oldestFirst)) {
       // Waits for the turn of the batch this chunk may complete before decoding it, so what
-      // waits is spooled text rather than decoded entries (which the GC would promote).
+      // waits is spooled text rather than decoded entries.
       await slotFor(batches + 1);
-      for (const taken of decode()) {
-        const { deliver, occurrence } =
-          taken.entry.date === undefined || undated.knows(taken.entry.fingerprint)
-            ? undated.admit(taken.entry.fingerprint)
-            : filter.admit(taken.sortDate, taken.entry.fingerprint);
-        if (taken.sortDate !== currentDate) {
-          currentDate = taken.sortDate;
-          firstOffsetOfDate = taken.offset;
-        }
-        if (!deliver) {
-          result.skippedAlreadyDelivered++;
-          continue;
-        }
-        if (taken.entry.date === undefined) result.malformedEntries++;
-        batch.push({ entry: taken.entry, occurrence, fetchedAtMs: taken.fetchedAtMs });
-        if (batch.length >= EXPORT_BATCH_SIZE) {
-          await commit();
-        }
-      }
+      for (const closed of admitChunk(decode())) await commit(closed);
     }
-    await commit();
+    await commit(close());
     for (const ack of acks) await ack;
     await checkpoints.covered(batches);
   } finally {
