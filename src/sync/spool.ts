@@ -116,7 +116,15 @@ export class Spool {
       }
       const file = this.fileOf(index);
       return readFile(file, 'utf8').then(
-        (text) => () => decodeChunk(text, reverse, file),
+        (read) => {
+          let text: string | undefined = read;
+          // Once decoded, the text goes: a caller's frame may hold the function a while longer.
+          return () => {
+            const chunk = decodeChunk(text ?? '[]', reverse, file);
+            text = undefined;
+            return chunk;
+          };
+        },
         (e: NodeJS.ErrnoException) => {
           throw new SpoolError(`cannot read the spool file ${file} (${e.code ?? e.message}): something else removed or changed it; the next pass reads Slack again`);
         },

@@ -263,6 +263,20 @@ async function exportSpool(
     }
     return closed;
   };
+  /**
+   * One spool chunk: waits for the turn of the batch it may complete before decoding it (so what
+   * waits is text), then sends what it completes. Its own function, so that nothing of the chunk
+   * stays referenced from the pass's frame once it is done.
+   */
+  const exportChunk = async (decode: () => TakenEntry[]): Promise<void> => {
+    await slotFor(batches + 1);
+    const closed = admitChunk(decode());
+    for (let i = 0; i < closed.length; i++) {
+      const next = closed[i]!;
+      closed[i] = undefined as unknown as ClosedBatch;
+      await commit(next);
+    }
+  };
   const commit = async ({ entries, state }: ClosedBatch): Promise<void> => {
     const count = entries.length;
     const n = ++batches;
@@ -290,12 +304,7 @@ async function exportSpool(
   };
 
   try {
-    for await (const decode of spool.read(!oldestFirst)) {
-      // Waits for the turn of the batch this chunk may complete before decoding it, so what
-      // waits is spooled text rather than decoded entries.
-      await slotFor(batches + 1);
-      for (const closed of admitChunk(decode())) await commit(closed);
-    }
+    for await (const decode of spool.read(!oldestFirst)) await exportChunk(decode);
     await commit(close());
     for (const ack of acks) await ack;
     await checkpoints.covered(batches);
