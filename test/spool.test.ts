@@ -78,7 +78,7 @@ describe('spool', () => {
   it('an unusable spool directory is a SpoolError naming it and the fix', async () => {
     const base = await spoolDir();
     await writeFile(join(base, '..', 'blocker'), 'a file, not a directory');
-    const spool = new Spool({ dir: join(base, '..', 'blocker', 'spool'), memoryLimit: 0 });
+    const spool = new Spool({ dir: join(base, '..', 'blocker', 'spool'), memoryLimit: 0, fileEntries: 10 });
     await expect(spool.append(taken(0, 1))).rejects.toThrow(/cannot use the spool directory .*blocker.*let the receiver's user write/);
   });
 });

@@ -139,3 +139,17 @@ describe('filters', () => {
     expect(saved.scope).toEqual({ filters: { change_type: 'added' } });
   });
 });
+
+describe('many Enterprise Grid teams share one exporter', () => {
+  // The exporter fails exports at once past its concurrencyLimit (30). Each team would keep
+  // EXPORTS_IN_FLIGHT (2) on the wire; the cap in AcknowledgedExporter is for all teams together.
+  it('16 teams against a slow collector: every team is delivered (no "Concurrent export limit reached")', async () => {
+    const teams = Array.from({ length: 16 }, (_, i) => `T0${String(i).padStart(3, '0')}`);
+    const perTeam = 1_500;
+    const s = await setup(Object.fromEntries(teams.map((t) => [t, entriesFor(t, perTeam)])));
+    // A slow collector: the teams' exports overlap.
+    s.otlp.enqueue(...Array.from({ length: teams.length * 6 }, () => ({ delayMs: 100 })));
+    await s.make({ slackTeamIds: teams, pageSize: 1000, retryDeadline: 5, otlpTimeoutMillis: 5000 }).syncOnce();
+    expect(new Set(s.otlp.records.map((x) => String(x.attributes['log.record.uid']))).size).toBe(teams.length * perTeam);
+  }, 60_000);
+});

@@ -85,7 +85,7 @@ export function normalizeEntry(raw: unknown, nowSeconds = Date.now() / 1000): No
   // date becomes usable later (a clock catching up) keeps its fingerprint.
   const numeric = wholeNumber(fields.date);
   if (numeric !== undefined) fields.date = numeric;
-  const date = numeric !== undefined && numeric <= nowSeconds + MAX_FUTURE_SECONDS ? numeric : undefined;
+  const date = parseSlackDate(numeric, nowSeconds);
   if (typeof fields.service_id === 'number' && Number.isFinite(fields.service_id)) {
     fields.service_id = String(fields.service_id);
   }

@@ -17,24 +17,18 @@ export class SpoolError extends Error {
 }
 
 /**
- * Entries kept in memory before the spool spills to disk: one full page, so a usual poll never
- * touches the disk, and a backfill keeps little alive (what stays alive is what the GC must trace).
+ * Entries kept in memory before the spool spills to disk: a full page at the default page size, so
+ * a usual poll never touches the disk, and a backfill keeps little alive (what stays alive is what
+ * the GC must trace).
  */
 export const SPOOL_MEMORY_ENTRIES = 1_000;
-
-/**
- * Entries per spool file: one export batch (`EXPORT_BATCH_SIZE`), so a file is decoded just before
- * its batch goes out and nothing decoded waits for a turn; and about 70 KB of text, under V8's
- * large-object size (128 KB), so a file's text dies young.
- */
-const SPOOL_FILE_ENTRIES = 250;
 
 /**
  * Holds the entries of a pass until they can be exported oldest first.
  *
  * Newest-first paging meets the oldest new entry last, and the cursor may only move forward over
  * delivered entries, so nothing can be exported before paging ends. A usual poll fits in memory;
- * past `SPOOL_MEMORY_ENTRIES` every further page goes to files of `SPOOL_FILE_ENTRIES`, so memory
+ * past `SPOOL_MEMORY_ENTRIES` every further page goes to files of `fileEntries` each, so memory
  * does not grow with the backlog. Chunks are read back in either order.
  */
 export class Spool {
@@ -52,11 +46,13 @@ export class Spool {
    * @param options.dir a directory the spool owns (its caller holds the lock that guards it):
    *   emptied before use and removed by `clear()`. Default: a new directory under the OS temp dir.
    * @param options.memoryLimit entries kept in memory before spilling. Default `SPOOL_MEMORY_ENTRIES`.
-   * @param options.fileEntries entries per file. Default `SPOOL_FILE_ENTRIES`.
+   * @param options.fileEntries entries per file. The pass gives one export batch: a file is then
+   *   decoded just before its batch goes out, and its text (about 70 KB for 250 entries) stays
+   *   under V8's large-object size (128 KB), so it dies young.
    */
-  constructor(options: { dir?: string; memoryLimit?: number; fileEntries?: number } = {}) {
+  constructor(options: { dir?: string; memoryLimit?: number; fileEntries: number }) {
     this.memoryLimit = options.memoryLimit ?? SPOOL_MEMORY_ENTRIES;
-    this.fileEntries = options.fileEntries ?? SPOOL_FILE_ENTRIES;
+    this.fileEntries = options.fileEntries;
     this.ownDir = options.dir;
   }
 
@@ -120,7 +116,8 @@ export class Spool {
           let text: string | undefined = read;
           // Once decoded, the text goes: a caller's frame may hold the function a while longer.
           return () => {
-            const chunk = decodeChunk(text ?? '[]', reverse, file);
+            if (text === undefined) throw new Error(`spool chunk ${file} was decoded twice`);
+            const chunk = decodeChunk(text, reverse, file);
             text = undefined;
             return chunk;
           };
@@ -156,8 +153,8 @@ export class Spool {
 }
 
 /**
- * A chunk on disk: one JSON array per line and entry, `[fields, offset, sortDate, date, fetchedAtMs]`
- * (`date` null when unusable). Arrays rather than objects: a third less text, and faster to parse.
+ * A chunk on disk: a JSON array with one array per entry, `[fields, offset, sortDate, date,
+ * fetchedAtMs]` (`date` null when unusable). Arrays rather than objects: a third less text, and faster to parse.
  * Fingerprints are not kept: they follow from `fields`, and are computed again when needed. Only
  * this process reads it back, within the pass that wrote it.
  */

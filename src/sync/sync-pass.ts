@@ -98,7 +98,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     malformedEntries: 0,
     state: start,
   };
-  const spool = new Spool({ dir: deps.spoolDir });
+  const spool = new Spool({ dir: deps.spoolDir, fileEntries: EXPORT_BATCH_SIZE });
   try {
     const sequencer = await collect(deps, start, spool, result);
     result.order = sequencer.detectedOrder;
@@ -271,11 +271,8 @@ async function exportSpool(
   const exportChunk = async (decode: () => TakenEntry[]): Promise<void> => {
     await slotFor(batches + 1);
     const closed = admitChunk(decode());
-    for (let i = 0; i < closed.length; i++) {
-      const next = closed[i]!;
-      closed[i] = undefined as unknown as ClosedBatch;
-      await commit(next);
-    }
+    // Taken out as they go, so a sent batch is not held while the next one waits.
+    for (let next = closed.shift(); next; next = closed.shift()) await commit(next);
   };
   const commit = async ({ entries, state }: ClosedBatch): Promise<void> => {
     const count = entries.length;
