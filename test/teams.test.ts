@@ -50,7 +50,7 @@ async function setup(teams: Record<string, SlackIntegrationLogRaw[]>) {
 }
 
 const appsOf = (otlp: OtlpReceiver, team: string) =>
-  otlp.records.filter((r) => r.attributes['slack.team.id'] === team).map((r) => String(r.attributes['slack.integration.app_id'])).sort();
+  otlp.records.filter((r) => r.resource['slack.team.id'] === team).map((r) => String(r.attributes['slack.integration.app_id'])).sort();
 
 describe('SLACK_TEAM_ID: several teams', () => {
   it('sends team_id on every request, tags every record, and keeps one cursor per team', async () => {

@@ -1,16 +1,9 @@
 import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { parseCursor, serializeCursor, type CursorScope, type CursorState } from './cursor.js';
-
-const open = promisify(fs.open);
-/** `fs.writeFile` on a descriptor writes all of it, looping over short writes. */
-const writeAll = promisify(fs.writeFile) as (fd: number, text: string) => Promise<void>;
-const fsync = promisify(fs.fsync);
-const close = promisify(fs.close);
-const rename = promisify(fs.rename);
 
 /** `path` with symlinks followed, also to a target that does not exist yet; `path` when it is none. */
 async function followLinks(path: string): Promise<string> {
@@ -120,29 +113,11 @@ export class CursorStore {
   /** The file the cursor path stands for: a symlink is followed, as a mounted volume's often is. */
   private target: string | undefined;
 
-  /**
-   * Temp file, write, fsync, rename: five file-system calls. Done here rather than with
-   * write-file-atomic, whose realpath, stat, chown and chmod double that: each call waits for a turn
-   * of a busy event loop, and a backfill saves after every export batch, with later batches waiting
-   * on those saves (see `sync/checkpointer.ts`). Only this process writes the file, under the lock.
-   */
+  /** Only this process writes the file, under the lock. */
   private async replace(text: string): Promise<void> {
     // Renamed over the link's target, in its directory: renaming over the link would replace it.
     const file = this.target ?? (this.target = await followLinks(this.path));
-    const tmp = `${file}.${process.pid}.${++this.saves}.tmp`;
-    try {
-      const fd = await open(tmp, 'w', 0o600);
-      try {
-        await writeAll(fd, text);
-        await fsync(fd);
-      } finally {
-        await close(fd);
-      }
-      await rename(tmp, file);
-    } catch (e) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      throw e;
-    }
+    await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, text);
   }
 
   /** Temp files a killed process left between writing and renaming: never the cursor itself. */
