@@ -4,8 +4,7 @@ import { ConfigError, ENV_VARS } from './config.js';
 import { CursorFileError } from './cursor/store.js';
 import { runDemo } from './demo/run-demo.js';
 import { SlackIntegrationLogsReceiver, TeamsSyncError } from './receiver.js';
-import { SlackFatalError } from './slack/client.js';
-import { SpoolError } from './sync/spool.js';
+import { SlackFatalError } from './slack/errors.js';
 import type { SyncSummary } from './types.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -47,7 +46,7 @@ function exitCodeFor(error: unknown): number {
   if (error instanceof TeamsSyncError) return mostUrgent([...Object.values(error.errors).map(exitCodeFor), exitCodeOf(error.summary)]);
   if (error instanceof ConfigError) return EXIT.config;
   if (error instanceof SlackFatalError) return EXIT.slackNeedsPerson;
-  if (error instanceof CursorFileError || error instanceof SpoolError) return EXIT.cursor;
+  if (error instanceof CursorFileError) return EXIT.cursor;
   return EXIT.failed;
 }
 

@@ -4,7 +4,7 @@ import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config.js'
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { stderrLogger } from './logger.js';
 import { SelfMetrics } from './self-metrics.js';
-import { SlackFatalError } from './slack/client.js';
+import { SlackFatalError } from './slack/errors.js';
 import { TeamSync, type ReplayResult } from './team-sync.js';
 import type { ReceiverLogger, SlackIntegrationLogsReceiverOptions, SyncSummary } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';

@@ -3,6 +3,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResolvedConfig } from './config.js';
 import { cursorFileFor, initialState, type CursorScope, type CursorState } from './cursor/cursor.js';
 import { CursorStore } from './cursor/store.js';
+import { StoppedError } from './errors.js';
 import { normalizeEntry } from './entry/normalize.js';
 import { OtlpExportError, type AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { DeadLetterFile, deadLetterFileFor, type DeadLetter } from './export/dead-letters.js';
@@ -11,14 +12,10 @@ import { RecordBuilder } from './record/builder.js';
 import { recordUid, toLogRecord } from './record/mapping.js';
 import { isoSeconds } from './logger.js';
 import type { SelfMetrics } from './self-metrics.js';
-import { IntegrationLogsClient, SlackPaginationLimitError } from './slack/client.js';
+import { IntegrationLogsClient } from './slack/client.js';
+import { SlackPaginationLimitError } from './slack/errors.js';
 import { runSyncPass, type DeliverableEntry } from './sync/sync-pass.js';
 import type { ReceiverLogger, SyncSummary } from './types.js';
-
-/** Thrown by a pass that `shutdown` interrupted; the cursor is where acknowledged data ends. */
-export class StoppedError extends Error {
-  override readonly name = 'StoppedError';
-}
 
 export interface TeamSyncDeps {
   config: ResolvedConfig;

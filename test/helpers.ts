@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
 import { OtlpReceiver, type DecodedLogRecord } from '../src/demo/otlp-receiver.js';
@@ -273,7 +274,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         await receiver.syncOnce();
       } catch (e) {
         const error = e as Error;
-        errors.push(error.message, String(error.stack ?? ''));
+        // The whole error as a host would log it: causes and their own fields too.
+        errors.push(error.message, String(error.stack ?? ''), inspect(error, { depth: 20 }));
         return error;
       }
       throw new Error('expected syncOnce to reject, but it resolved');

@@ -6,7 +6,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
-import { SlackFatalError } from '../src/slack/client.js';
+import { SlackFatalError } from '../src/slack/errors.js';
 import { EXPORT_BATCH_SIZE } from '../src/sync/sync-pass.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
 import {

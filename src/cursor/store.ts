@@ -67,16 +67,17 @@ export class CursorStore {
         retries: lockWaitMs > 0 ? { retries: Math.ceil(lockWaitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
         onCompromised: (err) => {
           // Another process may have taken the lock over: saving now could double-export.
-          this.compromised = new CursorLockedError(`lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`);
+          this.compromised = new CursorLockedError(`lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`, { cause: err });
         },
       });
     } catch (e) {
       if ((e as { code?: string }).code === 'ELOCKED') {
         throw new CursorLockedError(
           `cursor file ${this.path} is locked by another running receiver (${this.path}.lock); run one receiver per cursor file, or give this one its own SLACK_CURSOR_FILE`,
+          { cause: e },
         );
       }
-      throw new CursorFileError(`cannot lock cursor file ${this.path}: ${(e as Error).message}`);
+      throw new CursorFileError(`cannot lock cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
     this.target = await followLinks(this.path);
     await this.removeLeftovers();
@@ -98,13 +99,14 @@ export class CursorStore {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;
-      throw new CursorFileError(`cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`);
+      throw new CursorFileError(`cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`, { cause: e });
     }
     try {
       return parseCursor(text, scope);
     } catch (e) {
       throw new CursorFileError(
         `cursor file ${this.path} is ${(e as Error).message}; it was left untouched: restore it from a backup, or move it away to start again from SLACK_BACKFILL_START_TIME`,
+        { cause: e },
       );
     }
   }
@@ -139,7 +141,7 @@ export class CursorStore {
     try {
       await this.replace(serializeCursor(state));
     } catch (e) {
-      throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`);
+      throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
   }
 }
