@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { OTLP_PROTOCOLS, type OtlpProtocol, type OtlpSettings } from './export/otlp-exporter.js';
+import type { OtlpProtocol, OtlpSettings } from './export/otlp-exporter.js';
+import { SETTINGS, defaultOf, envLabel, rangeOf, settingOf, type Setting } from './settings.js';
 import type { SlackIntegrationLogFilters, SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
 
 /**
@@ -8,46 +9,15 @@ import type { SlackIntegrationLogFilters, SlackIntegrationLogsReceiverOptions, T
  * collected and reported at once (ConfigError), before any request is made.
  */
 
-export const DEFAULTS = {
-  slackApiUrl: 'https://slack.com/api/',
-  cursorFile: '.slack-integration-logs/cursor.json',
-  pollIntervalSeconds: 60,
-  pageSize: 1000,
-  retryDeadlineSeconds: 120,
-  timestampPolicy: 'entry' as TimestampPolicy,
-  otlpProtocol: 'http/json' as OtlpProtocol,
-  otlpEndpoint: 'http://localhost:4318/v1/logs',
-  otlpGrpcEndpoint: 'http://localhost:4317',
-  otlpTimeoutMillis: 10_000,
-  serviceName: 'slack-integration-logs',
-} as const;
-
-/** Every environment variable read, with its default, for `--help` and the README. */
-export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
-  { name: 'SLACK_TOKEN', default: '(required)', meaning: 'user OAuth token (xoxp-) with the admin scope; required unless SLACK_TOKEN_FILE' },
-  { name: 'SLACK_TOKEN_FILE', default: '(unset)', meaning: 'file holding the token; surrounding whitespace ignored' },
-  { name: 'SLACK_API_URL', default: DEFAULTS.slackApiUrl, meaning: 'Slack Web API base URL' },
-  { name: 'SLACK_BACKFILL_START_TIME', default: '(first run time)', meaning: 'ISO 8601 date or date-time, or Unix seconds; only when no cursor exists; 0 = everything Slack has' },
-  { name: 'SLACK_CURSOR_FILE', default: DEFAULTS.cursorFile, meaning: 'cursor file path (relative to the working directory)' },
-  { name: 'SLACK_POLL_INTERVAL', default: '60s', meaning: 'time between polls: 30s, 5m, 1h or plain seconds; 1s to 24h' },
-  { name: 'SLACK_PAGE_SIZE', default: String(DEFAULTS.pageSize), meaning: 'entries requested per page (count), 1-1000' },
-  { name: 'SLACK_RETRY_DEADLINE', default: '120s', meaning: 'how long one Slack page is retried (5xx, network, 429) before the pass fails; OTLP retries follow OTEL_EXPORTER_OTLP_TIMEOUT' },
-  { name: 'SLACK_TEAM_ID', default: '(unset)', meaning: 'Enterprise Grid: comma-separated team IDs, polled concurrently, one cursor file each' },
-  { name: 'SLACK_CHANGE_TYPE', default: '(unset)', meaning: 'filter: only this change_type (sent on every page; own cursor file)' },
-  { name: 'SLACK_APP_ID', default: '(unset)', meaning: 'filter: only this app_id (own cursor file)' },
-  { name: 'SLACK_SERVICE_ID', default: '(unset)', meaning: 'filter: only this service_id (own cursor file)' },
-  { name: 'SLACK_USER', default: '(unset)', meaning: 'filter: only changes by this user ID (own cursor file)' },
-  { name: 'SLACK_PROGRESS_INTERVAL', default: '10s', meaning: 'on long passes, at most one progress line (pages read, entries left) per interval' },
-  { name: 'SLACK_TIMESTAMP_POLICY', default: DEFAULTS.timestampPolicy, meaning: 'entry: record time = Slack date; observed: record time = fetch time, Slack date in slack.integration.date' },
-  { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: DEFAULTS.otlpProtocol, meaning: 'http/json, http/protobuf or grpc (OTEL_EXPORTER_OTLP_LOGS_PROTOCOL wins)' },
-  { name: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', default: '(unset)', meaning: 'full OTLP logs URL, used as is' },
-  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318 (grpc: http://localhost:4317)', meaning: 'OTLP base URL; for HTTP /v1/logs is appended, for grpc it is used as is' },
-  { name: 'OTEL_EXPORTER_OTLP_HEADERS', default: '(none)', meaning: 'key=value,... request headers (OTEL_EXPORTER_OTLP_LOGS_HEADERS wins)' },
-  { name: 'OTEL_EXPORTER_OTLP_COMPRESSION', default: 'none', meaning: 'gzip or none (OTEL_EXPORTER_OTLP_LOGS_COMPRESSION wins)' },
-  { name: 'OTEL_EXPORTER_OTLP_TIMEOUT', default: '10000', meaning: 'export timeout, milliseconds (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT wins)' },
-  { name: 'OTEL_SERVICE_NAME', default: DEFAULTS.serviceName, meaning: 'resource service.name (unset: service.name from OTEL_RESOURCE_ATTRIBUTES, then the default)' },
-  { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '(none)', meaning: 'key=value,... resource attributes' },
-];
+/** Every environment variable read, with its default, for `--help` and the README (from `SETTINGS`). */
+export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: string }> = (SETTINGS as readonly Setting[]).map((s) => {
+  const range = rangeOf(s);
+  return {
+    name: envLabel(s),
+    default: s.default ?? (s.option === 'token' ? '(required)' : '(unset)'),
+    meaning: `${s.meaning.replace(/`/g, '')}${range ? ` [${s.kind === 'choice' ? 'one of' : 'range'}: ${range}]` : ''}`,
+  };
+});
 
 /** Invalid settings. `problems` lists each one; the message joins them on one line. */
 export class ConfigError extends Error {
@@ -82,44 +52,38 @@ export interface ResolvedConfig {
 
 type Env = Record<string, string | undefined>;
 
-/** Maps environment variables to options. Values stay strings; `resolveConfig` validates them. */
+/** Maps environment variables to options, as `SETTINGS` says. Values stay strings; `resolveConfig` validates them. */
 export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
   const get = (name: string) => {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
-  const otlpBase = get('OTEL_EXPORTER_OTLP_ENDPOINT');
-  const otlpProtocol = (get('OTEL_EXPORTER_OTLP_LOGS_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL')) as OtlpProtocol | undefined;
-  return {
-    token: env.SLACK_TOKEN,
-    tokenFile: get('SLACK_TOKEN_FILE'),
-    slackApiUrl: get('SLACK_API_URL'),
-    backfillStartTime: get('SLACK_BACKFILL_START_TIME'),
-    cursorFile: get('SLACK_CURSOR_FILE'),
-    pollInterval: get('SLACK_POLL_INTERVAL'),
-    pageSize: get('SLACK_PAGE_SIZE') as unknown as number,
-    retryDeadline: get('SLACK_RETRY_DEADLINE'),
-    progressInterval: get('SLACK_PROGRESS_INTERVAL'),
-    timestampPolicy: get('SLACK_TIMESTAMP_POLICY') as TimestampPolicy | undefined,
-    slackTeamIds: get('SLACK_TEAM_ID')
-      ?.split(',')
-      .map((t) => t.trim())
-      .filter(Boolean),
-    filters: dropUndefined({
-      change_type: get('SLACK_CHANGE_TYPE'),
-      app_id: get('SLACK_APP_ID'),
-      service_id: get('SLACK_SERVICE_ID'),
-      user: get('SLACK_USER'),
-    }),
-    otlpProtocol,
-    // The spec's rule: the signal path is appended to the base URL for HTTP, never for gRPC.
-    otlpEndpoint: get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') ?? (otlpBase ? (otlpProtocol === 'grpc' ? otlpBase : withLogsPath(otlpBase)) : undefined),
-    otlpHeaders: parseKeyValues(get('OTEL_EXPORTER_OTLP_LOGS_HEADERS') ?? get('OTEL_EXPORTER_OTLP_HEADERS')),
-    otlpTimeoutMillis: (get('OTEL_EXPORTER_OTLP_LOGS_TIMEOUT') ?? get('OTEL_EXPORTER_OTLP_TIMEOUT')) as unknown as number,
-    otlpCompression: (get('OTEL_EXPORTER_OTLP_LOGS_COMPRESSION') ?? get('OTEL_EXPORTER_OTLP_COMPRESSION')) as 'gzip' | undefined,
-    serviceName: get('OTEL_SERVICE_NAME'),
-    resourceAttributes: parseKeyValues(get('OTEL_RESOURCE_ATTRIBUTES')),
-  };
+  const options: Record<string, unknown> = {};
+  let base: string | undefined;
+  for (const setting of SETTINGS as readonly Setting[]) {
+    const name = setting.env.find((n) => get(n) !== undefined);
+    if (name === undefined) continue;
+    // The token as given: resolveConfig trims it and says what is wrong with it, never echoing it.
+    const value = setting.kind === 'secret' ? env[name]! : get(name)!;
+    if (setting.kind === 'filter') {
+      options.filters = { ...(options.filters as object), [setting.filter!]: value };
+    } else if (setting.kind === 'base-url') {
+      base = value;
+    } else if (options[setting.option] === undefined) {
+      options[setting.option] =
+        setting.kind === 'list'
+          ? value
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean)
+          : setting.kind === 'pairs'
+            ? parseKeyValues(value)
+            : value;
+    }
+  }
+  // The spec's rule: the signal path is appended to the base URL for HTTP, never for gRPC.
+  if (base !== undefined && options.otlpEndpoint === undefined) options.otlpEndpoint = options.otlpProtocol === 'grpc' ? base : withLogsPath(base);
+  return options as SlackIntegrationLogsReceiverOptions;
 }
 
 /** The spec's signal path appended to the base URL's path (a query string stays a query string). */
@@ -187,6 +151,8 @@ export function parseBackfillStart(value: Date | number | string): number | unde
 }
 
 const httpUrl = z.url({ protocol: /^https?$/ });
+/** The spec's default for OTLP over gRPC. */
+const GRPC_ENDPOINT = 'http://localhost:4317';
 
 
 
@@ -222,7 +188,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     warnings.push('the Slack token does not start with xoxp-: team.integrationLogs needs a user token with the admin scope');
   }
 
-  const slackApiUrl = options.slackApiUrl ?? DEFAULTS.slackApiUrl;
+  const slackApiUrl = options.slackApiUrl ?? defaultOf('slackApiUrl')!;
   if (!httpUrl.safeParse(slackApiUrl).success) {
     problems.push(`SLACK_API_URL ${JSON.stringify(slackApiUrl)} is not an http(s) URL`);
   }
@@ -243,48 +209,49 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     }
   }
 
-  // At most a day: longer waits overflow Node's timers (which then fire at once).
-  const seconds = (name: string, value: number | string | undefined, fallback: number, min: number, max = 86_400) => {
-    if (value === undefined) return fallback;
-    const s = parseDurationSeconds(value);
-    if (s === undefined || s < min || s > max) {
-      problems.push(`${name} ${JSON.stringify(String(value))} is not a duration from ${min}s to ${max / 3600}h (e.g. 30s, 5m, or plain seconds)`);
-      return fallback;
+  // Durations and whole numbers: defaults and bounds from the settings table. Durations stop at a
+  // day: longer waits overflow Node's timers (which then fire at once).
+  const seconds = (option: 'pollInterval' | 'retryDeadline' | 'progressInterval'): number => {
+    const setting = settingOf(option);
+    const value = options[option];
+    const s = parseDurationSeconds(value ?? defaultOf(option)!);
+    if (s === undefined || s < setting.min! || s > setting.max!) {
+      problems.push(`${envLabel(setting)} ${JSON.stringify(String(value))} is not a duration from ${rangeOf(setting)} (e.g. 30s, 5m, or plain seconds)`);
+      return parseDurationSeconds(defaultOf(option)!)!;
     }
     return s;
   };
-  const pollIntervalSeconds = seconds('SLACK_POLL_INTERVAL', options.pollInterval, DEFAULTS.pollIntervalSeconds, 1);
-  const retryDeadlineSeconds = seconds('SLACK_RETRY_DEADLINE', options.retryDeadline, DEFAULTS.retryDeadlineSeconds, 0);
-  const progressIntervalSeconds = seconds('SLACK_PROGRESS_INTERVAL', options.progressInterval, 10, 0);
-
-  const int = (name: string, value: unknown, fallback: number, min: number, max: number) => {
-    if (value === undefined) return fallback;
+  const int = (option: 'pageSize' | 'otlpTimeoutMillis'): number => {
+    const setting = settingOf(option);
+    const value: unknown = options[option] ?? defaultOf(option);
     const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name} ${JSON.stringify(String(value))} is not a whole number from ${min} to ${max}`);
-      return fallback;
+    if (!Number.isSafeInteger(n) || n < setting.min! || n > setting.max!) {
+      problems.push(`${setting.env.at(-1)} ${JSON.stringify(String(value))} is not a whole number from ${rangeOf(setting)}`);
+      return Number(defaultOf(option));
     }
     return n;
   };
-  const pageSize = int('SLACK_PAGE_SIZE', options.pageSize, DEFAULTS.pageSize, 1, 1000);
-  const otlpTimeoutMillis = int('OTEL_EXPORTER_OTLP_TIMEOUT', options.otlpTimeoutMillis, DEFAULTS.otlpTimeoutMillis, 1, 3_600_000);
+  const choice = <T extends string>(option: 'timestampPolicy' | 'otlpProtocol' | 'otlpCompression'): T => {
+    const setting = settingOf(option);
+    const value = (options[option] ?? defaultOf(option)) as T;
+    if (!setting.choices!.includes(value)) {
+      problems.push(`${setting.env.at(-1)} ${JSON.stringify(value)} is not one of ${rangeOf(setting)}`);
+      return defaultOf(option) as T;
+    }
+    return value;
+  };
+  const pollIntervalSeconds = seconds('pollInterval');
+  const retryDeadlineSeconds = seconds('retryDeadline');
+  const progressIntervalSeconds = seconds('progressInterval');
+  const pageSize = int('pageSize');
+  const otlpTimeoutMillis = int('otlpTimeoutMillis');
+  const timestampPolicy = choice<TimestampPolicy>('timestampPolicy');
+  const otlpProtocol = choice<OtlpProtocol>('otlpProtocol');
+  const compression = choice<'gzip' | 'none'>('otlpCompression');
 
-  const timestampPolicy = options.timestampPolicy ?? DEFAULTS.timestampPolicy;
-  if (timestampPolicy !== 'entry' && timestampPolicy !== 'observed') {
-    problems.push(`SLACK_TIMESTAMP_POLICY ${JSON.stringify(timestampPolicy)} is neither entry nor observed`);
-  }
-
-  const otlpProtocol = options.otlpProtocol ?? DEFAULTS.otlpProtocol;
-  if (!OTLP_PROTOCOLS.includes(otlpProtocol)) {
-    problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL ${JSON.stringify(otlpProtocol)} is not one of ${OTLP_PROTOCOLS.join(', ')}`);
-  }
-  const otlpUrl = options.otlpEndpoint ?? (otlpProtocol === 'grpc' ? DEFAULTS.otlpGrpcEndpoint : DEFAULTS.otlpEndpoint);
+  const otlpUrl = options.otlpEndpoint ?? (otlpProtocol === 'grpc' ? GRPC_ENDPOINT : withLogsPath(defaultOf('otlpEndpoint')!));
   if (!httpUrl.safeParse(otlpUrl).success) {
     problems.push(`OTLP endpoint ${JSON.stringify(otlpUrl)} (OTEL_EXPORTER_OTLP_ENDPOINT / _LOGS_ENDPOINT) is not an http(s) URL`);
-  }
-  const compression = options.otlpCompression ?? 'none';
-  if (compression !== 'gzip' && compression !== 'none') {
-    problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION ${JSON.stringify(compression)} is neither gzip nor none`);
   }
 
   const teamIds = [...new Set(options.slackTeamIds ?? [])];
@@ -307,7 +274,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     slackApiUrl,
     backfillStart,
     backfillStartExplicit: options.backfillStartTime !== undefined,
-    cursorFile: options.cursorFile ?? DEFAULTS.cursorFile,
+    cursorFile: options.cursorFile ?? defaultOf('cursorFile')!,
     pollIntervalMs: pollIntervalSeconds * 1000,
     pageSize,
     retryDeadlineMs: retryDeadlineSeconds * 1000,
@@ -316,7 +283,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     teamIds,
     filters,
     otlp: { protocol: otlpProtocol, url: otlpUrl, headers: { ...options.otlpHeaders }, timeoutMillis: otlpTimeoutMillis, compression },
-    serviceName: options.serviceName ?? resourceAttributes['service.name'] ?? DEFAULTS.serviceName,
+    serviceName: options.serviceName ?? resourceAttributes['service.name'] ?? defaultOf('serviceName')!,
     resourceAttributes,
     warnings,
   };

@@ -1,4 +1,5 @@
 import type { MeterProvider } from '@opentelemetry/api';
+import type { SettingOptions } from './settings.js';
 
 /**
  * Public types of slack-integration-logs-receiver, in one place.
@@ -31,57 +32,21 @@ export interface SlackIntegrationLogRaw {
   [field: string]: unknown;
 }
 
-/** Optional server-side filters of `team.integrationLogs`, sent on every page. */
-export interface SlackIntegrationLogFilters {
-  app_id?: string;
-  change_type?: string;
-  service_id?: string;
-  user?: string;
-}
+/** Optional server-side filters of `team.integrationLogs` (`change_type`, `app_id`, `service_id`, `user`), sent on every page. */
+export type SlackIntegrationLogFilters = NonNullable<SettingOptions['filters']>;
 
-/** How a Slack entry's time is placed on the LogRecord. */
-export type TimestampPolicy =
-  /** LogRecord time = Slack's `date` (seconds, converted to nanoseconds on the wire). */
-  | 'entry'
-  /** LogRecord time = when the entry was fetched; Slack's `date` stays in `slack.integration.date`. */
-  | 'observed';
+/**
+ * How a Slack entry's time is placed on the LogRecord: `entry`, Slack's `date`; `observed`, when
+ * the entry was fetched (Slack's `date` then stays in `slack.integration.date`).
+ */
+export type TimestampPolicy = NonNullable<SettingOptions['timestampPolicy']>;
 
-/** Options of {@link SlackIntegrationLogsReceiver}. Each mirrors an environment variable (see README). */
-export interface SlackIntegrationLogsReceiverOptions {
-  /** `SLACK_TOKEN`: a user OAuth token (`xoxp-`) with the `admin` scope. Never logged. */
-  token?: string;
-  /** `SLACK_TOKEN_FILE`: read the token from this file; surrounding whitespace is ignored. */
-  tokenFile?: string;
-  /** `SLACK_API_URL`: Web API base URL. Default `https://slack.com/api/`. */
-  slackApiUrl?: string;
-  /**
-   * `SLACK_BACKFILL_START_TIME`: where the first run starts when no cursor exists.
-   * A `Date`, Unix seconds (number), or a string: ISO 8601 date or date-time, or Unix seconds.
-   * Unset: nothing older than the first run. `0`: everything Slack still has.
-   */
-  backfillStartTime?: Date | number | string;
-  /** `SLACK_CURSOR_FILE`: path of the cursor file. Default `./.slack-integration-logs/cursor.json`. */
-  cursorFile?: string;
-  /** `SLACK_POLL_INTERVAL`: time between polls, at least 1 s. A number is seconds; a string is `30s`, `5m`, `1h` or plain seconds. Default 60 s. */
-  pollInterval?: number | string;
-  /** `SLACK_PAGE_SIZE`: entries requested per page (`count`). Default 1000. Slack may return fewer. */
-  pageSize?: number;
-  /** `SLACK_TIMESTAMP_POLICY`: `entry` (default) or `observed`. */
-  timestampPolicy?: TimestampPolicy;
-  /** `SLACK_RETRY_DEADLINE`: how long one Slack page is retried (5xx, network, 429) before the pass fails. Same forms as `pollInterval`. Default 120 s. OTLP retries follow `otlpTimeoutMillis`. */
-  retryDeadline?: number | string;
-  /** `SLACK_PROGRESS_INTERVAL`: on long passes, at most one progress line per interval. Same forms as `pollInterval`. Default 10 s. */
-  progressInterval?: number | string;
-  /**
-   * Server-side filters (`SLACK_CHANGE_TYPE`, `SLACK_APP_ID`, `SLACK_SERVICE_ID`, `SLACK_USER`),
-   * sent on every page. Each filter set keeps a cursor file of its own.
-   */
-  filters?: SlackIntegrationLogFilters;
-  /**
-   * `SLACK_TEAM_ID` (comma-separated): Enterprise Grid team IDs for an org-level token. Each team is
-   * polled concurrently with its own client (rate budget), cursor file and `slack.team.id` attribute.
-   */
-  slackTeamIds?: string[];
+/**
+ * Options of {@link SlackIntegrationLogsReceiver}. Those that mirror an environment variable are
+ * typed from the settings table (`src/settings.ts`, the README's "Settings"); the rest are for
+ * embedding only.
+ */
+export interface SlackIntegrationLogsReceiverOptions extends SettingOptions {
   /**
    * The host's OpenTelemetry resource (anything with `attributes`, e.g. an SDK `Resource`): when
    * given, the records carry it instead of the one from `serviceName` / `resourceAttributes`.
@@ -89,27 +54,6 @@ export interface SlackIntegrationLogsReceiverOptions {
   resource?: { attributes: Record<string, unknown> };
   /** Where self-metrics go. Default: the global MeterProvider (the host's, when it registered one). */
   meterProvider?: MeterProvider;
-  /**
-   * OTLP protocol (`OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, then `OTEL_EXPORTER_OTLP_PROTOCOL`):
-   * `http/json` (default), `http/protobuf` or `grpc`.
-   */
-  otlpProtocol?: 'http/json' | 'http/protobuf' | 'grpc';
-  /**
-   * OTLP logs endpoint, used as is. Default from `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, else
-   * `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/logs` for HTTP), else `http://localhost:4318/v1/logs`
-   * (HTTP) or `http://localhost:4317` (gRPC).
-   */
-  otlpEndpoint?: string;
-  /** OTLP request headers (`OTEL_EXPORTER_OTLP_HEADERS`, `..._LOGS_HEADERS`). */
-  otlpHeaders?: Record<string, string>;
-  /** OTLP request timeout in milliseconds (`OTEL_EXPORTER_OTLP_TIMEOUT`). Default 10000. */
-  otlpTimeoutMillis?: number;
-  /** `gzip` or `none` (`OTEL_EXPORTER_OTLP_COMPRESSION`). Default `none`. */
-  otlpCompression?: 'gzip' | 'none';
-  /** `OTEL_SERVICE_NAME`. Default `slack-integration-logs`. */
-  serviceName?: string;
-  /** Extra resource attributes (`OTEL_RESOURCE_ATTRIBUTES`). */
-  resourceAttributes?: Record<string, string>;
   /** Where diagnostics go. Default: one line per message on stderr. */
   logger?: ReceiverLogger;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -80,6 +80,15 @@ describe('the package', () => {
   });
 });
 
+describe('README', () => {
+  it('is a few screens: under 15,000 characters, library use within the first 150 lines, every docs/ page linked', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme.length).toBeLessThan(15_000);
+    expect(readme.split('\n').findIndex((l) => l === '## Library use')).toBeLessThan(150);
+    for (const page of readdirSync(join(ROOT, 'docs'))) expect(readme, page).toContain(`(docs/${page})`);
+  });
+});
+
 describe('README API section', () => {
   it('names every export of src/index.ts', () => {
     const index = readFileSync(join(ROOT, 'src', 'index.ts'), 'utf8');
@@ -94,11 +103,10 @@ describe('README API section', () => {
   });
 });
 
-describe('README troubleshooting', () => {
+describe('docs/troubleshooting.md', () => {
   it('lists every Slack error code the receiver knows', async () => {
     const { FATAL_FIXES, TRANSIENT_CODES, PAGINATION_LIMIT_CODE } = await import('../src/slack/errors.js');
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Troubleshooting'));
+    const section = readFileSync(join(ROOT, 'docs', 'troubleshooting.md'), 'utf8');
     for (const code of [...Object.keys(FATAL_FIXES), ...TRANSIENT_CODES, PAGINATION_LIMIT_CODE]) {
       expect(section, code).toContain(`\`${code}\``);
     }

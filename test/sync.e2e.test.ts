@@ -375,7 +375,7 @@ describe('drift between page requests', () => {
   // BUG (reported): the sequencer infers the shift from the net change of paging.total, so expiry
   // and appends in one pass cancel out; the pass restarts, and the restart drops the entries it had
   // already read that expired meanwhile (0..2 here): they are never exported.
-  // KNOWN LIMIT (README, "Limits"): when entries expire and arrive in one oldest-first pass, the
+  // KNOWN LIMIT (docs/sync.md, "Limits"): when entries expire and arrive in one oldest-first pass, the
   // pass is read again, and entries read before they expired are gone from Slack by then.
   it.fails('oldest-first backfill: expiry, then appends, in one pass: entries read before they expired are not lost', async () => {
     const entries = makeEntries(95, { perSecond: 2 });
@@ -497,7 +497,7 @@ describe('record mapping on the wire', () => {
     expect(a.attributes['user.id']).toBe('U3456CDEF');
     expect(a.attributes['user.name']).toBe('joey');
     expect(a.eventName).toBe('slack.integration.change');
-    expect(a.severityNumber).toBe(13); // WARN for disabled (README)
+    expect(a.severityNumber).toBe(13); // WARN for disabled (README, "Record mapping")
     expect(b.attributes['slack.integration.service_id']).toBe('3456789012');
 
     expect(c.attributes['slack.integration.resolution']).toBe('approved');
