@@ -25,22 +25,15 @@ export class SelfMetrics {
 
   constructor(meterProvider: MeterProvider = metrics.getMeterProvider()) {
     const meter = meterProvider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
-    this.exported = meter.createCounter('slack.integration_logs.records.exported', {
-      unit: '{record}',
-      description: 'Records whose export finished: delivered, or with error.type when the collector rejected them, refused them alone (dead-lettered) or the export failed',
-    });
-    this.slackRequests = meter.createCounter('slack.integration_logs.requests', {
-      unit: '{request}',
-      description: 'team.integrationLogs requests, by outcome',
-    });
-    this.rateLimitWaits = meter.createCounter('slack.integration_logs.rate_limit.waits', {
-      unit: '{wait}',
-      description: 'Slack HTTP 429 answers waited out',
-    });
-    this.passes = meter.createCounter('slack.integration_logs.passes', {
-      unit: '{pass}',
-      description: 'Sync passes that ended, with error.type (the error class) when one failed',
-    });
+    const counter = (name: string, unit: string, description: string) => meter.createCounter(name, { unit, description });
+    this.exported = counter(
+      'slack.integration_logs.records.exported',
+      '{record}',
+      'Records whose export finished: delivered, or with error.type when the collector rejected them, refused them alone (dead-lettered) or the export failed',
+    );
+    this.slackRequests = counter('slack.integration_logs.requests', '{request}', 'team.integrationLogs requests, by outcome');
+    this.rateLimitWaits = counter('slack.integration_logs.rate_limit.waits', '{wait}', 'Slack HTTP 429 answers waited out');
+    this.passes = counter('slack.integration_logs.passes', '{pass}', 'Sync passes that ended, with error.type (the error class) when one failed');
     const gauge = <T>(name: string, unit: string, description: string, values: Map<string, { attributes: Attributes } & T>, value: (v: T) => number) =>
       meter.createObservableGauge(name, { unit, description }).addCallback((result) => {
         for (const v of values.values()) result.observe(value(v), v.attributes);

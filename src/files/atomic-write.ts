@@ -16,13 +16,7 @@ const rename = promisify(fs.rename);
  */
 export async function writeFileAtomic(file: string, tmp: string, text: string): Promise<void> {
   try {
-    const fd = await open(tmp, 'w', 0o600);
-    try {
-      await writeAll(fd, text);
-      await fsync(fd);
-    } finally {
-      await close(fd);
-    }
+    await writeDurably(tmp, 'w', text);
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
@@ -31,8 +25,12 @@ export async function writeFileAtomic(file: string, tmp: string, text: string): 
 }
 
 /** Appends `text` to `file` (created with mode 0600) and returns once it is on disk. */
-export async function appendDurably(file: string, text: string): Promise<void> {
-  const fd = await open(file, 'a', 0o600);
+export function appendDurably(file: string, text: string): Promise<void> {
+  return writeDurably(file, 'a', text);
+}
+
+async function writeDurably(file: string, flags: 'w' | 'a', text: string): Promise<void> {
+  const fd = await open(file, flags, 0o600);
   try {
     await writeAll(fd, text);
     await fsync(fd);
