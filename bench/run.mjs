@@ -113,7 +113,7 @@ function row(label, kind, entries, m, serverDelta) {
     slackRequests: serverDelta.slackRequests,
     slackRequestsReported: r.slackRequests,
     otlpRequests: serverDelta.otlpRequests,
-    otlpExportsReported: r.otlpExports,
+    exportBatchesReported: r.exportBatches,
     otlpRecordsReceived: serverDelta.otlpRecords,
     heapGrowthMB: m.heapGrowthMB,
     heapTotalGrowthMB: m.heapTotalGrowthMB,

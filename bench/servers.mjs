@@ -9,12 +9,12 @@
  * On start it sends { type: 'ready', otlpUrl }.
  */
 import { FakeSlack } from '../dist/demo/fake-slack.js';
-import { OtlpReceiver } from '../dist/demo/otlp-receiver.js';
+import { FakeCollector } from '../dist/demo/fake-collector.js';
 import { makeEntries } from './entries.mjs';
 
 export const BENCH_TOKEN = 'xoxp-bench-not-a-real-token';
 
-const otlp = await new OtlpReceiver().start();
+const otlp = await new FakeCollector().start();
 // Keep nothing: the receiver decodes every request (so malformed OTLP still fails with 400), we only count.
 otlp.records.push = () => 0;
 otlp.bodies.push = () => 0;

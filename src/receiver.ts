@@ -5,7 +5,7 @@ import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { stderrLogger } from './logger.js';
 import { SelfMetrics } from './self-metrics.js';
 import { SlackFatalError } from './slack/errors.js';
-import { TeamSync, type ReplayResult } from './team-sync.js';
+import { TeamSync, type ReplayResult } from './sync/team-sync.js';
 import type { ReceiverLogger, SlackIntegrationLogsReceiverOptions, SyncSummary } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -141,14 +141,14 @@ export class SlackIntegrationLogsReceiver {
    * Stops polling, lets a pass in progress end at its next page or batch (never moving the cursor
    * past unacknowledged records), then releases the cursor locks and the exporter. Final: the
    * receiver cannot be started again (create a new one).
-   * @param timeoutMs how long to wait for the pass in progress, milliseconds.
+   * @param options.timeoutMillis how long to wait for the pass in progress. Default 8 s.
    */
-  async shutdown(timeoutMs = 8_000): Promise<void> {
+  async shutdown({ timeoutMillis = 8_000 }: { timeoutMillis?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopping.abort();
     const settled = Promise.allSettled([...(this.loops ?? []), this.pass, ...this.teams.map((t) => t.current)]);
-    const finished = await Promise.race([settled.then(() => true), sleep(timeoutMs, false, { ref: false })]);
+    const finished = await Promise.race([settled.then(() => true), sleep(timeoutMillis, false, { ref: false })]);
     this.loops = undefined;
     this.statusValue.running = false;
     const release = async () => {
@@ -163,7 +163,7 @@ export class SlackIntegrationLogsReceiver {
     // saved after this returns, so the lock stays held until then: another receiver taking the
     // cursor now would export the same batch again.
     this.logger.warn(
-      `shutdown: a pass is still waiting (on the collector or Slack) after ${Math.round(timeoutMs / 1000)}s; its batch is not counted as delivered and goes again next run; the cursor lock is held until it ends or the process exits`,
+      `shutdown: a pass is still waiting (on the collector or Slack) after ${Math.round(timeoutMillis / 1000)}s; its batch is not counted as delivered and goes again next run; the cursor lock is held until it ends or the process exits`,
     );
     void settled.then(release);
   }
@@ -188,9 +188,9 @@ export class SlackIntegrationLogsReceiver {
   private async passAll(): Promise<SyncSummary> {
     const signal = this.stopping.signal;
     if (this.teams.length === 1) {
-      return this.record(() => this.teams[0]!.pass(signal));
+      return this.trackStatus(() => this.teams[0]!.pass(signal));
     }
-    return this.record(async () => {
+    return this.trackStatus(async () => {
       const settled = await Promise.allSettled(this.teams.map((t) => t.pass(signal)));
       const ok: Record<string, SyncSummary> = {};
       const errors: Record<string, Error> = {};
@@ -205,7 +205,7 @@ export class SlackIntegrationLogsReceiver {
     });
   }
 
-  private async record(run: () => Promise<SyncSummary>): Promise<SyncSummary> {
+  private async trackStatus(run: () => Promise<SyncSummary>): Promise<SyncSummary> {
     try {
       const summary = await run();
       this.statusValue.lastSuccessAt = Date.now();
@@ -263,13 +263,13 @@ function combine(ok: Record<string, SyncSummary>, errors: Record<string, Error>)
     skippedAlreadyDelivered: sum('skippedAlreadyDelivered'),
     slackRequests: sum('slackRequests'),
     rateLimitWaits: sum('rateLimitWaits'),
-    otlpExports: sum('otlpExports'),
+    exportBatches: sum('exportBatches'),
     order: list.find((s) => s.order !== 'unknown')?.order ?? 'unknown',
     cursor: behind?.cursor ?? { date: 0, delivered: {} },
-    malformedEntries: sum('malformedEntries'),
+    undatedEntries: sum('undatedEntries'),
     rejectedByCollector: sum('rejectedByCollector'),
     deadLettered: sum('deadLettered'),
-    durationMs: Math.max(0, ...list.map((s) => s.durationMs)),
+    durationMillis: Math.max(0, ...list.map((s) => s.durationMillis)),
     teams: {
       ...ok,
       ...Object.fromEntries(Object.entries(errors).map(([team, e]) => [team, { error: e.message }])),

@@ -89,14 +89,14 @@ export interface SyncSummary {
   slackRequests: number;
   /** Times a Slack HTTP 429 was waited out. */
   rateLimitWaits: number;
-  /** OTLP export requests that were acknowledged. */
-  otlpExports: number;
+  /** Export batches (up to 250 records) delivered: acknowledged, or kept as dead letters. */
+  exportBatches: number;
   /** The page order Slack used, as decided from the data; `unknown` when too few entries to tell. */
   order: 'newest-first' | 'oldest-first' | 'unknown';
   /** The cursor after the pass. */
   cursor: CursorPosition;
   /** Entries whose `date` could not be read (exported with the observed time). */
-  malformedEntries: number;
+  undatedEntries: number;
   /**
    * Records the collector acknowledged but rejected (OTLP partial success, `rejectedLogRecords`).
    * Not re-sent: the collector decided, and re-sending would be refused again.
@@ -108,7 +108,7 @@ export interface SyncSummary {
    */
   deadLettered: number;
   /** Wall time of the pass, milliseconds. */
-  durationMs: number;
+  durationMillis: number;
   /** With `SLACK_TEAM_ID`: each team's own summary, or the error that stopped its pass. */
   teams?: Record<string, SyncSummary | { error: string }>;
   /**

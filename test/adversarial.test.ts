@@ -49,7 +49,7 @@ describe('dates that are not Unix seconds', () => {
     const receiver = h.receiver({ backfillStartTime: 0 });
     const first = await receiver.syncOnce();
     expect(first.exported).toBe(4);
-    expect(first.malformedEntries).toBe(1);
+    expect(first.undatedEntries).toBe(1);
     expect(first.cursor.date).toBeLessThan(Date.now() / 1000);
     const later = makeEntries(2, { startDate: BASE_DATE + 100, prefix: 'L' });
     h.slack.add(...later);
@@ -76,7 +76,7 @@ describe('shutdown while an export waits for a slow collector', () => {
     const a = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 5_000 });
     const pass = a.syncOnce().catch((e: Error) => e);
     await new Promise((r) => setTimeout(r, 500));
-    await a.shutdown(300);
+    await a.shutdown({ timeoutMillis: 300 });
     const b = h.receiver({ backfillStartTime: 0 });
     const second = await b.syncOnce(); // waits for the lock, then finds nothing new
     await pass;
@@ -194,7 +194,7 @@ describe('second round', () => {
     const receiver = h.receiver({ backfillStartTime: 0 });
     const first = await receiver.syncOnce();
     expect(first.exported).toBe(3);
-    expect(first.malformedEntries).toBe(1);
+    expect(first.undatedEntries).toBe(1);
     expect(first.cursor.date).toBeLessThanOrEqual(now);
     // Entries that happen now still arrive (the cursor did not jump an hour ahead).
     h.slack.add(...makeEntries(2, { startDate: now, prefix: 'N' }));

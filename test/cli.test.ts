@@ -1,6 +1,6 @@
 /**
  * The CLI as users run it: `node dist/cli.js` in a child process (build first: `npm run build`;
- * `npm test` does it in pretest), against FakeSlack + OtlpReceiver started in this process.
+ * `npm test` does it in pretest), against FakeSlack + FakeCollector started in this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

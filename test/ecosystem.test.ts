@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { FakeSlack } from '../src/demo/fake-slack.js';
-import { OtlpReceiver, type DecodedLogRecord } from '../src/demo/otlp-receiver.js';
+import { FakeCollector, type DecodedLogRecord } from '../src/demo/fake-collector.js';
 import { demoEntries } from '../src/demo/workspace.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import type { ReceiverLogger } from '../src/types.js';
@@ -269,7 +269,7 @@ const silent: ReceiverLogger = { debug() {}, info() {}, warn() {}, error() {} };
 async function realRecords(): Promise<DecodedLogRecord[]> {
   const token = 'xoxp-ecosystem-test-not-a-real-token';
   const slack = await new FakeSlack({ token, entries: demoEntries(Math.floor(Date.now() / 1000)) }).start();
-  const collector = await new OtlpReceiver().start();
+  const collector = await new FakeCollector().start();
   const dir = await mkdtemp(join(tmpdir(), 'ecosystem-test-'));
   const receiver = SlackIntegrationLogsReceiver.fromEnv(
     {},

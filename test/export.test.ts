@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AcknowledgedExporter, OtlpExportError, type ExportAck } from '../src/export/acknowledged-exporter.js';
 import { collectorMessageOf } from '../src/export/refusal.js';
 import { RecordBuilder } from '../src/record/builder.js';
-import { startFakeCollector, type FakeCollector, type Protocol } from './otlp/transports.js';
+import { startFakeCollector, type RunningCollector, type Protocol } from './otlp/transports.js';
 
 /**
  * The acknowledged exporter over each OTLP protocol, with the real OTel exporter pieces against
@@ -17,7 +17,7 @@ const builder = new RecordBuilder(resourceFromAttributes({ 'service.name': 'expo
 const records = (n: number, tag: string): ReadableLogRecord[] =>
   builder.build(Array.from({ length: n }, (_, i) => ({ body: `${tag}${i}`, timestamp: [1_700_000_000 + i, 0], attributes: { tag, i, 'log.record.uid': `${tag}-${i}` } })));
 
-const collectors: FakeCollector[] = [];
+const collectors: RunningCollector[] = [];
 const exporters: AcknowledgedExporter[] = [];
 afterEach(async () => {
   for (const e of exporters.splice(0)) await e.shutdown();
@@ -25,11 +25,11 @@ afterEach(async () => {
 });
 
 async function setup(protocol: Protocol, maxInFlight = 2) {
-  const collector = await startFakeCollector(protocol);
-  collectors.push(collector);
-  const exporter = new AcknowledgedExporter({ protocol, url: collector.endpoint, headers: {}, timeoutMillis: 5_000, compression: 'none' }, maxInFlight);
+  const running = await startFakeCollector(protocol);
+  collectors.push(running);
+  const exporter = new AcknowledgedExporter({ protocol, url: running.endpoint, headers: {}, timeoutMillis: 5_000, compression: 'none' }, maxInFlight);
   exporters.push(exporter);
-  return { collector, receiver: collector.receiver, exporter };
+  return { receiver: running.collector, exporter };
 }
 
 describe.each(PROTOCOLS)('acknowledged exporter over %s', (protocol) => {

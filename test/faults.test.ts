@@ -96,7 +96,7 @@ describe('Slack side faults', () => {
     const summary = await receiver.syncOnce();
     const after = BigInt(Date.now()) * 1_000_000n;
     expect(summary.exported).toBe(12);
-    expect(summary.malformedEntries).toBe(4); // bad date, 42, null, float date
+    expect(summary.undatedEntries).toBe(4); // bad date, 42, null, float date
 
     const byApp = new Map(h.collector.records.map((r) => [r.attributes['slack.integration.app_id'], r]));
     for (const v of valid) {

@@ -1,5 +1,5 @@
 /**
- * Shared helpers for the end-to-end tests: a FakeSlack + OtlpReceiver pair on 127.0.0.1, receivers
+ * Shared helpers for the end-to-end tests: a FakeSlack + FakeCollector pair on 127.0.0.1, receivers
  * with a temp cursor file, a recording logger, a deterministic entry generator, leak checks, cleanup.
  *
  * Expected values in the tests are computed from the fixtures built here, never from the code under test.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
-import { OtlpReceiver, type DecodedLogRecord } from '../src/demo/otlp-receiver.js';
+import { FakeCollector, type DecodedLogRecord } from '../src/demo/fake-collector.js';
 import { startFakeCollector, type Protocol } from './otlp/transports.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import type { ReceiverLogger, SlackIntegrationLogRaw, SlackIntegrationLogsReceiverOptions } from '../src/types.js';
@@ -180,7 +180,7 @@ export interface HarnessOptions {
 
 export interface Harness {
   slack: FakeSlack;
-  collector: OtlpReceiver;
+  collector: FakeCollector;
   /** The fake collector's OTLP logs endpoint, for its protocol. */
   endpoint: string;
   dir: string;
@@ -222,7 +222,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }).start();
   const protocol = options.protocol ?? 'http/json';
   const fake = await startFakeCollector(protocol);
-  const collector = fake.receiver;
+  const collector = fake.collector;
   const dir = await mkdtemp(join(tmpdir(), 'slack-logs-e2e-'));
   const cursorFile = join(dir, 'state', 'cursor.json');
   const logger = new RecordingLogger();
@@ -285,10 +285,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async shutdown(receiver) {
       live.delete(receiver);
-      await receiver.shutdown(2000);
+      await receiver.shutdown({ timeoutMillis: 2000 });
     },
     async cleanup() {
-      for (const r of live) await r.shutdown(2000).catch(() => undefined);
+      for (const r of live) await r.shutdown({ timeoutMillis: 2000 }).catch(() => undefined);
       live.clear();
       await fake.stop().catch(() => undefined);
       await slack.stop().catch(() => undefined);
@@ -329,7 +329,7 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'co
 
 /** A 127.0.0.1 port with nothing listening (bound then released). */
 export async function freePort(): Promise<number> {
-  const probe = await new OtlpReceiver().start();
+  const probe = await new FakeCollector().start();
   const port = Number(new URL(probe.url).port);
   await probe.stop();
   return port;

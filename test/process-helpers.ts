@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeSlack } from '../src/demo/fake-slack.js';
-import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
+import { FakeCollector } from '../src/demo/fake-collector.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -15,7 +15,7 @@ export const CLI = join(ROOT, 'dist', 'cli.js');
 
 export interface LocalServers {
   slack: FakeSlack;
-  otlp: OtlpReceiver;
+  otlp: FakeCollector;
   dir: string;
   /** Environment for a receiver on these servers, with its cursor in `dir`, backfilling everything. */
   env(extra?: Record<string, string>): Record<string, string>;
@@ -24,7 +24,7 @@ export interface LocalServers {
 
 export async function startLocalServers(token: string, entries: SlackIntegrationLogRaw[]): Promise<LocalServers> {
   const slack = await new FakeSlack({ token, entries }).start();
-  const otlp = await new OtlpReceiver().start();
+  const otlp = await new FakeCollector().start();
   const dir = await mkdtemp(join(tmpdir(), 'receiver-process-test-'));
   return {
     slack,

@@ -122,7 +122,6 @@ describe('sync pass: exactly once (property-based)', () => {
                 saved = state;
               },
               logger: { debug() {}, info() {}, warn() {}, error() {} },
-              isPaginationLimit: () => false,
             },
             saved,
           ).catch((e: Error) => {

@@ -1,11 +1,11 @@
 /**
  * End to end: the real `@slack/web-api` client (inside the receiver) against FakeSlack, the real
- * OTLP/HTTP exporter against OtlpReceiver. Assertions are on what the collector decoded, compared
+ * OTLP/HTTP exporter against FakeCollector. Assertions are on what the collector decoded, compared
  * with the fixtures built in each test.
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
+import { FakeCollector } from '../src/demo/fake-collector.js';
 import { SlackFatalError } from '../src/slack/errors.js';
 import { EXPORT_BATCH_SIZE } from '../src/sync/sync-pass.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
@@ -36,7 +36,7 @@ const ORDERS = ['newest-first', 'oldest-first'] as const;
 
 let h: Harness | undefined;
 /** Extra collectors started by a test (collector-down cases), checked for leaks and stopped. */
-let extraCollectors: OtlpReceiver[] = [];
+let extraCollectors: FakeCollector[] = [];
 
 async function setup(options: HarnessOptions = {}): Promise<Harness> {
   h = await startHarness(options);
@@ -724,7 +724,7 @@ describe('OTLP failures', () => {
     expect(error.message).toContain('OTLP export');
     expect(JSON.parse((await s.cursorText())!).position).toEqual({ date: 0, delivered: {} }); // the start only
 
-    const up = await new OtlpReceiver().start(port);
+    const up = await new FakeCollector().start(port);
     extraCollectors.push(up);
     await r.syncOnce();
     expectExactlyOnce(up.records, entries);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../src/demo/fake-slack.js';
-import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
+import { FakeCollector } from '../src/demo/fake-collector.js';
 import { SlackIntegrationLogsReceiver, TeamsSyncError } from '../src/receiver.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
 import { RecordingLogger } from './helpers.js';
@@ -23,7 +23,7 @@ afterEach(async () => {
 
 async function setup(teams: Record<string, SlackIntegrationLogRaw[]>) {
   const slack = await new FakeSlack({ token: TOKEN, teams }).start();
-  const otlp = await new OtlpReceiver().start();
+  const otlp = await new FakeCollector().start();
   const dir = await mkdtemp(join(tmpdir(), 'teams-test-'));
   const logger = new RecordingLogger();
   const make = (options: Partial<ConstructorParameters<typeof SlackIntegrationLogsReceiver>[0]> = {}) => {
@@ -38,7 +38,7 @@ async function setup(teams: Record<string, SlackIntegrationLogRaw[]>) {
       logger,
       ...options,
     });
-    cleanup.push(() => r.shutdown(2000));
+    cleanup.push(() => r.shutdown({ timeoutMillis: 2000 }));
     return r;
   };
   cleanup.push(async () => {
@@ -49,7 +49,7 @@ async function setup(teams: Record<string, SlackIntegrationLogRaw[]>) {
   return { slack, otlp, dir, logger, make };
 }
 
-const appsOf = (otlp: OtlpReceiver, team: string) =>
+const appsOf = (otlp: FakeCollector, team: string) =>
   otlp.records.filter((r) => r.resource['slack.team.id'] === team).map((r) => String(r.attributes['slack.integration.app_id'])).sort();
 
 describe('SLACK_TEAM_ID: several teams', () => {
@@ -102,7 +102,7 @@ describe('SLACK_TEAM_ID: several teams', () => {
     // Polling: the healthy team keeps delivering while the broken one backs off.
     s.slack.addToTeam('T0AAA', { app_id: 'T0AAA-late', user_id: 'U9', date: String(1_700_000_200), change_type: 'added' });
     const poller = s.make({ slackTeamIds: ['T0AAA', 'T0CCC'], pollInterval: 1, cursorFile: join(s.dir, 'cursor.json') });
-    await receiver.shutdown(2000);
+    await receiver.shutdown({ timeoutMillis: 2000 });
     await poller.start();
     const until = Date.now() + 8000;
     const brokenLogged = () => s.logger.at('error').some((l) => l.message.startsWith('team T0CCC:') && l.message.includes('invalid_auth'));
@@ -124,7 +124,7 @@ describe('filters', () => {
 
     const removed = make({ change_type: 'removed' });
     await removed.syncOnce();
-    await removed.shutdown(2000);
+    await removed.shutdown({ timeoutMillis: 2000 });
     expect(slack.requests.length).toBeGreaterThanOrEqual(2);
     expect(slack.requests.every((q) => q.params.change_type === 'removed')).toBe(true);
     const wantRemoved = base.filter((e) => e.change_type === 'removed').map((e) => e.app_id).sort();

@@ -43,12 +43,12 @@ async function main() {
   if (demo) {
     // Demo-only helpers, loaded only in demo mode.
     const { FakeSlack } = await import('../../dist/demo/fake-slack.js');
-    const { OtlpReceiver } = await import('../../dist/demo/otlp-receiver.js');
+    const { FakeCollector } = await import('../../dist/demo/fake-collector.js');
     const { demoEntries } = await import('../../dist/demo/workspace.js');
     const entries = demoEntries(Math.floor(Date.now() / 1000));
     expectedEntries = entries.length;
     slack = await new FakeSlack({ token: DEMO_TOKEN, entries }).start();
-    collector = await new OtlpReceiver().start();
+    collector = await new FakeCollector().start();
     cursorDir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-embedded-'));
     log('DEMO MODE: no SLACK_TOKEN set. Using a local FAKE Slack workspace and a local OTLP receiver;');
     log(`DEMO MODE: nothing leaves this machine. Slack API ${slack.url}, OTLP ${collector.url}`);

@@ -75,7 +75,7 @@ export interface CursorState {
   persisted: boolean;
   /** The team and filters the position is in; recorded in the file and checked on load. */
   scope?: CursorScope;
-  /** Entries without a usable `date` delivered so far, counted by fingerprint (see `sync/boundary.ts`). */
+  /** Entries without a usable `date` delivered so far, counted by fingerprint (see `sync/delivery-filter.ts`). */
   undated?: Record<string, number>;
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SlackIntegrationLogsReceiver } from '../receiver.js';
 import type { SyncSummary } from '../types.js';
 import { FakeSlack } from './fake-slack.js';
-import { OtlpReceiver, type DecodedLogRecord } from './otlp-receiver.js';
+import { FakeCollector, type DecodedLogRecord } from './fake-collector.js';
 import { demoEntries, demoLaterEntries } from './workspace.js';
 
 const DEMO_TOKEN = 'xoxp-demo-token-not-a-real-one';
@@ -19,7 +19,7 @@ export async function runDemo(env: Record<string, string | undefined>, out: (lin
   const now = Math.floor(Date.now() / 1000);
   const slack = await new FakeSlack({ token: DEMO_TOKEN, entries: demoEntries(now) }).start();
   const useOwnCollector = !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT;
-  const collector = useOwnCollector ? await new OtlpReceiver().start() : undefined;
+  const collector = useOwnCollector ? await new FakeCollector().start() : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-demo-'));
   out('DEMO: an embedded fake Slack workspace (not your Slack; no token needed).');
   const yours = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? `${env.OTEL_EXPORTER_OTLP_ENDPOINT} (+ /v1/logs)`;

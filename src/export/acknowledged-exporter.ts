@@ -98,8 +98,8 @@ export class AcknowledgedExporter {
     });
   }
 
-  // Made apart from `records`: a closure over them would keep the records (and so the GC's work)
-  // alive until the collector answers, though they are serialized at once.
+  // Made apart from `records`, which a closure would keep alive until the collector answers
+  // (docs/performance.md, "Heap").
   private resultCallback(resolve: (ack: ExportAck) => void, reject: (error: Error) => void): (result: ExportResult) => void {
     return (result) => {
       const partial = this.lastPartial;

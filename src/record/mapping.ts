@@ -1,6 +1,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import { SeverityNumber, type LogAttributes, type LogRecord } from '@opentelemetry/api-logs';
-import { sha256Hex, type NormalizedEntry } from '../entry/normalize.js';
+import { sha256Hex } from '../entry/fingerprint.js';
+import type { NormalizedEntry } from '../entry/normalize.js';
 import type { TimestampPolicy } from '../types.js';
 
 /**
@@ -48,7 +49,7 @@ export const SEVERITY_BY_CHANGE_TYPE: Readonly<Record<string, SeverityNumber>> =
 };
 
 export interface MappingContext {
-  /** 0-based occurrence of this exact content within its second (see `sync/boundary.ts`). */
+  /** 0-based occurrence of this exact content within its second (see `sync/delivery-filter.ts`). */
   occurrence: number;
   /** When the entry was fetched, milliseconds since the epoch. */
   observedAtMs: number;

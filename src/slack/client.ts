@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import { normalizeEntry } from '../entry/normalize.js';
-import type { PageResponse } from '../sync/page-sequencer.js';
+import type { PageResponse, PaginationLimit } from '../sync/page-sequencer.js';
 import type { ReceiverLogger, SlackIntegrationLogFilters } from '../types.js';
 import { StoppedError } from '../errors.js';
 import { FATAL_FIXES, PAGINATION_LIMIT_CODE, SlackFatalError, SlackPaginationLimitError, SlackUnavailableError, TRANSIENT_CODES } from './errors.js';
@@ -56,9 +56,10 @@ export class IntegrationLogsClient {
   /**
    * @param page 1-based page number.
    * @param signal ends a wait between retries at once (shutdown).
-   * @throws SlackFatalError, SlackPaginationLimitError, or SlackUnavailableError once the deadline passed.
+   * @returns the page, or `paginationLimit` when Slack refuses to page this far (`over_pagination_limit`).
+   * @throws SlackFatalError, or SlackUnavailableError once the deadline passed.
    */
-  async fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse> {
+  async fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse | PaginationLimit> {
     const startedAt = Date.now();
     const deadline = startedAt + this.options.retryDeadlineMs;
     for (let attempt = 0; ; attempt++) {
@@ -77,6 +78,10 @@ export class IntegrationLogsClient {
         return parsed;
       } catch (error) {
         const failure = classify(error);
+        if (failure.kind === 'pagination-limit') {
+          this.options.onRequest?.('ok');
+          return { paginationLimit: failure.error };
+        }
         if (failure.kind === 'fatal') {
           this.options.onRequest?.('fatal_error');
           throw failure.error;
@@ -119,6 +124,7 @@ export class IntegrationLogsClient {
 
 type Failure =
   | { kind: 'fatal'; error: Error }
+  | { kind: 'pagination-limit'; error: SlackPaginationLimitError }
   | { kind: 'rate_limit'; retryAfterSeconds: number }
   | { kind: 'transient'; reason: string };
 
@@ -130,7 +136,7 @@ function classify(error: unknown): Failure {
   if (e?.code === ErrorCode.PlatformError && e.data) {
     const code = String(e.data.error ?? '');
     if (code === PAGINATION_LIMIT_CODE) {
-      return { kind: 'fatal', error: new SlackPaginationLimitError(`Slack answered ${code}`, { cause: error }) };
+      return { kind: 'pagination-limit', error: new SlackPaginationLimitError(`Slack answered ${code}`, { cause: error }) };
     }
     if (!/^[a-z0-9_]{1,64}$/.test(code)) {
       // The client puts a body that is not JSON (a proxy's HTML page, a cut-off reply) here.

@@ -21,6 +21,11 @@ import type { NormalizedEntry } from '../entry/normalize.js';
 export type PageOrder = 'newest-first' | 'oldest-first' | 'unknown';
 
 /** One page as Slack returned it, entries normalized. Numbers are from Slack's `paging` object. */
+/** Slack refused to page this far (`over_pagination_limit`): `error` is what to throw when nothing was read. */
+export interface PaginationLimit {
+  paginationLimit: Error;
+}
+
 export interface PageResponse {
   /** The page number Slack answered for (`paging.page`). */
   page: number;

@@ -49,7 +49,7 @@ export class Spool {
    * @param options.memoryLimit entries kept in memory before spilling. Default `SPOOL_MEMORY_ENTRIES`.
    * @param options.fileEntries entries per file. The pass gives one export batch: a file is then
    *   decoded just before its batch goes out, and its text (about 70 KB for 250 entries) stays
-   *   under V8's large-object size (128 KB), so it dies young.
+   *   under V8's large-object size (docs/performance.md, "Heap").
    */
   constructor(options: { dir?: string; memoryLimit?: number; fileEntries: number }) {
     this.memoryLimit = options.memoryLimit ?? SPOOL_MEMORY_ENTRIES;

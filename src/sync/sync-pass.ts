@@ -2,14 +2,15 @@ import type { NormalizedEntry } from '../entry/normalize.js';
 import { isoSeconds } from '../logger.js';
 import type { CursorPosition, PagingGap, ReceiverLogger } from '../types.js';
 import type { CursorHint, CursorState } from '../cursor/cursor.js';
-import { DeliveryFilter, UndatedFilter } from './boundary.js';
+import { DeliveryFilter, UndatedFilter } from './delivery-filter.js';
 import { Checkpointer } from './checkpointer.js';
-import { PageSequencer, type PageOrder, type PageResponse, type TakenEntry } from './page-sequencer.js';
+import { PageSequencer, type PageOrder, type PageResponse, type PaginationLimit, type TakenEntry } from './page-sequencer.js';
 import { Spool } from './spool.js';
 
 /**
- * Records per OTLP export request. Small enough that the few batches past the saved cursor (what
- * a crash re-sends) stay a few hundred records, and that a batch's objects die young in V8's heap.
+ * Records per export batch. Small enough that the batches past the saved cursor (what a crash
+ * re-sends) stay a few hundred records, and that a batch's objects die young (see
+ * docs/performance.md, "Heap").
  */
 export const EXPORT_BATCH_SIZE = 250;
 /**
@@ -33,8 +34,11 @@ export interface DeliverableEntry {
 
 /** The edges a pass talks to; everything between is decided here. */
 export interface PassDeps {
-  /** `signal` ends retry waits of this request (the pass no longer needs it). */
-  fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse>;
+  /**
+   * `signal` ends retry waits of this request (the pass no longer needs it). Resolves to
+   * `paginationLimit` when Slack refuses to page this far.
+   */
+  fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse | PaginationLimit>;
   /**
    * Builds the batch's records now (CPU) and returns the send: a function whose promise resolves
    * only once every record of the batch was acknowledged by the collector or kept (dead-lettered),
@@ -43,8 +47,6 @@ export interface PassDeps {
   prepare(batch: DeliverableEntry[]): () => Promise<number>;
   saveCursor(state: CursorState): Promise<void>;
   logger: ReceiverLogger;
-  /** Thrown by `fetchPage` when Slack refuses to page further (`over_pagination_limit`). */
-  isPaginationLimit(error: unknown): boolean;
   /** Milliseconds between progress lines on long passes. Default 10 s. */
   progressIntervalMs?: number;
   /** A directory the spool may own (emptied at the start of the pass); default a new temp dir. */
@@ -75,7 +77,7 @@ export interface PassResult {
   skippedAlreadyDelivered: number;
   exportBatches: number;
   order: PageOrder;
-  malformedEntries: number;
+  undatedEntries: number;
   state: CursorState;
   gap?: PagingGap;
 }
@@ -100,7 +102,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     skippedAlreadyDelivered: 0,
     exportBatches: 0,
     order: 'unknown',
-    malformedEntries: 0,
+    undatedEntries: 0,
     state: start,
   };
   const spool = new Spool({ dir: deps.spoolDir, fileEntries: EXPORT_BATCH_SIZE });
@@ -134,38 +136,35 @@ async function collect(
     let newestTaken: number | undefined;
     // The page the sequencer will almost surely ask for next, already on its way while this one is
     // processed: Slack's latency and our CPU overlap instead of adding up.
-    let ahead: { page: number; response: Promise<PageResponse> } | undefined;
+    let ahead: { page: number; response: Promise<PageResponse | PaginationLimit> } | undefined;
     // Ends the retries of a prefetched page this attempt turns out not to need.
     const attemptDone = new AbortController();
     try {
       for (;;) {
-        let response: PageResponse;
-        try {
-          response = await (ahead?.page === page ? ahead.response : deps.fetchPage(page, attemptDone.signal));
-          ahead = undefined;
-          const next = sequencer.prefetchable(response);
-          if (next !== undefined) {
-            ahead = { page: next, response: deps.fetchPage(next, attemptDone.signal) };
-            ahead.response.catch(() => undefined); // awaited (and its error handled) when used
-          }
-        } catch (error) {
-          if (lastResponse && deps.isPaginationLimit(error)) {
-            // Newest-first, what could not be reached is older than what was read (down to the
-            // cursor); oldest-first, it is newer (up to now).
-            const newestFirst = sequencer.detectedOrder !== 'oldest-first';
-            result.gap = {
-              entriesNotRead: Math.max(0, lastResponse.total - lastResponse.page * lastResponse.count),
-              fromDate: newestFirst ? start.position.date : (newestTaken ?? start.position.date),
-              toDate: newestFirst ? (oldestTaken ?? start.position.date) : Math.floor(Date.now() / 1000),
-            };
-            deps.logger.error(
-              `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
-                `${isoSeconds(result.gap.fromDate)} to ${isoSeconds(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
-              { ...result.gap },
-            );
-            return sequencer;
-          }
-          throw error;
+        const answer = await (ahead?.page === page ? ahead.response : deps.fetchPage(page, attemptDone.signal));
+        ahead = undefined;
+        if ('paginationLimit' in answer) {
+          if (!lastResponse) throw answer.paginationLimit;
+          // Newest-first, what could not be reached is older than what was read (down to the
+          // cursor); oldest-first, it is newer (up to now).
+          const newestFirst = sequencer.detectedOrder !== 'oldest-first';
+          result.gap = {
+            entriesNotRead: Math.max(0, lastResponse.total - lastResponse.page * lastResponse.count),
+            fromDate: newestFirst ? start.position.date : (newestTaken ?? start.position.date),
+            toDate: newestFirst ? (oldestTaken ?? start.position.date) : Math.floor(Date.now() / 1000),
+          };
+          deps.logger.error(
+            `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
+              `${isoSeconds(result.gap.fromDate)} to ${isoSeconds(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
+            { ...result.gap },
+          );
+          return sequencer;
+        }
+        const response = answer;
+        const next = sequencer.prefetchable(response);
+        if (next !== undefined) {
+          ahead = { page: next, response: deps.fetchPage(next, attemptDone.signal) };
+          ahead.response.catch(() => undefined); // awaited (and its error handled) when used
         }
         lastResponse = response;
         result.fetched += response.entries.length;
@@ -244,8 +243,7 @@ async function exportSpool(
   };
   /**
    * Admits a chunk's entries into batches and returns those it completed. Synchronous, so that
-   * nothing decoded outlives it but the open batch: decoded entries kept across a wait are
-   * promoted to V8's old generation, and the heap grows with them.
+   * nothing decoded outlives it but the open batch (docs/performance.md, "Heap").
    */
   const admitChunk = (chunk: Iterable<TakenEntry>): ClosedBatch[] => {
     const closed: ClosedBatch[] = [];
@@ -262,7 +260,7 @@ async function exportSpool(
         result.skippedAlreadyDelivered++;
         continue;
       }
-      if (taken.entry.date === undefined) result.malformedEntries++;
+      if (taken.entry.date === undefined) result.undatedEntries++;
       batch.push({ entry: taken.entry, occurrence, fetchedAtMs: taken.fetchedAtMs });
       if (batch.length >= EXPORT_BATCH_SIZE) closed.push(close());
     }
@@ -283,8 +281,7 @@ async function exportSpool(
     const count = entries.length;
     const n = ++batches;
     await slotFor(n);
-    // Built only now, while the batch before it is on the wire: records alive across a longer
-    // wait are promoted to the old generation, which grows the heap.
+    // Built only now, while the batch before it is on the wire, not earlier (docs/performance.md, "Heap").
     const send = count > 0 ? deps.prepare(entries) : undefined;
     const previous = acks.at(-1);
     const ack = (async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../../src/demo/fake-slack.js';
-import { OtlpReceiver } from '../../src/demo/otlp-receiver.js';
+import { FakeCollector } from '../../src/demo/fake-collector.js';
 
 /**
  * `npm run test:hosts` (needs the npm registry): hosts on both OpenTelemetry JS lines
@@ -27,7 +27,7 @@ const ENTRIES = 14;
 let work: string;
 let tarball: string;
 let slack: FakeSlack;
-let otlp: OtlpReceiver;
+let otlp: FakeCollector;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'otel-hosts-'));
@@ -35,7 +35,7 @@ beforeAll(async () => {
   tarball = join(work, (await readdir(work)).find((f) => f.endsWith('.tgz'))!);
   const entries = Array.from({ length: ENTRIES }, (_, i) => ({ app_id: `A${i}`, user_id: 'U1', date: String(1_700_000_000 + i), change_type: 'added' }));
   slack = await new FakeSlack({ token: TOKEN, entries }).start();
-  otlp = await new OtlpReceiver().start();
+  otlp = await new FakeCollector().start();
 }, 120_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * each one is. Expected values are written by hand from the fixtures.
  */
 import { describe, expect, it } from 'vitest';
-import { DeliveryFilter } from '../src/sync/boundary.js';
+import { DeliveryFilter } from '../src/sync/delivery-filter.js';
 import type { CursorPosition } from '../src/types.js';
 
 // Fingerprints are opaque to the filter; readable stand-ins (32 hex chars, like the real ones).
@@ -186,7 +186,7 @@ describe('DeliveryFilter.position', () => {
 
 describe('UndatedFilter', () => {
   it('delivers each undated content as many times as it was ever seen at once, never again', async () => {
-    const { UndatedFilter } = await import('../src/sync/boundary.js');
+    const { UndatedFilter } = await import('../src/sync/delivery-filter.js');
     const first = new UndatedFilter();
     expect([first.admit('a'.repeat(32)), first.admit('a'.repeat(32)), first.admit('b'.repeat(32))]).toEqual([
       { deliver: true, occurrence: 0 },

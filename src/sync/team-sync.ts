@@ -1,21 +1,20 @@
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { ResolvedConfig } from './config.js';
-import { cursorFileFor, initialState, type CursorScope, type CursorState } from './cursor/cursor.js';
-import { CursorStore } from './cursor/store.js';
-import { StoppedError } from './errors.js';
-import { normalizeEntry } from './entry/normalize.js';
-import { OtlpExportError, type AcknowledgedExporter } from './export/acknowledged-exporter.js';
-import { DeadLetterFile, deadLetterFileFor, type DeadLetter } from './export/dead-letters.js';
-import { deliverSplitting, type SplitOutcome } from './export/split-delivery.js';
-import { RecordBuilder } from './record/builder.js';
-import { recordUid, toLogRecord } from './record/mapping.js';
-import { isoSeconds } from './logger.js';
-import type { SelfMetrics } from './self-metrics.js';
-import { IntegrationLogsClient } from './slack/client.js';
-import { SlackPaginationLimitError } from './slack/errors.js';
-import { runSyncPass, type DeliverableEntry } from './sync/sync-pass.js';
-import type { ReceiverLogger, SyncSummary } from './types.js';
+import type { ResolvedConfig } from '../config.js';
+import { cursorFileFor, initialState, type CursorScope, type CursorState } from '../cursor/cursor.js';
+import { CursorStore } from '../cursor/store.js';
+import { StoppedError } from '../errors.js';
+import { normalizeEntry } from '../entry/normalize.js';
+import { OtlpExportError, type AcknowledgedExporter } from '../export/acknowledged-exporter.js';
+import { DeadLetterFile, deadLetterFileFor, type DeadLetter } from '../export/dead-letters.js';
+import { deliverSplitting, type SplitOutcome } from '../export/split-delivery.js';
+import { RecordBuilder } from '../record/builder.js';
+import { recordUid, toLogRecord } from '../record/mapping.js';
+import { isoSeconds } from '../logger.js';
+import type { SelfMetrics } from '../self-metrics.js';
+import { IntegrationLogsClient } from '../slack/client.js';
+import { runSyncPass, type DeliverableEntry } from './sync-pass.js';
+import type { ReceiverLogger, SyncSummary } from '../types.js';
 
 export interface TeamSyncDeps {
   config: ResolvedConfig;
@@ -168,8 +167,7 @@ export class TeamSync {
           return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
         },
         prepare: (batch) => {
-          // Held only until the exporter has serialized them: records kept alive across the
-          // collector's round trip are promoted to the old generation, and the heap balloons.
+          // Held only until the exporter has serialized them (docs/performance.md, "Heap").
           let records: ReadableLogRecord[] | undefined = this.build(batch);
           return () => {
             interrupted();
@@ -184,7 +182,6 @@ export class TeamSync {
           this.deps.metrics.cursorDate(this.metricAttributes(), state.position.date);
         },
         logger: this.logger,
-        isPaginationLimit: (e) => e instanceof SlackPaginationLimitError,
         progressIntervalMs: this.deps.config.progressIntervalMs,
         // Beside the cursor, under its lock: a killed pass leaves nothing in /tmp, and the next
         // pass clears what it left.
@@ -199,18 +196,18 @@ export class TeamSync {
       skippedAlreadyDelivered: result.skippedAlreadyDelivered,
       slackRequests: this.client.requests - requestsBefore,
       rateLimitWaits: this.client.rateLimitWaits - waitsBefore,
-      otlpExports: result.exportBatches,
+      exportBatches: result.exportBatches,
       order: result.order,
       cursor: result.state.position,
-      malformedEntries: result.malformedEntries,
+      undatedEntries: result.undatedEntries,
       rejectedByCollector: this.rejected,
       deadLettered: this.deadLettered,
-      durationMs: Date.now() - startedAt,
+      durationMillis: Date.now() - startedAt,
       ...(result.gap ? { gap: result.gap } : {}),
     };
-    if (result.malformedEntries > 0) {
+    if (result.undatedEntries > 0) {
       this.logger.warn(
-        `${result.malformedEntries} entries had no usable date: exported with the time they were fetched, Slack's value in slack.integration.date`,
+        `${result.undatedEntries} entries had no usable date: exported with the time they were fetched, Slack's value in slack.integration.date`,
       );
     }
     this.logger.info(

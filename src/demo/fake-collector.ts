@@ -38,7 +38,7 @@ export type OtlpAnswer =
 /** The Collector's answer to a body above its limit (its `otlp` receiver's `max_request_body_size`). */
 export const TOO_LARGE = { httpStatus: 400, grpcCode: 8, message: 'http: request body too large' } as const;
 
-export class OtlpReceiver {
+export class FakeCollector {
   private server: Server | undefined;
   private readonly script: OtlpReply[] = [];
   readonly records: DecodedLogRecord[] = [];
