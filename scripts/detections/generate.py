@@ -28,6 +28,9 @@ VENV_DATADOG = ROOT / ".detections" / "venv-datadog"
 LOKI_RULES = Path("detections/generated/loki/slack-integration-logs.rules.yml")
 DATADOG_MONITORS = Path("detections/generated/datadog/slack-integration-logs.monitors.json")
 DASHBOARD = Path("examples/grafana/slack-integration-logs.dashboard.json")
+DASHBOARD_README = Path("examples/grafana/README.md")
+README_START = "<!-- detection-panel:start (written by scripts/detections/generate.py) -->"
+README_END = "<!-- detection-panel:end -->"
 
 SERVICE = "slack-integration-logs"
 SELECTOR = f'{{service_name="{SERVICE}"}}'
@@ -139,6 +142,23 @@ def hits_panel(panels: list[dict], rules: list[tuple[dict, str]]) -> dict:
     }
 
 
+def readme_section(panel: dict) -> str:
+    """The panel's part of examples/grafana/README.md, which lists every panel with its exact LogQL."""
+    lines = [
+        README_START,
+        f"### {panel['title']}",
+        "",
+        "timeseries (range, bars). Records each Sigma rule in `detections/rules/` matches, per interval: the",
+        "same log queries the Loki ruler alerts on (`detections/generated/loki/`), one series per rule,",
+        "on `$service`. Like the alerts, it filters on attributes only (no `event_name`). See",
+        "[docs/detections.md](../../docs/detections.md).",
+        "",
+    ]
+    for t in panel["targets"]:
+        lines += [f"{t['legendFormat']}:", "", "```logql", t["expr"], "```", ""]
+    return "\n".join(lines) + README_END
+
+
 def write(out: Path, rel: Path, text: str) -> None:
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,9 +186,14 @@ def main() -> None:
 
     dashboard = json.loads((ROOT / DASHBOARD).read_text())
     panels = [p for p in dashboard["panels"] if p.get("title") != HITS_PANEL_TITLE]
-    dashboard["panels"] = panels + [hits_panel(dashboard["panels"], panel_rules)]
+    panel = hits_panel(dashboard["panels"], panel_rules)
+    dashboard["panels"] = panels + [panel]
     write(out, DASHBOARD, json.dumps(dashboard, indent=2) + "\n")
-    print(f"{len(files)} rules -> {LOKI_RULES}, {DATADOG_MONITORS}, {DASHBOARD} (panel {HITS_PANEL_TITLE!r})")
+    readme = (ROOT / DASHBOARD_README).read_text()
+    before, rest = readme.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    write(out, DASHBOARD_README, before + readme_section(panel) + after)
+    print(f"{len(files)} rules -> {LOKI_RULES}, {DATADOG_MONITORS}, {DASHBOARD} and {DASHBOARD_README} (panel {HITS_PANEL_TITLE!r})")
 
 
 if __name__ == "__main__":

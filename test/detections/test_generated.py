@@ -10,6 +10,7 @@ GENERATED = [
     "detections/generated/loki/slack-integration-logs.rules.yml",
     "detections/generated/datadog/slack-integration-logs.monitors.json",
     "examples/grafana/slack-integration-logs.dashboard.json",
+    "examples/grafana/README.md",
 ]
 
 

@@ -21,14 +21,15 @@ def test_the_grid_run_carries_the_team_and_the_workspace_run_does_not(records):
 
 def test_scopes_are_a_string_array_stored_as_json_text(records):
     by_example = {r["example"]: r for r in records if r["run"] == "workspace"}
+    doc = yaml.safe_load((EXAMPLES / "slack_app_added_with_sensitive_scopes.yml").read_text())
+    stem = "slack_app_added_with_sensitive_scopes"
+    find = lambda kind, scope: next(f"{stem}:{kind}:{i}" for i, e in enumerate(doc[kind]) if e["entry"].get("scope") == scope)
     # Slack's comma-separated scope string, split and trimmed, in Slack's order.
-    entry = yaml.safe_load((EXAMPLES / "slack_app_added_with_sensitive_scopes.yml").read_text())["positive"][10]["entry"]
-    assert entry["scope"] == "chat:write , files:read"
-    spaced = by_example["slack_app_added_with_sensitive_scopes:positive:10"]
+    spaced = by_example[find("positive", "chat:write , files:read")]
     assert spaced["slack.integration.scopes"] == ["chat:write", "files:read"]
     assert loki_view(spaced)["slack_integration_scopes"] == '["chat:write","files:read"]'
     # An empty scope string leaves no attribute at all, so Loki reads it as empty.
-    empty = by_example["slack_app_added_with_sensitive_scopes:negative:5"]
+    empty = by_example[find("negative", "")]
     assert "slack.integration.scopes" not in empty
     assert "slack_integration_scopes" not in loki_view(empty)
 
