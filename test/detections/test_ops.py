@@ -88,9 +88,9 @@ def test_inhibition_names_alerts_that_exist():
 @pytest.mark.parametrize("instrument", sorted(INSTRUMENTS))
 def test_instrument_is_defined_by_the_receiver(instrument):
     source = "\n".join(p.read_text() for p in (ROOT / "src").rglob("*.ts"))
-    if f"'{instrument}'" not in source:
+    if instrument not in source:
         pytest.skip(f"{instrument} is not in src/ on this branch yet (the self-metrics rewrite adds it)")
-    assert f"'{instrument}'" in source
+    assert re.search(rf"[\'\"`]{re.escape(instrument)}[\'\"`]", source), f"{instrument} appears in src/ but not as a whole name"
 
 
 def test_datadog_ops_monitors_use_the_instrument_names():
