@@ -21,7 +21,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'detections', 'examples');
 const TOKEN = 'xoxp-detections-test-not-a-real-token';
 const GRID_TEAM = 'T0DETECTIONS';
-export const EXAMPLE_FIELD = 'detection_example';
+const EXAMPLE_FIELD = 'detection_example';
 
 /** `<rule stem>:<positive|negative>:<index>` -> the entry as Slack sends it, marked with its id. */
 function examples() {
