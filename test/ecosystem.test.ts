@@ -301,6 +301,8 @@ interface GrafanaPanel {
 }
 
 describe('Grafana dashboard', () => {
+  /** Written by scripts/detections/generate.py from detections/rules/ (npm run test:detections). */
+  const DETECTION_PANEL = 'Detection rule hits';
   const dashboardRel = 'examples/grafana/slack-integration-logs.dashboard.json';
   const dashboard = JSON.parse(read(dashboardRel)) as {
     panels: GrafanaPanel[];
@@ -368,16 +370,18 @@ describe('Grafana dashboard', () => {
       for (const t of panel.targets!) {
         const use = logqlNames(t.expr!);
         expect(use.parsers, `${panel.title}: no parser stages (their names cannot be checked)`).toEqual([]);
-        // Every panel selects the receiver's stream and its event.
+        // Every panel selects the receiver's stream and its event; the detection panel runs the
+        // Sigma rules' own LogQL (checked against the generated rules below), which needs no event name.
         expect(use.names, `${panel.title}: stream selector on service_name`).toContain('service_name');
-        expect(use.values.get('event_name'), `${panel.title}: filters on the event name`).toEqual([eventName]);
+        if (panel.title !== DETECTION_PANEL) expect(use.values.get('event_name'), `${panel.title}: filters on the event name`).toEqual([eventName]);
         const legendNames = [...(t.legendFormat ?? '').matchAll(new RegExp(`\\{\\{\\s*(${IDENT})\\s*\\}\\}`, 'g'))].map((m) => m[1]!);
         for (const name of [...use.names, ...legendNames]) {
           expect(allowed, `${panel.title}: "${name}" is produced by the mapping or Loki`).toContain(name);
           used.add(name);
         }
         for (const v of use.values.get('slack_integration_change_type') ?? []) {
-          for (const ct of v.split('|')) expect(changeTypes, `${panel.title}: change type ${ct}`).toContain(ct);
+          // Plain alternatives (`removed|disabled`) or the Sigma backend's anchored form (`(?i)^added$`).
+          for (const ct of v.replace(/^\(\?i\)\^?|\$$/g, '').split('|')) expect(changeTypes, `${panel.title}: change type ${ct}`).toContain(ct);
         }
       }
     }
@@ -392,6 +396,20 @@ describe('Grafana dashboard', () => {
     for (const name of used) {
       if (recordNames.has(name) && name !== 'service_name') expect(documented, `README documents ${name}`).toContain(name);
     }
+  });
+
+  it('the detection panel runs exactly the LogQL of the generated Loki ruler rules, on $service', () => {
+    const ruler = YAML.parse(read('detections/generated/loki/slack-integration-logs.rules.yml')) as {
+      groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+    };
+    const fromRules = ruler.groups.flatMap((g) => g.rules).map((r) => {
+      const query = r.expr.match(/count_over_time\((.*) \[10m\]\)\) > 0$/)?.[1];
+      expect(query, `${r.alert}: a count over the rule's log query`).toBeTruthy();
+      return `sum(count_over_time(${query!.replace('{service_name="slack-integration-logs"}', '{service_name="$service"}')} [$__interval]))`;
+    });
+    const panel = dashboard.panels.find((p) => p.title === DETECTION_PANEL);
+    expect(fromRules.length).toBeGreaterThanOrEqual(5);
+    expect(panel?.targets?.map((t) => t.expr).sort()).toEqual(fromRules.sort());
   });
 
   it('examples/grafana/README.md lists every panel with its exact LogQL', () => {
