@@ -8,12 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
 import { OtlpReceiver, type DecodedLogRecord } from '../src/demo/otlp-receiver.js';
 import { startFakeCollector, type Protocol } from './otlp/transports.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import type { ReceiverLogger, SlackIntegrationLogRaw, SlackIntegrationLogsReceiverOptions } from '../src/types.js';
+// Its own line, so the import above stays as it is on main (no merge conflict); fold in when merged.
+import { afterEach } from 'vitest';
 
 /** A fake token: obviously not real, but shaped like a user token so no "not xoxp-" warning fires. */
 export const TEST_TOKEN = 'xoxp-test-not-a-real-token';
