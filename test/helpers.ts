@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
 import { FakeCollector, type DecodedLogRecord } from '../src/demo/fake-collector.js';
 import { startFakeCollector, type Protocol } from './otlp/transports.js';
@@ -296,6 +296,31 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return harness;
+}
+
+/**
+ * For a file whose tests each start one harness: `start` begins it, and after every test it is
+ * checked for token leaks and cleaned up.
+ */
+export function harnessPerTest(): { start(options?: HarnessOptions): Promise<Harness> } {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    if (h) {
+      try {
+        await expectNoTokenLeak(h);
+      } finally {
+        await h.cleanup();
+      }
+    }
+  });
+  return {
+    async start(options) {
+      current = await startHarness(options);
+      return current;
+    },
+  };
 }
 
 /**

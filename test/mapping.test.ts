@@ -1,18 +1,19 @@
 /**
- * Slack entry -> LogRecord, against hand-written golden files:
- * - test/golden/entries.json: entries as Slack sends them (date as string and number, service_id as
- *   number and string, apps, custom integrations, RSS, undocumented fields, identical entries);
- * - test/golden/records.json: the LogRecord expected for each, written by hand from the mapping
- *   contract (README "Record mapping"), with the occurrence the entry has in its second.
+ * Slack entry -> LogRecord, against hand-written golden files, one per case, named for it:
+ * test/golden/mapping/<case>.json holds `entry` as Slack sends it (date as string and number,
+ * service_id as number and string, apps, custom integrations, RSS, undocumented fields, identical
+ * entries), the `occurrence` the entry has in its second, and the `record` expected for it, written
+ * by hand from the mapping contract (README "Record mapping").
  * `log.record.uid` is computed here with node:crypto and a canonical JSON of our own.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeEntry } from '../src/entry/normalize.js';
 import { toLogRecord, type MappingContext } from '../src/record/mapping.js';
 
-interface GoldenRecord {
+interface GoldenCase {
+  entry: Record<string, unknown>;
   occurrence: number;
   record: {
     eventName: string;
@@ -27,9 +28,21 @@ interface GoldenRecord {
   };
 }
 
-const golden = (name: string): unknown => JSON.parse(readFileSync(new URL(`./golden/${name}`, import.meta.url), 'utf8'));
-const ENTRIES = golden('entries.json') as Array<Record<string, unknown>>;
-const RECORDS = golden('records.json') as GoldenRecord[];
+const GOLDEN_DIR = new URL('./golden/mapping/', import.meta.url);
+/** Every golden case, by name (its file name without `.json`). */
+const CASES: Record<string, GoldenCase> = Object.fromEntries(
+  readdirSync(GOLDEN_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => [file.slice(0, -'.json'.length), JSON.parse(readFileSync(new URL(file, GOLDEN_DIR), 'utf8')) as GoldenCase]),
+);
+const NAMES = Object.keys(CASES);
+/** The entry of a named case; throws on a name with no file, so a renamed case cannot go unnoticed. */
+function entryOf(name: string): Record<string, unknown> {
+  const golden = CASES[name];
+  if (!golden) throw new Error(`no golden case ${name}.json`);
+  return golden.entry;
+}
 
 /** The observed time every golden record was written with, and the same as HrTime. */
 const OBSERVED_AT_MS = 1_700_000_000_500;
@@ -76,18 +89,21 @@ function ctx(occurrence: number, policy: MappingContext['timestampPolicy'] = 'en
 // ---------------------------------------------------------------------------------------------
 
 describe('golden files', () => {
-  it('hold one expected record per entry', () => {
-    expect(ENTRIES).toHaveLength(13);
-    expect(RECORDS).toHaveLength(ENTRIES.length);
+  it('hold an entry, its occurrence and its expected record in each of the 13 cases', () => {
+    expect(NAMES).toHaveLength(13);
+    for (const name of NAMES) {
+      expect(Object.keys(CASES[name]!).sort(), name).toEqual(['entry', 'occurrence', 'record']);
+    }
   });
 
   it('the identical entries are really identical (same content, same second)', () => {
-    expect(ENTRIES[8]).toEqual(ENTRIES[9]);
-    expect(normalizeEntry(ENTRIES[8]).fingerprint).toBe(normalizeEntry(ENTRIES[9]).fingerprint);
+    expect(entryOf('identical-first')).toEqual(entryOf('identical-again'));
+    expect(normalizeEntry(entryOf('identical-first')).fingerprint).toBe(normalizeEntry(entryOf('identical-again')).fingerprint);
+    expect([CASES['identical-first']!.occurrence, CASES['identical-again']!.occurrence]).toEqual([0, 1]);
   });
 
-  it.each(ENTRIES.map((raw, i) => [i, raw] as const))('entry %i maps to its golden record', (i, raw) => {
-    const { occurrence, record } = RECORDS[i]!;
+  it.each(NAMES)('%s maps to its golden record', (name) => {
+    const { entry: raw, occurrence, record } = CASES[name]!;
     const entry = normalizeEntry(raw);
     expect(entry.fingerprint).toBe(expectedFingerprint(raw));
 
@@ -107,29 +123,29 @@ describe('golden files', () => {
   });
 
   it('identical entries in one second get distinct uids, stable across calls', () => {
-    const a = toLogRecord(normalizeEntry(ENTRIES[8]), ctx(0));
-    const b = toLogRecord(normalizeEntry(ENTRIES[9]), ctx(1));
-    const again = toLogRecord(normalizeEntry(structuredClone(ENTRIES[8])), ctx(0, 'entry', 1));
+    const a = toLogRecord(normalizeEntry(entryOf('identical-first')), ctx(0));
+    const b = toLogRecord(normalizeEntry(entryOf('identical-again')), ctx(1));
+    const again = toLogRecord(normalizeEntry(structuredClone(entryOf('identical-first'))), ctx(0, 'entry', 1));
     expect(a.attributes!['log.record.uid']).not.toBe(b.attributes!['log.record.uid']);
     expect(again.attributes!['log.record.uid']).toBe(a.attributes!['log.record.uid']);
     expect(a.attributes!['log.record.uid']).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('every uid in the golden set is distinct', () => {
-    const uids = ENTRIES.map((raw, i) => toLogRecord(normalizeEntry(raw), ctx(RECORDS[i]!.occurrence)).attributes!['log.record.uid']);
-    expect(new Set(uids).size).toBe(ENTRIES.length);
+    const uids = NAMES.map((name) => toLogRecord(normalizeEntry(entryOf(name)), ctx(CASES[name]!.occurrence)).attributes!['log.record.uid']);
+    expect(new Set(uids).size).toBe(NAMES.length);
   });
 
   it('date as a string and as a number of the same second give the same fingerprint', () => {
-    const asString = normalizeEntry({ ...ENTRIES[0], date: '1392163200' });
-    const asNumber = normalizeEntry({ ...ENTRIES[0], date: 1392163200 });
+    const asString = normalizeEntry({ ...entryOf('app-added'), date: '1392163200' });
+    const asNumber = normalizeEntry({ ...entryOf('app-added'), date: 1392163200 });
     expect(asString.date).toBe(1392163200);
     expect(asNumber.fingerprint).toBe(asString.fingerprint);
   });
 
   it('service_id as a number and as a string of the same digits give the same fingerprint', () => {
-    const asNumber = normalizeEntry({ ...ENTRIES[1], service_id: 1234567890 });
-    const asString = normalizeEntry({ ...ENTRIES[1], service_id: '1234567890' });
+    const asNumber = normalizeEntry({ ...entryOf('service-enabled-numeric-ids'), service_id: 1234567890 });
+    const asString = normalizeEntry({ ...entryOf('service-enabled-numeric-ids'), service_id: '1234567890' });
     expect(asNumber.fields.service_id).toBe('1234567890');
     expect(asNumber.fingerprint).toBe(asString.fingerprint);
   });
@@ -167,12 +183,12 @@ describe('fingerprints', () => {
 
 describe('bodies', () => {
   it('an RSS feed without a service is named once', () => {
-    const body = toLogRecord(normalizeEntry(ENTRIES[12]), ctx(0)).body as string;
+    const body = toLogRecord(normalizeEntry(entryOf('rss-feed-removed-without-service')), ctx(0)).body as string;
     expect(body).toBe('Roy removed RSS feed "Status Updates" https://status.example.com/rss in channel C5678901234');
   });
 
   it('line breaks in Slack text do not break the one-line summary', () => {
-    const body = toLogRecord(normalizeEntry({ ...ENTRIES[0], user_name: 'Bil\nly', app_type: 'Johnny\r\nApp' }), ctx(0)).body;
+    const body = toLogRecord(normalizeEntry({ ...entryOf('app-added'), user_name: 'Bil\nly', app_type: 'Johnny\r\nApp' }), ctx(0)).body;
     expect(body).toBe('Bil ly added app "Johnny App" (app_id 2345678901) with scopes chat:write:user, channels:read');
   });
 
@@ -182,8 +198,8 @@ describe('bodies', () => {
 });
 
 describe('timestamp policy', () => {
-  it.each(ENTRIES.map((raw, i) => [i, raw] as const))("'observed': entry %i has the fetch time and its date in slack.integration.date", (i, raw) => {
-    const { occurrence, record } = RECORDS[i]!;
+  it.each(NAMES)("'observed': %s has the fetch time and its date in slack.integration.date", (name) => {
+    const { entry: raw, occurrence, record } = CASES[name]!;
     const observedAtMs = 1_800_000_000_123;
     const actual = toLogRecord(normalizeEntry(raw), ctx(occurrence, 'observed', observedAtMs));
     expect(actual.timestamp).toEqual([1_800_000_000, 123_000_000]);
@@ -197,7 +213,7 @@ describe('timestamp policy', () => {
   });
 
   it("'entry': no slack.integration.date attribute when the date is usable", () => {
-    const actual = toLogRecord(normalizeEntry(ENTRIES[0]), ctx(0, 'entry'));
+    const actual = toLogRecord(normalizeEntry(entryOf('app-added')), ctx(0, 'entry'));
     expect(actual.attributes).not.toHaveProperty('slack.integration.date');
     expect(actual.timestamp).toEqual([1392163200, 0]);
   });
@@ -272,13 +288,13 @@ describe('unusable dates and odd entries', () => {
   });
 
   it('nested unknown values travel as JSON text', () => {
-    const raw = { ...ENTRIES[6], approval: { by: 'U1', ok: true } };
+    const raw = { ...entryOf('app-added-approved'), approval: { by: 'U1', ok: true } };
     const actual = toLogRecord(normalizeEntry(raw), ctx(0));
     expect(actual.attributes!['slack.integration.approval']).toBe('{"by":"U1","ok":true}');
   });
 
   it('with a team, the uid folds the team in (two teams, one identical entry: two uids); without, it is unchanged', () => {
-    const raw = ENTRIES[0]!;
+    const raw = entryOf('app-added');
     const uid = (teamId?: string) => toLogRecord(normalizeEntry(raw), { ...ctx(0), teamId }).attributes!['log.record.uid'];
     expect(uid('T0001')).toBe(expectedUid(raw, 0, 'T0001'));
     expect(uid('T0002')).toBe(expectedUid(raw, 0, 'T0002'));

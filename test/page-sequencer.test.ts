@@ -148,48 +148,25 @@ function expectedIds(specs: Spec[], floor: number): string[] {
 describe('newest-first with a cursor floor', () => {
   const dates = range(1000, 1024); // 25 entries, pages of 10: [1024..1015] [1014..1005] [1004..1000]
 
-  it('stops after the first page holding an entry older than the floor', () => {
+  // Columns: the floor, the pages requested, how many entries are taken, how many read are older
+  // than the floor (page 2, 1014..1005, holds five below 1010). A pass that read past page 1 ends by
+  // reading it again (drift check).
+  it.each([
+    ['stops after the first page holding an entry older than the floor', 1010, [1, 2, 1], 15, 5],
+    ['takes the entries at the floor second itself (the delivery filter decides on them)', 1018, [1], 7, 3],
+    ['idle poll (cursor at the newest second) costs exactly one page request', 1024, [1], 1, 9],
+    ['idle poll with the cursor past every entry: one request, nothing taken', 1025, [1], 0, 10],
+    ['with floor 0 reads every page and takes everything once', 0, [1, 2, 3, 1], 25, 0],
+  ])('%s', (_name, floor, requests, taken, older) => {
     const log = new SimLog('newest-first', specsFor(dates));
-    const r = run(log, 10, { floor: 1010 });
+    const r = run(log, 10, { floor });
     expect(r.end).toEqual({ kind: 'done' });
-    expect(r.requests).toEqual([1, 2, 1]); // the last request re-reads the first page taken (drift check)
-    expect(takenIds(r.taken)).toEqual(expectedIds(specsFor(dates), 1010));
-    expect(r.taken.map((t) => t.sortDate)).toEqual(range(1010, 1024).reverse());
-    // Page 2 holds 1014..1005: 1009..1005 are older than the floor.
-    expect(r.older).toBe(5);
+    expect(r.requests).toEqual(requests);
+    expect(r.taken).toHaveLength(taken);
+    expect(takenIds(r.taken)).toEqual(expectedIds(specsFor(dates), floor));
+    expect(r.taken.map((t) => t.sortDate)).toEqual(dates.filter((d) => d >= floor).reverse());
+    expect(r.older).toBe(older);
     expect(r.overlap).toBe(0);
-  });
-
-  it('takes the entries at the floor second itself (the delivery filter decides on them)', () => {
-    const log = new SimLog('newest-first', specsFor(dates));
-    const r = run(log, 10, { floor: 1018 });
-    expect(r.requests).toEqual([1]);
-    expect(takenIds(r.taken)).toEqual(['e1018', 'e1019', 'e1020', 'e1021', 'e1022', 'e1023', 'e1024']);
-  });
-
-  it('idle poll (cursor at the newest second) costs exactly one page request', () => {
-    const log = new SimLog('newest-first', specsFor(dates));
-    const r = run(log, 10, { floor: 1024 });
-    expect(r.end).toEqual({ kind: 'done' });
-    expect(r.requests).toEqual([1]);
-    expect(takenIds(r.taken)).toEqual(['e1024']);
-    expect(r.older).toBe(9);
-  });
-
-  it('idle poll with the cursor past every entry: one request, nothing taken', () => {
-    const log = new SimLog('newest-first', specsFor(dates));
-    const r = run(log, 10, { floor: 1025 });
-    expect(r.requests).toEqual([1]);
-    expect(r.taken).toEqual([]);
-    expect(r.older).toBe(10);
-  });
-
-  it('with floor 0 reads every page and takes everything once', () => {
-    const log = new SimLog('newest-first', specsFor(dates));
-    const r = run(log, 10, { floor: 0 });
-    expect(r.end).toEqual({ kind: 'done' });
-    expect(r.requests).toEqual([1, 2, 3, 1]); // the last request re-reads the first page taken (drift check)
-    expect(takenIds(r.taken)).toEqual(expectedIds(specsFor(dates), 0));
   });
 
   it('decides the order from the data', () => {
@@ -411,26 +388,21 @@ describe('drift between page requests', () => {
 });
 
 describe('page size', () => {
-  it('uses the count Slack applied (clamped) rather than the count asked', () => {
+  // Slack answers with fewer entries per page than asked: paging and offsets follow what it applied.
+  // Columns: the order, Slack's ceiling on count, the count asked, the floor, the offsets taken.
+  it.each([
+    ['uses the count Slack applied (clamped) rather than the count asked', 'oldest-first', 10, 100, 0, range(0, 24)],
+    ['clamped count, newest-first: offsets follow the applied count', 'newest-first', 7, 1000, 1005, range(0, 19)],
+  ] as const)('%s', (_name, order, maxCount, asked, floor, offsets) => {
     const dates = range(1000, 1024);
-    const log = new SimLog('oldest-first', specsFor(dates), 10);
-    const sequencer = new PageSequencer({ floor: 0 });
-    // Asked for 100 per page; Slack answers 10 per page.
-    const r = drive(sequencer, (p) => log.page(p, 100));
+    const log = new SimLog(order, specsFor(dates), maxCount);
+    const sequencer = new PageSequencer({ floor });
+    const r = drive(sequencer, (p) => log.page(p, asked));
     expect(r.end).toEqual({ kind: 'done' });
     expect(r.requests).toEqual([1, 2, 3, 1]); // the last request re-reads the first page taken (drift check)
-    expect(sequencer.pageCount).toBe(10);
-    expect(takenIds(r.taken)).toEqual(expectedIds(specsFor(dates), 0));
-  });
-
-  it('clamped count, newest-first: offsets follow the applied count', () => {
-    const dates = range(1000, 1024);
-    const log = new SimLog('newest-first', specsFor(dates), 7);
-    const r = run(log, 1000, { floor: 1005 });
-    expect(r.end).toEqual({ kind: 'done' });
-    expect(r.requests).toEqual([1, 2, 3, 1]); // the last request re-reads the first page taken (drift check)
-    expect(takenIds(r.taken)).toEqual(expectedIds(specsFor(dates), 1005));
-    expect(r.taken.map((t) => t.offset)).toEqual(range(0, 19));
+    expect(sequencer.pageCount).toBe(maxCount);
+    expect(takenIds(r.taken)).toEqual(expectedIds(specsFor(dates), floor));
+    expect(r.taken.map((t) => t.offset)).toEqual(offsets);
   });
 
   it('a page size change in the middle of a pass restarts it', () => {
@@ -470,35 +442,24 @@ describe('order problems', () => {
 });
 
 describe('identical entries and missing dates', () => {
-  it('identical entries (same fingerprint) across a page boundary are all taken, newest-first', () => {
-    const specs: Spec[] = [
-      ...specsFor([1000, 1001, 1002]),
-      { date: 1003, id: 'same' },
-      { date: 1003, id: 'same' },
-      { date: 1003, id: 'same' },
-      { date: 1003, id: 'same' },
-      ...specsFor([1008, 1009, 1010]),
-    ]; // newest-first pages of 5: [1010 1009 1008 same same] [same same 1002 1001 1000]
+  const sameAcrossBoundary: Spec[] = [
+    ...specsFor([1000, 1001, 1002]),
+    { date: 1003, id: 'same' },
+    { date: 1003, id: 'same' },
+    { date: 1003, id: 'same' },
+    { date: 1003, id: 'same' },
+    ...specsFor([1008, 1009, 1010]),
+  ];
+
+  // Pages of 5: newest-first [1010 1009 1008 same same] [same same 1002 1001 1000],
+  // oldest-first [1000 1001 1002 same same] [same same 1008 1009 1010].
+  it.each(['newest-first', 'oldest-first'] as const)('identical entries (same fingerprint) across a page boundary are all taken, %s', (order) => {
+    const specs = sameAcrossBoundary;
     expect(entryOf(specs[3]!).fingerprint).toBe(entryOf(specs[6]!).fingerprint);
-    const log = new SimLog('newest-first', specs);
+    const log = new SimLog(order, specs);
     const r = run(log, 5, { floor: 1003 });
     expect(r.end).toEqual({ kind: 'done' });
     expect(r.requests).toEqual([1, 2, 1]); // the last request re-reads the first page taken (drift check)
-    expect(takenIds(r.taken)).toEqual(['e1008', 'e1009', 'e1010', 'same', 'same', 'same', 'same']);
-  });
-
-  it('identical entries across a page boundary are all taken, oldest-first', () => {
-    const specs: Spec[] = [
-      ...specsFor([1000, 1001, 1002]),
-      { date: 1003, id: 'same' },
-      { date: 1003, id: 'same' },
-      { date: 1003, id: 'same' },
-      { date: 1003, id: 'same' },
-      ...specsFor([1008, 1009, 1010]),
-    ]; // pages of 5: [1000 1001 1002 same same] [same same 1008 1009 1010]
-    const log = new SimLog('oldest-first', specs);
-    const r = run(log, 5, { floor: 1003 });
-    expect(r.end).toEqual({ kind: 'done' });
     expect(takenIds(r.taken)).toEqual(['e1008', 'e1009', 'e1010', 'same', 'same', 'same', 'same']);
   });
 
@@ -507,31 +468,16 @@ describe('identical entries and missing dates', () => {
   }
   const dated = (d: number) => entryOf({ date: d, id: `e${d}` });
 
-  it('an entry with no usable date gets the sortDate of its older neighbour (oldest-first: the one before it)', () => {
-    const entries = [dated(1000), dated(1001), undated('u'), dated(1002)];
-    const sequencer = new PageSequencer({ floor: 0 });
-    const r = sequencer.accept({ page: 1, count: 10, total: 4, pages: 1, entries, fetchedAtMs: 5 });
+  // Newest-first, the older neighbour is the entry after it: it does not change when newer entries
+  // arrive above, so the entry keeps its place and is not delivered again on the next pass.
+  it.each([
+    ['oldest-first', 'the one before it', 0, [dated(1000), dated(1001), undated('u'), dated(1002)], [['e1000', 1000], ['e1001', 1001], ['u', 1001], ['e1002', 1002]]],
+    ['newest-first', 'the one after it', 1000, [dated(1005), dated(1004), undated('u'), dated(1003)], [['e1005', 1005], ['e1004', 1004], ['u', 1003], ['e1003', 1003]]],
+  ] as const)('an entry with no usable date gets the sortDate of its older neighbour (%s: %s)', (_order, _neighbour, floor, entries, sortDates) => {
+    const sequencer = new PageSequencer({ floor });
+    const r = sequencer.accept({ page: 1, count: 10, total: 4, pages: 1, entries: [...entries], fetchedAtMs: 5 });
     expect(r.next).toEqual({ kind: 'done' });
-    expect(r.taken.map((t) => [t.entry.fields.app_id, t.sortDate])).toEqual([
-      ['e1000', 1000],
-      ['e1001', 1001],
-      ['u', 1001],
-      ['e1002', 1002],
-    ]);
-  });
-
-  it('an entry with no usable date gets the sortDate of its older neighbour (newest-first: the one after it)', () => {
-    // The older neighbour does not change when newer entries arrive above: the entry keeps its
-    // place, so it is not delivered again on the next pass.
-    const entries = [dated(1005), dated(1004), undated('u'), dated(1003)];
-    const sequencer = new PageSequencer({ floor: 1000 });
-    const r = sequencer.accept({ page: 1, count: 10, total: 4, pages: 1, entries, fetchedAtMs: 5 });
-    expect(r.taken.map((t) => [t.entry.fields.app_id, t.sortDate])).toEqual([
-      ['e1005', 1005],
-      ['e1004', 1004],
-      ['u', 1003],
-      ['e1003', 1003],
-    ]);
+    expect(r.taken.map((t) => [t.entry.fields.app_id, t.sortDate])).toEqual(sortDates);
   });
 
   it('the entry before may be on the previous page', () => {

@@ -18,6 +18,8 @@ export class Checkpointer {
   private running: Promise<void> | undefined;
   private failure: unknown;
   private failed = false;
+  /** `covered` calls waiting for the next save to end. */
+  private readonly waiters: Array<() => void> = [];
 
   /** @param save persists one state; resolves once it is durable. */
   constructor(private readonly save: (state: CursorState) => Promise<void>) {}
@@ -43,7 +45,8 @@ export class Checkpointer {
       if (!this.running) {
         throw new Error(`batch ${n} was never acknowledged (acknowledged through ${this.ackedThrough})`);
       }
-      await this.running.catch(() => undefined);
+      // Woken when a save ends: batch n may be covered before a newer save behind it ends.
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
 
@@ -60,6 +63,7 @@ export class Checkpointer {
         this.waiting = undefined;
         await this.save(state);
         this.savedThrough = through;
+        this.wake();
       }
     } catch (error) {
       this.failed = true;
@@ -67,6 +71,11 @@ export class Checkpointer {
       throw error;
     } finally {
       this.running = undefined;
+      this.wake();
     }
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiters.splice(0)) resolve();
   }
 }

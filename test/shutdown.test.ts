@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { CLI, spawnNode, startLocalServers, until } from './process-helpers.js';
+import { expectExactlyOnce, harnessPerTest, makeEntries, TEST_TOKEN } from './helpers.js';
+
+/**
+ * Stopping the receiver mid-work: a shutdown keeps the cursor lock until the export in flight ends,
+ * SIGTERM ends a long rate-limit wait at once, and a receiver that was shut down stays shut.
+ */
+
+const harness = harnessPerTest();
+
+describe('shutdown while an export waits for a slow collector', () => {
+  it('keeps the cursor lock until the export ends, so a second receiver cannot export the batch again', async () => {
+    const entries = makeEntries(30);
+    const h = await harness.start({ entries });
+    h.collector.enqueue({ delayMs: 2_500 });
+    const a = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 5_000 });
+    const pass = a.syncOnce().catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 500));
+    await a.shutdown({ timeoutMillis: 300 });
+    const b = h.receiver({ backfillStartTime: 0 });
+    const second = await b.syncOnce(); // waits for the lock, then finds nothing new
+    await pass;
+    expect(second.exported).toBe(0);
+    expectExactlyOnce(h.collector.records, entries);
+  });
+});
+
+describe('signals during a long wait', () => {
+  it('SIGTERM during a 429 wait stops the CLI within seconds, exit 0', async () => {
+    const servers = await startLocalServers(TEST_TOKEN, makeEntries(3));
+    try {
+      servers.slack.enqueue({ status: 429, headers: { 'retry-after': '30' }, body: '' });
+      const cli = spawnNode([CLI], servers.env());
+      await until(() => cli.stderr().includes('waiting 30s'), 5_000);
+      const at = Date.now();
+      cli.child.kill('SIGTERM');
+      expect(await cli.exit).toEqual({ code: 0, signal: null });
+      expect(Date.now() - at).toBeLessThan(3_000);
+      expect(servers.slack.requests).toHaveLength(1);
+    } finally {
+      await servers.stop();
+    }
+  });
+});
+
+describe('after shutdown', () => {
+  it('a receiver that was shut down refuses to start or sync again, instead of exporting nothing', async () => {
+    const h = await harness.start({ entries: makeEntries(2) });
+    const receiver = h.receiver({ backfillStartTime: 0 });
+    await receiver.syncOnce();
+    await receiver.shutdown();
+    await expect(receiver.start()).rejects.toThrow('was shut down: create a new one');
+    await expect(receiver.syncOnce()).rejects.toThrow('was shut down: create a new one');
+  });
+});
