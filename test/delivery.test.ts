@@ -5,7 +5,10 @@
  * is kept in the dead-letter file, never lost and never freezing the cursor. For each OTLP protocol,
  * with the real exporters against local collectors that decode what they get.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CursorFileError } from '../src/cursor/store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deadLetterFileFor, type DeadLetter } from '../src/export/dead-letters.js';
 import { BASE_DATE, TEST_TOKEN, expectExactlyOnce, expectNoTokenLeak, expectOldestFirst, makeEntries, startHarness, type Harness } from './helpers.js';
@@ -130,6 +133,23 @@ describe.each(PROTOCOLS)('over %s', (protocol) => {
     expect(h.collector.records.some((r) => 'slack.team.id' in r.attributes)).toBe(false);
     expect(new Set(h.collector.records.map((r) => r.attributes['log.record.uid'])).size).toBe(1_200);
     expectOldestFirst(h.collector.records);
+  });
+});
+
+describe('a damaged dead-letter file', () => {
+  it('does not stop delivery (passes warn with the count); the replay refuses it, naming the line and the fix', async () => {
+    const entries = makeEntries(5);
+    h = await startHarness({ entries });
+    const file = deadLetterFileFor(h.cursorFile);
+    await mkdir(dirname(file), { recursive: true });
+    writeFileSync(file, '{"not":"a letter"}\n');
+    const r = h.receiver({ backfillStartTime: 0 });
+    expect((await r.syncOnce()).exported).toBe(5);
+    expect(h.logger.at('warn').some((l) => l.message.startsWith(`1 dead letter(s) wait in ${file}`))).toBe(true);
+    const error = await r.replayDeadLetters().catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(CursorFileError);
+    expect((error as Error).message).toBe(`dead-letter file ${file} line 1 is not a dead letter written by this receiver: fix or remove that line`);
+    expect(readFileSync(file, 'utf8')).toBe('{"not":"a letter"}\n');
   });
 });
 

@@ -47,8 +47,25 @@ export class DeadLetterFile {
     }
   }
 
+  /** Letters waiting (lines), without reading them as letters: a damaged line must not stop delivery. */
+  async count(): Promise<number> {
+    return (await this.lines()).length;
+  }
+
   /** @returns the letters in file order; none when the file does not exist. */
   async read(): Promise<DeadLetter[]> {
+    return (await this.lines()).map((line, i) => {
+      try {
+        const letter = JSON.parse(line) as DeadLetter;
+        if (typeof letter?.entry !== 'object' || letter.entry === null || typeof letter['log.record.uid'] !== 'string') throw new Error('not a dead letter');
+        return letter;
+      } catch {
+        throw new CursorFileError(`dead-letter file ${this.path} line ${i + 1} is not a dead letter written by this receiver: fix or remove that line`);
+      }
+    });
+  }
+
+  private async lines(): Promise<string[]> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -56,18 +73,7 @@ export class DeadLetterFile {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new CursorFileError(`cannot read dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line, i) => {
-        try {
-          const letter = JSON.parse(line) as DeadLetter;
-          if (typeof letter?.entry !== 'object' || letter.entry === null || typeof letter['log.record.uid'] !== 'string') throw new Error('not a dead letter');
-          return letter;
-        } catch {
-          throw new CursorFileError(`dead-letter file ${this.path} line ${i + 1} is not a dead letter written by this receiver: fix or remove that line`);
-        }
-      });
+    return text.split('\n').filter((line) => line.trim() !== '');
   }
 
   /** Keeps only `letters` (removes the file when none are left). */

@@ -139,7 +139,7 @@ export class TeamSync {
     this.rejected = 0;
     this.deadLettered = 0;
     await this.store.lock();
-    const waiting = (await this.deadLetters.read()).length;
+    const waiting = await this.deadLetters.count();
     this.deps.metrics.pendingDeadLetters(this.metricAttributes(), waiting);
     if (waiting > 0) {
       this.logger.warn(
@@ -284,7 +284,7 @@ export class TeamSync {
       );
       this.deadLettered += refused.length;
       metrics.records(refused.length, this.metricAttributes(), 'dead_lettered');
-      metrics.pendingDeadLetters(this.metricAttributes(), (await this.deadLetters.read()).length);
+      metrics.pendingDeadLetters(this.metricAttributes(), await this.deadLetters.count());
       const { status, collectorMessage } = refused[0]!.refusal;
       this.logger.error(
         `the collector refused ${refused.length} record(s) even alone (${status}${collectorMessage ? `: "${collectorMessage}"` : ''}); they were written to ${this.deadLetters.path} and the cursor moves past them: fix the cause, then run slack-integration-logs --replay-dead-letters`,
@@ -330,11 +330,6 @@ export class TeamSync {
     this.deps.metrics.records(outcome.acknowledged, this.metricAttributes());
     this.deps.metrics.pendingDeadLetters(this.metricAttributes(), remaining.length);
     return { delivered: outcome.acknowledged, remaining: remaining.length, file: this.deadLetters.path };
-  }
-
-  /** Dead letters waiting for a replay. */
-  async pendingDeadLetters(): Promise<number> {
-    return (await this.deadLetters.read()).length;
   }
 
   /** A failed export says where the cursor stayed: at the end of what was delivered or kept. */
