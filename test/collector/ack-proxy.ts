@@ -17,6 +17,8 @@ export class AckProxy {
   readonly acknowledged: DecodedLogRecord[] = [];
   /** Status of every answered request, in answer order ("reset" when the connection was dropped). */
   readonly statuses: Array<number | 'reset'> = [];
+  /** Every non-2xx answer: status and body text. */
+  readonly refusals: Array<{ status: number; body: string }> = [];
   /** Size in bytes of every request body, as sent. */
   readonly requestBytes: number[] = [];
   /** Logs URL for the receiver (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT). */
@@ -57,6 +59,7 @@ export class AckProxy {
       }
       const status = answer.statusCode ?? 0;
       if (status >= 200 && status < 300) this.acknowledged.push(...decodeBody(body, req.headers));
+      else this.refusals.push({ status, body: Buffer.concat(reply).toString('utf8') });
       this.statuses.push(status);
       res.writeHead(status, answer.headers).end(Buffer.concat(reply));
     });

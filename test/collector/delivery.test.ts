@@ -78,7 +78,7 @@ describe('receiver -> real Collector (shipped Loki pipeline) -> Loki-shaped OTLP
       expect(r.resource['slack.team.id']).toBe(team);
       expect(r.attributes['user.name']).toBe(e.user_name);
       expect(r.attributes['slack.integration.change_type']).toBe(e.change_type);
-      expect(r.timeUnixNano).toBe(BigInt(e.date) * 1_000_000_000n);
+      expect(r.timeUnixNano).toBe(BigInt(Number(e.date)) * 1_000_000_000n);
       if (e.scope) expect(r.attributes['slack.integration.scopes']).toEqual(String(e.scope).split(','));
     }
   });

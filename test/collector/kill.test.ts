@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { makeEntries } from '../helpers.js';
-import { type Pipeline, countDelivery, keyOf, startPipeline } from './pipeline.js';
+import { type Pipeline, countDelivery, keyOf, startPipeline, untilQuiet } from './pipeline.js';
 import { type CollectorConfig, lokiExporterId } from './shipped-config.js';
 
 /**
@@ -31,18 +31,6 @@ const withQueueBatching = (cfg: CollectorConfig) => {
   cfg.exporters[lokiExporterId(cfg)].sending_queue.batch = { sizer: 'items', min_size: 512, max_size: 1024, flush_timeout: '1s' };
 };
 
-async function quiet(p: Pipeline, ms: number, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  let seen = -1;
-  let since = Date.now();
-  while (Date.now() < end) {
-    const now = p.loki.arrived.length + p.loki.tooFarBehind.length;
-    if (now !== seen) [seen, since] = [now, Date.now()];
-    else if (Date.now() - since >= ms) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persistent queue)', () => {
   let p: Pipeline | undefined;
   afterEach(() => p?.stop());
@@ -64,7 +52,7 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
       await p.collector.start();
       const codes = [(await first).code ?? -1];
       if (codes[0] !== 0) codes.push(...(await p.runUntilDone()));
-      await quiet(p, 3000, 60_000);
+      await untilQuiet(p, 3000, 60_000);
 
       const expected = entries.map((e) => String(e.app_id));
       const count = countDelivery(p.loki.records, expected);

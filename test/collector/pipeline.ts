@@ -24,6 +24,11 @@ export interface Pipeline {
   collector: CollectorProcess;
   /** The configuration the Collector runs (after `edit`). */
   config: CollectorConfig;
+  /**
+   * Replaces `collector` (stopped or killed first by the test) with one on another configuration:
+   * the pipeline's configuration changed by `edit`, same addresses and queue directory.
+   */
+  useConfig(name: string, edit: (cfg: CollectorConfig) => void): CollectorProcess;
   dir: string;
   /** Runs `dist/cli.js --once` with the pipeline's environment; resolves when it exits. */
   runOnce(env?: Record<string, string>): ReturnType<typeof spawnOnce>;
@@ -84,6 +89,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     collector,
     config,
     dir,
+    useConfig(name, edit) {
+      const cfg = structuredClone(config);
+      edit(cfg);
+      pipeline.collector = new CollectorProcess(options.binary, writeConfig(dir, `${name}.yaml`, cfg), healthPort);
+      return pipeline.collector;
+    },
     runOnce: (env = {}) => spawnOnce({ ...baseEnv, ...env }),
     async runUntilDone(env = {}, attempts = 5) {
       const codes: number[] = [];
@@ -91,7 +102,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       return codes;
     },
     async stop() {
-      await collector.stop();
+      await pipeline.collector.stop();
       await proxy.stop();
       await loki.stop();
       await slack.stop();
@@ -132,4 +143,17 @@ export function countDelivery(arrived: DecodedLogRecord[], expectedKeys: Iterabl
     if (new Set(copies.map(uidOf)).size !== 1) uidMismatches.push(key);
   }
   return { missing, duplicates, duplicatedEntries, uidMismatches };
+}
+
+/** Waits until nothing has reached Loki for `ms` (the Collector's queue has drained), at most `timeoutMs`. */
+export async function untilQuiet(p: Pipeline, ms: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let seen = -1;
+  let since = Date.now();
+  while (Date.now() < end) {
+    const now = p.loki.arrived.length + p.loki.tooFarBehind.length;
+    if (now !== seen) [seen, since] = [now, Date.now()];
+    else if (Date.now() - since >= ms) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
