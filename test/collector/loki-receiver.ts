@@ -60,8 +60,13 @@ export class LokiOtlpReceiver {
   requests = 0;
   /** Requests answered with something else than 200, with why. */
   readonly refused: string[] = [];
-  /** Milliseconds to wait before answering each request (a slow Loki lets the Collector's queue grow). */
+  /**
+   * Milliseconds to wait before taking each request in (a slow Loki lets the Collector's queue
+   * grow). A request received in full is kept even if the sender dies while it waits.
+   */
   delayMs = 0;
+  /** When set, every request is answered with this status and nothing is kept (Loki down). */
+  downStatus: number | undefined;
   /** Base URL for the Collector's exporter (`endpoint:`), as for Loki: `http://127.0.0.1:<port>/otlp`. */
   endpoint = '';
 
@@ -90,6 +95,7 @@ export class LokiOtlpReceiver {
       this.refused.push(`${status} ${message}`);
       res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end(encodeStatus({ code: 3, message }));
     };
+    if (this.downStatus !== undefined) return refuse(this.downStatus, 'Loki is down');
     if (req.method !== 'POST' || req.url !== '/otlp/v1/logs') return refuse(404, `no route ${req.method} ${req.url}`);
     if (req.headers['content-type'] !== 'application/x-protobuf') return refuse(415, `content-type ${req.headers['content-type']}`);
     let records: DecodedLogRecord[];
