@@ -36,16 +36,23 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
   let p: Pipeline | undefined;
   afterEach(() => p?.stop());
 
-  for (let run = 1; run <= RUNS; run++) {
-    it(`run ${run}: ${ENTRIES} entries, kill -9 after ${KILL_AFTER_ACKNOWLEDGED} acknowledged, restart, rerun: 0 acknowledged records lost`, async () => {
+  const runs = [
+    ...Array.from({ length: RUNS }, (_, i) => ({ run: `${i + 1}`, signal: 'SIGKILL' as const })),
+    // For comparison: a graceful stop at the same moment.
+    { run: 'SIGTERM', signal: 'SIGTERM' as const },
+  ];
+  for (const { run, signal } of runs) {
+    it(`run ${run}: ${ENTRIES} entries, ${signal} after ${KILL_AFTER_ACKNOWLEDGED} acknowledged, restart, rerun: 0 acknowledged records lost`, async () => {
       const entries = makeEntries(ENTRIES, { prefix: `k${run}`, perSecond: 1 });
       p = await startPipeline({ binary: inject('otelcolBinary'), entries, edit: VARIANT === 'sending-queue-batch' ? withQueueBatching : undefined });
       // A slow Loki: the Collector's queue holds acknowledged records when it dies.
       p.loki.delayMs = 100;
       const t0 = Date.now();
-      const first = p.runOnce();
-      while (p.proxy.acknowledged.length < KILL_AFTER_ACKNOWLEDGED) await new Promise((r) => setTimeout(r, 2));
-      await p.collector.kill();
+      let firstDone = false;
+      const first = p.runOnce().finally(() => (firstDone = true));
+      while (p.proxy.acknowledged.length < KILL_AFTER_ACKNOWLEDGED && !firstDone) await new Promise((r) => setTimeout(r, 2));
+      expect(firstDone, 'the receiver was still sending at the kill').toBe(false);
+      await (signal === 'SIGKILL' ? p.collector.kill() : p.collector.stop());
       const acknowledgedAtKill = new Set(p.proxy.acknowledged.map(keyOf));
       const atLokiAtKill = new Set(p.loki.records.map(keyOf));
       const queuedAtKill = [...acknowledgedAtKill].filter((k) => !atLokiAtKill.has(k)).length;
@@ -75,7 +82,7 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
         } else newest = a.record.timeUnixNano;
       }
       console.log(
-        `kill -9 run ${run}${VARIANT ? ` (${VARIANT})` : ''}: entries=${ENTRIES} acknowledged_at_kill=${acknowledgedAtKill.size} at_loki_at_kill=${atLokiAtKill.size} ` +
+        `${signal === 'SIGKILL' ? 'kill -9' : 'graceful stop'} run ${run}${VARIANT ? ` (${VARIANT})` : ''}: entries=${ENTRIES} acknowledged_at_kill=${acknowledgedAtKill.size} at_loki_at_kill=${atLokiAtKill.size} ` +
           `queued_at_kill=${queuedAtKill} lost=${lost.length} missing=${count.missing.length} ` +
           `duplicated=${count.duplicates + p.loki.tooFarBehind.length} (kept_by_loki=${count.duplicates} refused_too_far_behind=${p.loki.tooFarBehind.length}) ` +
           `uid_mismatches=${count.uidMismatches.length} first_arrivals_backwards=${backwards} max_behind_s=${maxBehind / 1_000_000_000n} ` +
