@@ -67,6 +67,8 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
       const acknowledged = new Set(p.proxy.acknowledged.map(keyOf));
       const atLoki = new Set(p.loki.records.map(keyOf));
       const lost = [...acknowledged].filter((k) => !atLoki.has(k));
+      // Copies Loki refused as too far behind although it had the record: duplicates, harmless.
+      const refusedCopies = p.loki.tooFarBehind.filter((a) => atLoki.has(keyOf(a.record))).length;
       // First arrivals that came after a newer record of their stream, and how far behind.
       let newest = 0n;
       let backwards = 0;
@@ -84,7 +86,7 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
       console.log(
         `${signal === 'SIGKILL' ? 'kill -9' : 'graceful stop'} run ${run}${VARIANT ? ` (${VARIANT})` : ''}: entries=${ENTRIES} acknowledged_at_kill=${acknowledgedAtKill.size} at_loki_at_kill=${atLokiAtKill.size} ` +
           `queued_at_kill=${queuedAtKill} lost=${lost.length} missing=${count.missing.length} ` +
-          `duplicated=${count.duplicates + p.loki.tooFarBehind.length} (kept_by_loki=${count.duplicates} refused_too_far_behind=${p.loki.tooFarBehind.length}) ` +
+          `duplicated=${count.duplicates + refusedCopies} (kept_by_loki=${count.duplicates} refused_too_far_behind=${refusedCopies}) refused_first_copies=${p.loki.tooFarBehind.length - refusedCopies} ` +
           `uid_mismatches=${count.uidMismatches.length} first_arrivals_backwards=${backwards} max_behind_s=${maxBehind / 1_000_000_000n} ` +
           `receiver_exit_codes=${codes.join(',')} seconds=${((Date.now() - t0) / 1000).toFixed(1)}`,
       );
@@ -95,7 +97,7 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
       expect(count.missing).toEqual([]);
       expect(count.uidMismatches).toEqual([]);
       expect(p.loki.tooFarBehind.every((a) => atLoki.has(keyOf(a.record)))).toBe(true);
-      expect(count.duplicates + p.loki.tooFarBehind.length).toBeLessThanOrEqual(DUPLICATES_BOUND);
+      expect(count.duplicates + refusedCopies).toBeLessThanOrEqual(DUPLICATES_BOUND);
     });
   }
 });
