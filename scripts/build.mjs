@@ -1,32 +1,20 @@
-// Builds dist/: one ESM bundle per entry point (esbuild) and the .d.ts files (tsc).
+// Builds dist/: the project's own code, compiled by tsc file by file (.js, .d.ts). Nothing of a
+// third party is bundled in: every package the receiver runs is a declared dependency, so a host's
+// `npm ls`, `npm audit` and SBOM tools see it, and an upstream fix needs no release of ours.
 //
-// The OpenTelemetry SDK packages the receiver uses for its own records and transport (sdk-logs,
-// exporter-logs-otlp-http, resources, core: the Node 20 line) are bundled in. Their published
-// peer ranges stop below @opentelemetry/api 1.10, so as plain dependencies they would make npm
-// report peer-dependency conflicts in every host on the current OpenTelemetry line. The one
-// OpenTelemetry package a host shares with the receiver, @opentelemetry/api (self-metrics, diag),
-// stays a peer dependency, and the other runtime dependencies stay ordinary ones.
+// The package's name and version are written into the build (src/generated/package-info.ts), so
+// nothing reads package.json at run time: a host that bundles its server has none to read.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { build } from 'esbuild';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
+const root = new URL('../', import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: ['src/index.ts', 'src/cli.ts', 'src/register.ts', 'src/demo/fake-slack.ts', 'src/demo/otlp-receiver.ts', 'src/demo/workspace.ts'],
-  outbase: 'src',
-  outdir: 'dist',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external,
-  // Bundled CommonJS code calls require(); ESM has none, so give each chunk one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  chunkNames: 'chunks/[name]-[hash]',
-  logLevel: 'warning',
-});
-execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], { stdio: 'inherit' });
+mkdirSync(new URL('src/generated/', root), { recursive: true });
+writeFileSync(
+  new URL('src/generated/package-info.ts', root),
+  `// Written by scripts/build.mjs from package.json; not committed.\nexport const PACKAGE_NAME = ${JSON.stringify(pkg.name)};\nexport const PACKAGE_VERSION = ${JSON.stringify(pkg.version)};\n`,
+);
+rmSync(new URL('dist', root), { recursive: true, force: true });
+execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+chmodSync(new URL(pkg.bin['slack-integration-logs'], root), 0o755);

@@ -4,12 +4,14 @@ import { ConfigError, ENV_VARS } from './config.js';
 import { CursorFileError } from './cursor/store.js';
 import { runDemo } from './demo/run-demo.js';
 import { SlackIntegrationLogsReceiver, TeamsSyncError } from './receiver.js';
-import { SlackFatalError } from './slack/client.js';
-import { SpoolError } from './sync/spool.js';
+import { SlackFatalError } from './slack/errors.js';
+import type { SyncSummary } from './types.js';
 import { PACKAGE_VERSION } from './version.js';
 
 /** Exit codes: documented in the README and `--help`. */
-export const EXIT = { ok: 0, failed: 1, config: 2, slackNeedsPerson: 3, cursor: 4 } as const;
+export const EXIT = { ok: 0, failed: 1, config: 2, slackNeedsPerson: 3, cursor: 4, recordsRefused: 5 } as const;
+/** With several teams, the code that needs the most attention wins. */
+const PRIORITY: number[] = [EXIT.slackNeedsPerson, EXIT.cursor, EXIT.failed, EXIT.recordsRefused, EXIT.ok];
 
 const HELP = `slack-integration-logs ${PACKAGE_VERSION}
 Exports Slack team.integrationLogs to an OpenTelemetry collector over OTLP/HTTP, incrementally.
@@ -18,21 +20,33 @@ Usage:
   slack-integration-logs            poll every SLACK_POLL_INTERVAL until SIGTERM/SIGINT
   slack-integration-logs --once     one sync pass, then exit
   slack-integration-logs --demo     run against an embedded fake Slack workspace (no token) and print the records
+  slack-integration-logs --replay-dead-letters
+                                    send the records the collector refused (the dead-letter file
+                                    beside the cursor) again, once the cause is fixed; then exit
   slack-integration-logs --help | --version
 
 Environment:
 ${ENV_VARS.map((v) => `  ${v.name.padEnd(34)} ${v.meaning} [default: ${v.default}]`).join('\n')}
 
 Exit codes: 0 ok; 1 delivery failed (Slack unreachable, OTLP export failed), retry later;
-  2 invalid configuration; 3 Slack refused the token or scope (needs a person); 4 cursor file unusable or locked.
+  2 invalid configuration; 3 Slack refused the token or scope (needs a person); 4 cursor file unusable or locked;
+  5 delivered, except records the collector refused (dead-lettered, or rejected by OTLP partial success).
 `;
 
+function mostUrgent(codes: number[]): number {
+  return PRIORITY.find((code) => codes.includes(code)) ?? EXIT.failed;
+}
+
+function exitCodeOf(summary: SyncSummary): number {
+  return summary.deadLettered > 0 || summary.rejectedByCollector > 0 ? EXIT.recordsRefused : EXIT.ok;
+}
+
 function exitCodeFor(error: unknown): number {
-  // Several teams failed: the code of the one that needs the most attention (3 and 4 over 1).
-  if (error instanceof TeamsSyncError) return Math.max(...Object.values(error.errors).map(exitCodeFor));
+  // Some teams failed: the code of the one that needs the most attention.
+  if (error instanceof TeamsSyncError) return mostUrgent([...Object.values(error.errors).map(exitCodeFor), exitCodeOf(error.summary)]);
   if (error instanceof ConfigError) return EXIT.config;
   if (error instanceof SlackFatalError) return EXIT.slackNeedsPerson;
-  if (error instanceof CursorFileError || error instanceof SpoolError) return EXIT.cursor;
+  if (error instanceof CursorFileError) return EXIT.cursor;
   return EXIT.failed;
 }
 
@@ -41,7 +55,13 @@ async function main(argv: string[]): Promise<number | never> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { once: { type: 'boolean' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      options: {
+        once: { type: 'boolean' },
+        demo: { type: 'boolean' },
+        'replay-dead-letters': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -62,10 +82,24 @@ async function main(argv: string[]): Promise<number | never> {
   }
 
   const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env);
+  if (values['replay-dead-letters']) {
+    try {
+      const results = await receiver.replayDeadLetters();
+      for (const r of results) {
+        process.stderr.write(
+          r.delivered + r.remaining === 0
+            ? `${new Date().toISOString()} INFO no dead letters in ${r.file}\n`
+            : `${new Date().toISOString()} ${r.remaining > 0 ? 'WARN' : 'INFO'} ${r.delivered} dead letter(s) delivered from ${r.file}; ${r.remaining} refused again and kept there\n`,
+        );
+      }
+      return results.some((r) => r.remaining > 0) ? EXIT.recordsRefused : EXIT.ok;
+    } finally {
+      await receiver.shutdown();
+    }
+  }
   if (values.once) {
     try {
-      await receiver.syncOnce();
-      return EXIT.ok;
+      return exitCodeOf(await receiver.syncOnce());
     } finally {
       await receiver.shutdown();
     }

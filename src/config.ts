@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { OTLP_PROTOCOLS, type OtlpProtocol, type OtlpSettings } from './export/otlp-exporter.js';
 import type { SlackIntegrationLogFilters, SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
 
 /**
@@ -14,7 +15,9 @@ export const DEFAULTS = {
   pageSize: 1000,
   retryDeadlineSeconds: 120,
   timestampPolicy: 'entry' as TimestampPolicy,
+  otlpProtocol: 'http/json' as OtlpProtocol,
   otlpEndpoint: 'http://localhost:4318/v1/logs',
+  otlpGrpcEndpoint: 'http://localhost:4317',
   otlpTimeoutMillis: 10_000,
   serviceName: 'slack-integration-logs',
 } as const;
@@ -36,8 +39,9 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'SLACK_USER', default: '(unset)', meaning: 'filter: only changes by this user ID (own cursor file)' },
   { name: 'SLACK_PROGRESS_INTERVAL', default: '10s', meaning: 'on long passes, at most one progress line (pages read, entries left) per interval' },
   { name: 'SLACK_TIMESTAMP_POLICY', default: DEFAULTS.timestampPolicy, meaning: 'entry: record time = Slack date; observed: record time = fetch time, Slack date in slack.integration.date' },
-  { name: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', default: '(unset)', meaning: 'full OTLP/HTTP logs URL, used as is' },
-  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318', meaning: 'OTLP/HTTP base URL; /v1/logs is appended' },
+  { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: DEFAULTS.otlpProtocol, meaning: 'http/json, http/protobuf or grpc (OTEL_EXPORTER_OTLP_LOGS_PROTOCOL wins)' },
+  { name: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', default: '(unset)', meaning: 'full OTLP logs URL, used as is' },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318 (grpc: http://localhost:4317)', meaning: 'OTLP base URL; for HTTP /v1/logs is appended, for grpc it is used as is' },
   { name: 'OTEL_EXPORTER_OTLP_HEADERS', default: '(none)', meaning: 'key=value,... request headers (OTEL_EXPORTER_OTLP_LOGS_HEADERS wins)' },
   { name: 'OTEL_EXPORTER_OTLP_COMPRESSION', default: 'none', meaning: 'gzip or none (OTEL_EXPORTER_OTLP_LOGS_COMPRESSION wins)' },
   { name: 'OTEL_EXPORTER_OTLP_TIMEOUT', default: '10000', meaning: 'export timeout, milliseconds (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT wins)' },
@@ -69,7 +73,7 @@ export interface ResolvedConfig {
   /** Empty: the token's own workspace, no `team_id` sent. */
   teamIds: string[];
   filters: SlackIntegrationLogFilters;
-  otlp: { url: string; headers: Record<string, string>; timeoutMillis: number; compression: 'gzip' | 'none' };
+  otlp: OtlpSettings;
   serviceName: string;
   resourceAttributes: Record<string, string>;
   /** Things that work but look wrong (a token that is not `xoxp-`). */
@@ -85,6 +89,7 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
   const otlpBase = get('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const otlpProtocol = (get('OTEL_EXPORTER_OTLP_LOGS_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL')) as OtlpProtocol | undefined;
   return {
     token: env.SLACK_TOKEN,
     tokenFile: get('SLACK_TOKEN_FILE'),
@@ -106,7 +111,9 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
       service_id: get('SLACK_SERVICE_ID'),
       user: get('SLACK_USER'),
     }),
-    otlpEndpoint: get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') ?? (otlpBase ? withLogsPath(otlpBase) : undefined),
+    otlpProtocol,
+    // The spec's rule: the signal path is appended to the base URL for HTTP, never for gRPC.
+    otlpEndpoint: get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') ?? (otlpBase ? (otlpProtocol === 'grpc' ? otlpBase : withLogsPath(otlpBase)) : undefined),
     otlpHeaders: parseKeyValues(get('OTEL_EXPORTER_OTLP_LOGS_HEADERS') ?? get('OTEL_EXPORTER_OTLP_HEADERS')),
     otlpTimeoutMillis: (get('OTEL_EXPORTER_OTLP_LOGS_TIMEOUT') ?? get('OTEL_EXPORTER_OTLP_TIMEOUT')) as unknown as number,
     otlpCompression: (get('OTEL_EXPORTER_OTLP_LOGS_COMPRESSION') ?? get('OTEL_EXPORTER_OTLP_COMPRESSION')) as 'gzip' | undefined,
@@ -267,7 +274,11 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     problems.push(`SLACK_TIMESTAMP_POLICY ${JSON.stringify(timestampPolicy)} is neither entry nor observed`);
   }
 
-  const otlpUrl = options.otlpEndpoint ?? DEFAULTS.otlpEndpoint;
+  const otlpProtocol = options.otlpProtocol ?? DEFAULTS.otlpProtocol;
+  if (!OTLP_PROTOCOLS.includes(otlpProtocol)) {
+    problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL ${JSON.stringify(otlpProtocol)} is not one of ${OTLP_PROTOCOLS.join(', ')}`);
+  }
+  const otlpUrl = options.otlpEndpoint ?? (otlpProtocol === 'grpc' ? DEFAULTS.otlpGrpcEndpoint : DEFAULTS.otlpEndpoint);
   if (!httpUrl.safeParse(otlpUrl).success) {
     problems.push(`OTLP endpoint ${JSON.stringify(otlpUrl)} (OTEL_EXPORTER_OTLP_ENDPOINT / _LOGS_ENDPOINT) is not an http(s) URL`);
   }
@@ -304,7 +315,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     timestampPolicy,
     teamIds,
     filters,
-    otlp: { url: otlpUrl, headers: { ...options.otlpHeaders }, timeoutMillis: otlpTimeoutMillis, compression },
+    otlp: { protocol: otlpProtocol, url: otlpUrl, headers: { ...options.otlpHeaders }, timeoutMillis: otlpTimeoutMillis, compression },
     serviceName: options.serviceName ?? resourceAttributes['service.name'] ?? DEFAULTS.serviceName,
     resourceAttributes,
     warnings,

@@ -2,7 +2,9 @@ export { SlackIntegrationLogsReceiver, TeamsSyncError, type ReceiverStatus } fro
 export { ConfigError, ENV_VARS } from './config.js';
 export { CursorFileError, CursorLockedError } from './cursor/store.js';
 export { OtlpExportError } from './export/acknowledged-exporter.js';
-export { SlackFatalError, SlackUnavailableError } from './slack/client.js';
+export { SlackFatalError, SlackUnavailableError } from './slack/errors.js';
+export { StoppedError } from './errors.js';
+export { SpoolError } from './sync/spool.js';
 export { EVENT_NAME, SEVERITY_BY_CHANGE_TYPE } from './record/mapping.js';
 export type {
   CursorPosition,

@@ -3,11 +3,9 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { stderrLogger } from './logger.js';
-import { RecordBuilder } from './record/builder.js';
 import { SelfMetrics } from './self-metrics.js';
-import { SlackFatalError } from './slack/client.js';
-import { EXPORTS_IN_FLIGHT } from './sync/sync-pass.js';
-import { TeamSync } from './team-sync.js';
+import { SlackFatalError } from './slack/errors.js';
+import { TeamSync, type ReplayResult } from './team-sync.js';
 import type { ReceiverLogger, SlackIntegrationLogsReceiverOptions, SyncSummary } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -15,6 +13,11 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 const MAX_FAILURE_BACKOFF_MS = 15 * 60_000;
 /** Wait after an error that needs a person (bad token...): long, so a broken setup does not spin. */
 const FATAL_BACKOFF_MS = 15 * 60_000;
+/**
+ * OTLP requests on the wire at once for all teams together (each team has at most one): far below
+ * the exporter's own limit of 30, past which it fails exports at once.
+ */
+const MAX_EXPORTS_IN_FLIGHT = 8;
 
 /** What the receiver is doing, for health checks. */
 export interface ReceiverStatus {
@@ -23,6 +26,8 @@ export interface ReceiverStatus {
   lastSuccessAt?: number;
   /** The last pass's error message, cleared by a successful pass. */
   lastError?: string;
+  /** The class name of the last pass's error (`SlackFatalError`, `OtlpExportError`, `CursorLockedError`...). */
+  lastErrorType?: string;
   lastSummary?: SyncSummary;
 }
 
@@ -51,7 +56,6 @@ export class SlackIntegrationLogsReceiver {
   private readonly config: ResolvedConfig;
   private readonly logger: ReceiverLogger;
   private readonly exporter: AcknowledgedExporter;
-  private readonly builder: RecordBuilder;
   private readonly teams: TeamSync[];
   private loops: Promise<void>[] | undefined;
   private stopping = new AbortController();
@@ -73,17 +77,16 @@ export class SlackIntegrationLogsReceiver {
     this.config = resolveConfig(options);
     this.logger = options.logger ?? stderrLogger();
     for (const warning of this.config.warnings) this.logger.warn(warning);
-    this.exporter = new AcknowledgedExporter(this.config.otlp, EXPORTS_IN_FLIGHT);
+    this.exporter = new AcknowledgedExporter(this.config.otlp, MAX_EXPORTS_IN_FLIGHT);
     const attributes = options.resource
       ? (options.resource.attributes as Record<string, string>)
       : { ...this.config.resourceAttributes, 'service.name': this.config.serviceName };
-    const resource = defaultResource().merge(resourceFromAttributes(attributes));
-    this.builder = new RecordBuilder(resource, { name: PACKAGE_NAME, version: PACKAGE_VERSION });
     const deps = {
       config: this.config,
       logger: this.logger,
       exporter: this.exporter,
-      builder: this.builder,
+      resource: defaultResource().merge(resourceFromAttributes(attributes)),
+      scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
       metrics: new SelfMetrics(options.meterProvider),
     };
     const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
@@ -151,7 +154,6 @@ export class SlackIntegrationLogsReceiver {
     const release = async () => {
       await Promise.all(this.teams.map((t) => t.close()));
       await this.exporter.shutdown().catch(() => undefined);
-      await this.builder.shutdown().catch(() => undefined);
     };
     if (finished) {
       await release();
@@ -166,7 +168,19 @@ export class SlackIntegrationLogsReceiver {
     void settled.then(release);
   }
 
-  /** Its exporter and record builder are shut down with it: a pass now would export nothing. */
+  /**
+   * Sends the records the collector refused (the dead-letter files) again, every team in turn.
+   * Those acknowledged now are removed from the files; those refused again stay. Takes the cursor
+   * locks (held until `shutdown`), so it cannot run beside a receiver polling the same cursors.
+   */
+  async replayDeadLetters(): Promise<ReplayResult[]> {
+    this.assertOpen();
+    const results: ReplayResult[] = [];
+    for (const team of this.teams) results.push(await team.replayDeadLetters());
+    return results;
+  }
+
+  /** Its exporter and record builders are shut down with it: a pass now would export nothing. */
   private assertOpen(): void {
     if (this.closed) throw new Error('this SlackIntegrationLogsReceiver was shut down: create a new one');
   }
@@ -196,10 +210,12 @@ export class SlackIntegrationLogsReceiver {
       const summary = await run();
       this.statusValue.lastSuccessAt = Date.now();
       this.statusValue.lastError = undefined;
+      this.statusValue.lastErrorType = undefined;
       this.statusValue.lastSummary = summary;
       return summary;
     } catch (error) {
       this.statusValue.lastError = (error as Error).message;
+      this.statusValue.lastErrorType = (error as Error).name;
       throw error;
     }
   }
@@ -214,6 +230,7 @@ export class SlackIntegrationLogsReceiver {
         this.statusValue.lastSuccessAt = Date.now();
         this.statusValue.lastSummary = summary;
         this.statusValue.lastError = undefined;
+        this.statusValue.lastErrorType = undefined;
       } catch (error) {
         if (signal.aborted) break;
         failures++;
@@ -223,11 +240,13 @@ export class SlackIntegrationLogsReceiver {
             : Math.min(MAX_FAILURE_BACKOFF_MS, this.config.pollIntervalMs * 2 ** (failures - 1));
         const where = team.teamId ? `team ${team.teamId}: ` : '';
         this.statusValue.lastError = `${where}${(error as Error).message}`;
+        this.statusValue.lastErrorType = (error as Error).name;
         this.logger.error(`${where}${(error as Error).message}; next try in ${Math.round(waitMs / 1000)}s`, {
           consecutiveFailures: failures,
           ...(team.teamId ? { team: team.teamId } : {}),
         });
       }
+      team.nextPollIn(waitMs);
       await sleep(waitMs, undefined, { signal, ref: keepAlive }).catch(() => undefined);
     }
   }
@@ -249,6 +268,7 @@ function combine(ok: Record<string, SyncSummary>, errors: Record<string, Error>)
     cursor: behind?.cursor ?? { date: 0, delivered: {} },
     malformedEntries: sum('malformedEntries'),
     rejectedByCollector: sum('rejectedByCollector'),
+    deadLettered: sum('deadLettered'),
     durationMs: Math.max(0, ...list.map((s) => s.durationMs)),
     teams: {
       ...ok,

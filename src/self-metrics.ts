@@ -1,31 +1,35 @@
 import { metrics, type Attributes, type Counter, type MeterProvider } from '@opentelemetry/api';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
+/** `error.type` values on records that were not delivered (see `records`). */
+export type RecordErrorType = 'rejected' | 'dead_lettered' | 'export_failed';
+
 /**
  * The receiver's own telemetry, through the OpenTelemetry metrics API: the host's MeterProvider
  * when it registered one (or the one passed in), a no-op otherwise. Names and units are listed in
- * the README ("Self-metrics"). Attributes: `slack.team.id` when teams are configured, `outcome` on
- * Slack requests.
+ * docs/operations.md. Records are counted the way the SDK's own exporter metrics count them
+ * (`otel.sdk.exporter.log.exported`): one counter, with `error.type` on records not delivered.
+ * Attributes: `slack.team.id` when teams are configured.
  */
 export class SelfMetrics {
-  /** `slack.integration_logs.records.exported`: records the collector acknowledged. */
-  readonly entriesExported: Counter;
-  /** `slack.integration_logs.slack.requests`: by `outcome` (ok, rate_limited, transient_error, fatal_error). */
+  private readonly exported: Counter;
+  /** `slack.integration_logs.requests`: `team.integrationLogs` requests, by `outcome` (ok, rate_limited, transient_error, fatal_error). */
   readonly slackRequests: Counter;
   /** `slack.integration_logs.rate_limit.waits`: HTTP 429 answers waited out. */
   readonly rateLimitWaits: Counter;
-  /** `slack.integration_logs.export.failures`: OTLP exports not acknowledged. */
-  readonly exportFailures: Counter;
+  private readonly passes: Counter;
   private readonly cursors = new Map<string, { attributes: Attributes; date: number }>();
   private readonly successes = new Map<string, { attributes: Attributes; at: number }>();
+  private readonly pending = new Map<string, { attributes: Attributes; count: number }>();
+  private readonly nextPolls = new Map<string, { attributes: Attributes; at: number }>();
 
   constructor(meterProvider: MeterProvider = metrics.getMeterProvider()) {
     const meter = meterProvider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
-    this.entriesExported = meter.createCounter('slack.integration_logs.records.exported', {
+    this.exported = meter.createCounter('slack.integration_logs.records.exported', {
       unit: '{record}',
-      description: 'Slack integration log entries exported and acknowledged by the collector',
+      description: 'Records whose export finished: delivered, or with error.type when the collector rejected them, refused them alone (dead-lettered) or the export failed',
     });
-    this.slackRequests = meter.createCounter('slack.integration_logs.slack.requests', {
+    this.slackRequests = meter.createCounter('slack.integration_logs.requests', {
       unit: '{request}',
       description: 'team.integrationLogs requests, by outcome',
     });
@@ -33,27 +37,31 @@ export class SelfMetrics {
       unit: '{wait}',
       description: 'Slack HTTP 429 answers waited out',
     });
-    this.exportFailures = meter.createCounter('slack.integration_logs.export.failures', {
-      unit: '{export}',
-      description: 'OTLP exports the collector did not acknowledge',
+    this.passes = meter.createCounter('slack.integration_logs.passes', {
+      unit: '{pass}',
+      description: 'Sync passes that ended, with error.type (the error class) when one failed',
     });
-    meter
-      .createObservableGauge('slack.integration_logs.cursor.lag', {
-        unit: 's',
-        description: 'Seconds between now and the date of the newest delivered entry (the cursor)',
-      })
-      .addCallback((result) => {
-        const now = Date.now() / 1000;
-        for (const { attributes, date } of this.cursors.values()) result.observe(Math.max(0, now - date), attributes);
+    const gauge = <T>(name: string, unit: string, description: string, values: Map<string, { attributes: Attributes } & T>, value: (v: T) => number) =>
+      meter.createObservableGauge(name, { unit, description }).addCallback((result) => {
+        for (const v of values.values()) result.observe(value(v), v.attributes);
       });
-    meter
-      .createObservableGauge('slack.integration_logs.last_success.time', {
-        unit: 's',
-        description: 'Unix time (seconds) of the last sync pass that ended without error',
-      })
-      .addCallback((result) => {
-        for (const { attributes, at } of this.successes.values()) result.observe(at, attributes);
-      });
+    gauge('slack.integration_logs.cursor.lag', 's', 'Seconds between now and the date of the newest delivered entry (the cursor)', this.cursors, (v: { date: number }) =>
+      Math.max(0, Date.now() / 1000 - v.date),
+    );
+    gauge('slack.integration_logs.last_success.time', 's', 'Unix time (seconds) of the last sync pass that ended without error', this.successes, (v: { at: number }) => v.at);
+    gauge('slack.integration_logs.dead_letters.pending', '{record}', 'Records in the dead-letter file, waiting for --replay-dead-letters', this.pending, (v: { count: number }) => v.count);
+    gauge('slack.integration_logs.next_poll.delay', 's', 'Polling mode: seconds until the next pass starts', this.nextPolls, (v: { at: number }) =>
+      Math.max(0, v.at - Date.now() / 1000),
+    );
+  }
+
+  /** `count` records finished exporting; `errorType` when they were not delivered. */
+  records(count: number, attributes: Attributes, errorType?: RecordErrorType): void {
+    if (count > 0) this.exported.add(count, errorType ? { ...attributes, 'error.type': errorType } : attributes);
+  }
+
+  pass(attributes: Attributes, error?: unknown): void {
+    this.passes.add(1, error ? { ...attributes, 'error.type': (error as Error)?.name ?? 'Error' } : attributes);
   }
 
   cursorDate(attributes: Attributes, date: number): void {
@@ -62,5 +70,14 @@ export class SelfMetrics {
 
   lastSuccess(attributes: Attributes): void {
     this.successes.set(JSON.stringify(attributes), { attributes, at: Date.now() / 1000 });
+  }
+
+  pendingDeadLetters(attributes: Attributes, count: number): void {
+    this.pending.set(JSON.stringify(attributes), { attributes, count });
+  }
+
+  /** Polling mode: the next pass of this stream starts in `delayMs`. */
+  nextPoll(attributes: Attributes, delayMs: number): void {
+    this.nextPolls.set(JSON.stringify(attributes), { attributes, at: (Date.now() + delayMs) / 1000 });
   }
 }

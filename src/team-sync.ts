@@ -1,28 +1,39 @@
-import type { LogAttributes } from '@opentelemetry/api-logs';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResolvedConfig } from './config.js';
 import { cursorFileFor, initialState, type CursorScope, type CursorState } from './cursor/cursor.js';
 import { CursorStore } from './cursor/store.js';
-import type { AcknowledgedExporter, ExportAck } from './export/acknowledged-exporter.js';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { RecordBuilder } from './record/builder.js';
-import { toLogRecord } from './record/mapping.js';
+import { StoppedError } from './errors.js';
+import { normalizeEntry } from './entry/normalize.js';
+import { OtlpExportError, type AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import { DeadLetterFile, deadLetterFileFor, type DeadLetter } from './export/dead-letters.js';
+import { deliverSplitting, type SplitOutcome } from './export/split-delivery.js';
+import { RecordBuilder } from './record/builder.js';
+import { recordUid, toLogRecord } from './record/mapping.js';
 import { isoSeconds } from './logger.js';
 import type { SelfMetrics } from './self-metrics.js';
-import { IntegrationLogsClient, SlackPaginationLimitError } from './slack/client.js';
+import { IntegrationLogsClient } from './slack/client.js';
+import { SlackPaginationLimitError } from './slack/errors.js';
 import { runSyncPass, type DeliverableEntry } from './sync/sync-pass.js';
 import type { ReceiverLogger, SyncSummary } from './types.js';
-
-/** Thrown by a pass that `shutdown` interrupted; the cursor is where acknowledged data ends. */
-export class StoppedError extends Error {
-  override readonly name = 'StoppedError';
-}
 
 export interface TeamSyncDeps {
   config: ResolvedConfig;
   logger: ReceiverLogger;
   exporter: AcknowledgedExporter;
-  builder: RecordBuilder;
+  /** The records' resource; a team's records get `slack.team.id` added to it. */
+  resource: Resource;
+  scope: { name: string; version: string };
   metrics: SelfMetrics;
+}
+
+/** What `--replay-dead-letters` did for one team. */
+export interface ReplayResult {
+  /** Dead letters the collector acknowledged this time (removed from the file). */
+  delivered: number;
+  /** Dead letters refused again (kept in the file). */
+  remaining: number;
+  file: string;
 }
 
 /**
@@ -36,9 +47,11 @@ export class TeamSync {
   private readonly deps: TeamSyncDeps;
   private readonly logger: ReceiverLogger;
   private readonly scope: CursorScope;
-  private readonly extraAttributes: LogAttributes;
+  private readonly builder: RecordBuilder;
+  readonly deadLetters: DeadLetterFile;
   private state: CursorState | undefined;
   private rejected = 0;
+  private deadLettered = 0;
   private inFlight: Promise<SyncSummary> | undefined;
 
   constructor(teamId: string | undefined, deps: TeamSyncDeps) {
@@ -47,8 +60,11 @@ export class TeamSync {
     this.deps = deps;
     this.scope = { ...(teamId ? { teamId } : {}), filters: config.filters };
     this.logger = teamId ? withFields(deps.logger, { team: teamId }) : deps.logger;
-    this.extraAttributes = teamId ? { 'slack.team.id': teamId } : {};
+    // One Resource per team: a collector or Loki can make the team a stream of its own.
+    const resource = teamId ? deps.resource.merge(resourceFromAttributes({ 'slack.team.id': teamId })) : deps.resource;
+    this.builder = new RecordBuilder(resource, deps.scope);
     this.store = new CursorStore(cursorFileFor(config.cursorFile, this.scope));
+    this.deadLetters = new DeadLetterFile(deadLetterFileFor(this.store.path));
     this.client = new IntegrationLogsClient({
       token: config.token,
       slackApiUrl: config.slackApiUrl,
@@ -68,10 +84,26 @@ export class TeamSync {
 
   /** One pass; a second call while one runs gets the same promise. */
   pass(signal: AbortSignal): Promise<SyncSummary> {
-    this.inFlight ??= this.runPass(signal).finally(() => {
-      this.inFlight = undefined;
-    });
+    this.inFlight ??= this.runPass(signal)
+      .then(
+        (summary) => {
+          this.deps.metrics.pass(this.metricAttributes());
+          return summary;
+        },
+        (error: unknown) => {
+          this.deps.metrics.pass(this.metricAttributes(), error);
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+      });
     return this.inFlight;
+  }
+
+  /** Polling mode: this stream's next pass starts in `delayMs`. */
+  nextPollIn(delayMs: number): void {
+    this.deps.metrics.nextPoll(this.metricAttributes(), delayMs);
   }
 
   /** The pass in progress, if any. */
@@ -81,6 +113,7 @@ export class TeamSync {
 
   async close(): Promise<void> {
     await this.store.unlock();
+    await this.builder.shutdown().catch(() => undefined);
   }
 
   /**
@@ -105,7 +138,15 @@ export class TeamSync {
     const requestsBefore = this.client.requests;
     const waitsBefore = this.client.rateLimitWaits;
     this.rejected = 0;
+    this.deadLettered = 0;
     await this.store.lock();
+    const waiting = (await this.deadLetters.read()).length;
+    this.deps.metrics.pendingDeadLetters(this.metricAttributes(), waiting);
+    if (waiting > 0) {
+      this.logger.warn(
+        `${waiting} dead letter(s) wait in ${this.deadLetters.path}: records the collector refused; once the cause is fixed, send them with slack-integration-logs --replay-dead-letters`,
+      );
+    }
     this.state ??= this.adoptBackfillStart(await this.store.load(this.scope)) ?? initialState(this.deps.config.backfillStart, this.scope);
     this.deps.metrics.cursorDate(this.metricAttributes(), this.state.position.date);
     if (!this.state.persisted) {
@@ -120,7 +161,7 @@ export class TeamSync {
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
     };
-    const result = await runSyncPass(
+    const result = await this.withCursorNote(() => runSyncPass(
       {
         fetchPage: (page, passSignal) => {
           interrupted();
@@ -130,12 +171,11 @@ export class TeamSync {
           // Held only until the exporter has serialized them: records kept alive across the
           // collector's round trip are promoted to the old generation, and the heap balloons.
           let records: ReadableLogRecord[] | undefined = this.build(batch);
-          const expected = batch.length;
           return () => {
             interrupted();
             const built = records!;
             records = undefined;
-            return this.send(built, expected);
+            return this.send(batch, built);
           };
         },
         saveCursor: async (state) => {
@@ -150,8 +190,8 @@ export class TeamSync {
         // pass clears what it left.
         spoolDir: `${this.store.path}.spool`,
       },
-      this.state,
-    );
+      this.state!,
+    ));
     this.state = result.state;
     const summary: SyncSummary = {
       fetched: result.fetched,
@@ -164,6 +204,7 @@ export class TeamSync {
       cursor: result.state.position,
       malformedEntries: result.malformedEntries,
       rejectedByCollector: this.rejected,
+      deadLettered: this.deadLettered,
       durationMs: Date.now() - startedAt,
       ...(result.gap ? { gap: result.gap } : {}),
     };
@@ -181,45 +222,135 @@ export class TeamSync {
   }
 
   private build(batch: DeliverableEntry[]): ReadableLogRecord[] {
-    const { config, builder } = this.deps;
-    return builder.build(
-      batch.map(({ entry, occurrence, fetchedAtMs }) =>
-        toLogRecord(entry, {
-          occurrence,
-          observedAtMs: fetchedAtMs,
-          timestampPolicy: config.timestampPolicy,
-          extraAttributes: this.extraAttributes,
-        }),
-      ),
+    const { timestampPolicy } = this.deps.config;
+    const teamId = this.teamId;
+    return this.builder.build(
+      batch.map(({ entry, occurrence, fetchedAtMs }) => toLogRecord(entry, { occurrence, observedAtMs: fetchedAtMs, timestampPolicy, teamId })),
     );
   }
 
-  private send(records: ReadableLogRecord[], expected: number): Promise<void> {
-    if (records.length !== expected) {
+  /** Builds and sends records, checking that every one was built. */
+  private deliver(batch: DeliverableEntry[], built?: ReadableLogRecord[]) {
+    const records = built ?? this.build(batch);
+    if (records.length !== batch.length) {
       // Never acknowledge a batch that was not built in full (a shut-down LoggerProvider builds none).
-      return Promise.reject(new Error(`built ${records.length} of ${expected} records; nothing was sent`));
+      return Promise.reject(new Error(`built ${records.length} of ${batch.length} records; nothing was sent`));
     }
     // The exporter serializes the records at once; nothing below holds them.
-    return this.acknowledged(this.deps.exporter.export(records), expected);
+    return this.deps.exporter.deliver(records);
   }
 
-  private async acknowledged(exported: Promise<ExportAck>, count: number): Promise<void> {
+  /**
+   * Sends one batch: refused requests are split until every record the collector accepts is
+   * delivered; records it refuses alone are kept in the dead-letter file (fsynced) before this
+   * resolves, so the cursor only moves past what was delivered or kept.
+   * @returns the number of records the collector acknowledged.
+   */
+  private async send(batch: DeliverableEntry[], built: ReadableLogRecord[]): Promise<number> {
     const { metrics } = this.deps;
-    let ack;
+    let first = true;
+    let outcome: SplitOutcome<DeliverableEntry>;
     try {
-      ack = await exported;
+      outcome = await deliverSplitting(batch, (part) => {
+        // The whole batch goes out as built; halves are built again (rare: only after a refusal).
+        const records = first ? built : undefined;
+        first = false;
+        return this.deliver(part, records);
+      });
     } catch (error) {
-      metrics.exportFailures.add(1, this.metricAttributes());
+      metrics.records(batch.length, this.metricAttributes(), 'export_failed');
       throw error;
     }
-    metrics.entriesExported.add(count, this.metricAttributes());
-    if (ack.rejectedLogRecords > 0) {
-      // Re-sending what the collector refused would be refused again and stall the cursor forever.
-      this.rejected += Math.min(ack.rejectedLogRecords, count);
-      this.logger.warn(
-        `the collector accepted the batch but rejected ${ack.rejectedLogRecords} of ${count} records (OTLP partial success${ack.errorMessage ? `: ${ack.errorMessage}` : ''}); they are not re-sent, the cursor moves on: check the collector's logs and limits`,
-        { rejectedLogRecords: ack.rejectedLogRecords, batch: count },
+    const { refused, acknowledged, rejected } = outcome;
+    if (refused.length === batch.length) {
+      // Not one record passed, even alone: the fault is not in the records.
+      const { refusal } = refused[0]!;
+      metrics.records(batch.length, this.metricAttributes(), 'export_failed');
+      throw new OtlpExportError(this.deps.exporter.url, {
+        ...refusal,
+        kind: 'elsewhere',
+        fix: `every one of the ${batch.length} records was refused on its own too, so the records are not at fault: check that the endpoint is an OTLP logs endpoint for ${this.deps.exporter.protocol} (OTEL_EXPORTER_OTLP_PROTOCOL), and the collector's logs`,
+      });
+    }
+    if (refused.length > 0) {
+      const now = new Date().toISOString();
+      await this.deadLetters.append(
+        refused.map(({ item, refusal }) => ({
+          time: now,
+          'log.record.uid': recordUid(item.entry.fingerprint, item.occurrence, this.teamId),
+          status: refusal.status,
+          ...(refusal.collectorMessage ? { message: refusal.collectorMessage } : {}),
+          entry: item.entry.fields,
+          occurrence: item.occurrence,
+          fetchedAt: new Date(item.fetchedAtMs).toISOString(),
+        })),
       );
+      this.deadLettered += refused.length;
+      metrics.records(refused.length, this.metricAttributes(), 'dead_lettered');
+      metrics.pendingDeadLetters(this.metricAttributes(), (await this.deadLetters.read()).length);
+      const { status, collectorMessage } = refused[0]!.refusal;
+      this.logger.error(
+        `the collector refused ${refused.length} record(s) even alone (${status}${collectorMessage ? `: "${collectorMessage}"` : ''}); they were written to ${this.deadLetters.path} and the cursor moves past them: fix the cause, then run slack-integration-logs --replay-dead-letters`,
+        { deadLettered: refused.length, file: this.deadLetters.path },
+      );
+    }
+    metrics.records(acknowledged - rejected, this.metricAttributes());
+    if (rejected > 0) {
+      // Re-sending what the collector refused would be refused again and stall the cursor forever.
+      this.rejected += rejected;
+      metrics.records(rejected, this.metricAttributes(), 'rejected');
+      this.logger.warn(
+        `the collector rejected ${rejected} of ${acknowledged} records (OTLP partial success${outcome.rejectedMessage ? `: ${outcome.rejectedMessage}` : ''}); they are not re-sent and the cursor moves on: check the collector's logs and limits`,
+        { rejectedLogRecords: rejected, acknowledged },
+      );
+    }
+    return acknowledged;
+  }
+
+  /**
+   * Sends this team's dead letters again, in file order, splitting as a pass does. Those the
+   * collector acknowledged are removed from the file; the rest stay. Takes the cursor lock.
+   */
+  async replayDeadLetters(): Promise<ReplayResult> {
+    await this.store.lock();
+    const letters = await this.deadLetters.read();
+    if (letters.length === 0) return { delivered: 0, remaining: 0, file: this.deadLetters.path };
+    const batch: Array<DeliverableEntry & { letter: DeadLetter }> = letters.map((letter) => ({
+      letter,
+      entry: normalizeEntry(letter.entry),
+      occurrence: letter.occurrence,
+      fetchedAtMs: Date.parse(letter.fetchedAt) || Date.now(),
+    }));
+    const outcome = await deliverSplitting(batch, (part) => this.deliver(part));
+    const now = new Date().toISOString();
+    const remaining = outcome.refused.map(({ item, refusal }) => ({
+      ...item.letter,
+      time: now,
+      status: refusal.status,
+      ...(refusal.collectorMessage ? { message: refusal.collectorMessage } : {}),
+    }));
+    await this.deadLetters.replace(remaining);
+    this.deps.metrics.records(outcome.acknowledged, this.metricAttributes());
+    this.deps.metrics.pendingDeadLetters(this.metricAttributes(), remaining.length);
+    return { delivered: outcome.acknowledged, remaining: remaining.length, file: this.deadLetters.path };
+  }
+
+  /** Dead letters waiting for a replay. */
+  async pendingDeadLetters(): Promise<number> {
+    return (await this.deadLetters.read()).length;
+  }
+
+  /** A failed export says where the cursor stayed: at the end of what was delivered or kept. */
+  private async withCursorNote<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof OtlpExportError && !error.cursorNote && this.state) {
+        throw error.withCursorNote(
+          `the cursor stays at ${isoSeconds(this.state.position.date)}, after the last record delivered or kept`,
+        );
+      }
+      throw error;
     }
   }
 }

@@ -89,7 +89,16 @@ export interface SlackIntegrationLogsReceiverOptions {
   resource?: { attributes: Record<string, unknown> };
   /** Where self-metrics go. Default: the global MeterProvider (the host's, when it registered one). */
   meterProvider?: MeterProvider;
-  /** OTLP/HTTP logs endpoint, used as is. Default from `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/logs`, else `http://localhost:4318/v1/logs`. */
+  /**
+   * OTLP protocol (`OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, then `OTEL_EXPORTER_OTLP_PROTOCOL`):
+   * `http/json` (default), `http/protobuf` or `grpc`.
+   */
+  otlpProtocol?: 'http/json' | 'http/protobuf' | 'grpc';
+  /**
+   * OTLP logs endpoint, used as is. Default from `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, else
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/logs` for HTTP), else `http://localhost:4318/v1/logs`
+   * (HTTP) or `http://localhost:4317` (gRPC).
+   */
   otlpEndpoint?: string;
   /** OTLP request headers (`OTEL_EXPORTER_OTLP_HEADERS`, `..._LOGS_HEADERS`). */
   otlpHeaders?: Record<string, string>;
@@ -128,7 +137,7 @@ export interface CursorPosition {
 export interface SyncSummary {
   /** Entries Slack returned in this pass (all pages, overlaps included). */
   fetched: number;
-  /** Entries acknowledged by the collector in this pass. */
+  /** Entries acknowledged by the collector in this pass (partial-success rejections included). */
   exported: number;
   /** Entries seen again that had been delivered before (at or before the cursor, or page overlap). */
   skippedAlreadyDelivered: number;
@@ -146,9 +155,14 @@ export interface SyncSummary {
   malformedEntries: number;
   /**
    * Records the collector acknowledged but rejected (OTLP partial success, `rejectedLogRecords`).
-   * They count as delivered: the collector decided, and re-sending would be refused again.
+   * Not re-sent: the collector decided, and re-sending would be refused again.
    */
   rejectedByCollector: number;
+  /**
+   * Records the collector refused even alone, written to the dead-letter file beside the cursor
+   * (sent again only by `--replay-dead-letters` / `replayDeadLetters()`).
+   */
+  deadLettered: number;
   /** Wall time of the pass, milliseconds. */
   durationMs: number;
   /** With `SLACK_TEAM_ID`: each team's own summary, or the error that stopped its pass. */

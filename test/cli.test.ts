@@ -55,7 +55,7 @@ function runEnv(s: Harness, extra: Record<string, string | undefined> = {}): Rec
     ...baseEnv(s.dir),
     SLACK_TOKEN: TEST_TOKEN,
     SLACK_API_URL: s.slack.url,
-    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: s.collector.url,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: s.endpoint,
     SLACK_CURSOR_FILE: s.cursorFile,
     SLACK_PAGE_SIZE: '10',
     SLACK_RETRY_DEADLINE: '5',
@@ -283,6 +283,55 @@ describe('--once', () => {
     expect(r.stderr).toMatch(/OTLP export/);
     expect(JSON.parse(readFileSync(s.cursorFile, 'utf8')).position).toEqual({ date: 0, delivered: {} });
     expect(r.ms).toBeLessThan(10_000);
+  });
+
+  it.each(['http/protobuf', 'grpc'] as const)('OTEL_EXPORTER_OTLP_PROTOCOL=%s with the base URL in OTEL_EXPORTER_OTLP_ENDPOINT delivers everything', async (protocol) => {
+    const entries = makeEntries(30);
+    const s = await setup({ entries, protocol });
+    const base = protocol === 'grpc' ? s.endpoint : s.endpoint.replace(/\/v1\/logs$/, '');
+    const env = runEnv(s, { SLACK_BACKFILL_START_TIME: '0', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_EXPORTER_OTLP_PROTOCOL: protocol });
+    const r = await runCli(['--once'], env, s.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expectExactlyOnce(s.collector.records, entries);
+  });
+
+  it('a record the collector refuses: exit 5 naming the dead-letter file; the next run exits 0 but warns; --replay-dead-letters delivers it once fixed', async () => {
+    const entries = makeEntries(40);
+    const s = await setup({ entries });
+    s.collector.refuseRecord = (rec) => rec.attributes['slack.integration.app_id'] === entries[7]!.app_id;
+    const env = runEnv(s, { SLACK_BACKFILL_START_TIME: '0' });
+    const file = join(dirname(s.cursorFile), 'cursor.dead-letters.jsonl');
+    const r = await runCli(['--once'], env, s.dir);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain(`refused 1 record(s) even alone (HTTP 400 Bad Request: "invalid log record`);
+    expect(r.stderr).toContain(file);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(s.collector.records).toHaveLength(39);
+
+    const again = await runCli(['--once'], env, s.dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`1 dead letter(s) wait in ${file}`);
+
+    const refusedAgain = await runCli(['--replay-dead-letters'], env, s.dir);
+    expect(refusedAgain.code, refusedAgain.stderr).toBe(5);
+    expect(refusedAgain.stderr).toContain(`0 dead letter(s) delivered from ${file}; 1 refused again and kept there`);
+    s.collector.refuseRecord = undefined;
+    const replay = await runCli(['--replay-dead-letters'], env, s.dir);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stderr).toContain(`1 dead letter(s) delivered from ${file}; 0 refused again`);
+    expect(existsSync(file)).toBe(false);
+    expectExactlyOnce(s.collector.records, entries);
+    const quiet = await runCli(['--once'], env, s.dir);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain('dead letter');
+  });
+
+  it('an OTLP partial success: exit 5, the count and the collector\'s message on stderr', async () => {
+    const s = await setup({ entries: makeEntries(5) });
+    s.collector.enqueue({ partialSuccess: { rejectedLogRecords: 2, errorMessage: 'timestamp too old' } });
+    const r = await runCli(['--once'], runEnv(s, { SLACK_BACKFILL_START_TIME: '0' }), s.dir);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain('the collector rejected 2 of 5 records (OTLP partial success: timestamp too old)');
   });
 
   it('invalid_auth: exit 3 naming invalid_auth, nothing exported', async () => {

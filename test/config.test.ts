@@ -112,7 +112,7 @@ describe('resolveConfig defaults and values', () => {
     expect(c.pageSize).toBe(1000);
     expect(c.retryDeadlineMs).toBe(120_000);
     expect(c.timestampPolicy).toBe('entry');
-    expect(c.otlp).toEqual({ url: 'http://localhost:4318/v1/logs', headers: {}, timeoutMillis: 10_000, compression: 'none' });
+    expect(c.otlp).toEqual({ protocol: 'http/json', url: 'http://localhost:4318/v1/logs', headers: {}, timeoutMillis: 10_000, compression: 'none' });
     expect(c.serviceName).toBe('slack-integration-logs');
     expect(c.warnings).toEqual([]);
   });
@@ -314,6 +314,26 @@ describe('OTLP settings from the environment', () => {
       'deployment.environment': 'prod',
       team: 'sec/ops',
     });
+  });
+
+  it('protocol: http/json by default; OTEL_EXPORTER_OTLP_LOGS_PROTOCOL wins over OTEL_EXPORTER_OTLP_PROTOCOL', () => {
+    expect(fromEnv({}).otlp.protocol).toBe('http/json');
+    expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }).otlp.protocol).toBe('http/protobuf');
+    expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' }).otlp.protocol).toBe('grpc');
+  });
+
+  it('grpc: default endpoint http://localhost:4317, and OTEL_EXPORTER_OTLP_ENDPOINT is used as is (no /v1/logs)', () => {
+    expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).otlp.url).toBe('http://localhost:4317');
+    expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }).otlp.url).toBe('http://collector:4317');
+    expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlp.url).toBe(
+      'http://collector:4318/v1/logs',
+    );
+  });
+
+  it('an unknown protocol is a configuration error naming the three', () => {
+    expect(configError(() => fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' })).message).toContain(
+      'OTEL_EXPORTER_OTLP_PROTOCOL "http" is not one of http/json, http/protobuf, grpc',
+    );
   });
 
   it('blank variables count as unset', () => {

@@ -1,87 +1,116 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../src/demo/otlp-receiver.js';
 import { AcknowledgedExporter, OtlpExportError, type ExportAck } from '../src/export/acknowledged-exporter.js';
+import { collectorMessageOf } from '../src/export/refusal.js';
 import { RecordBuilder } from '../src/record/builder.js';
+import { startFakeCollector, type FakeCollector, type Protocol } from './otlp/transports.js';
 
-/** The acknowledged exporter: how many exports are on the wire, and whose answer is whose. */
+/**
+ * The acknowledged exporter over each OTLP protocol, with the real OTel exporter pieces against
+ * local collectors that decode what they get: what arrives, how many requests are on the wire,
+ * whose answer is whose, and what a refusal says.
+ */
 
-const settings = { url: 'http://127.0.0.1:9/v1/logs', headers: {}, timeoutMillis: 5_000, compression: 'none' as const };
+const PROTOCOLS: Protocol[] = ['http/json', 'http/protobuf', 'grpc'];
 const builder = new RecordBuilder(resourceFromAttributes({ 'service.name': 'export-test' }), { name: 'export-test', version: '0' });
 const records = (n: number, tag: string): ReadableLogRecord[] =>
-  builder.build(Array.from({ length: n }, (_, i) => ({ body: `${tag}${i}`, attributes: { tag } })));
+  builder.build(Array.from({ length: n }, (_, i) => ({ body: `${tag}${i}`, timestamp: [1_700_000_000 + i, 0], attributes: { tag, i, 'log.record.uid': `${tag}-${i}` } })));
 
-/** An OTel exporter whose exports the test finishes by hand. */
-class HeldExporter implements LogRecordExporter {
-  readonly started: Array<{ tag: string; finish: (result: ExportResult) => void }> = [];
-  inFlight = 0;
-  maxInFlight = 0;
-  export(batch: ReadableLogRecord[], done: (result: ExportResult) => void): void {
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    this.started.push({
-      tag: String(batch[0]!.attributes.tag),
-      finish: (result) => {
-        this.inFlight--;
-        done(result);
-      },
-    });
-  }
-  async shutdown(): Promise<void> {}
-  async forceFlush(): Promise<void> {}
-}
-
-const tick = () => new Promise((r) => setImmediate(r));
-const collectors: OtlpReceiver[] = [];
+const collectors: FakeCollector[] = [];
+const exporters: AcknowledgedExporter[] = [];
 afterEach(async () => {
+  for (const e of exporters.splice(0)) await e.shutdown();
   for (const c of collectors.splice(0)) await c.stop();
 });
 
-describe('acknowledged exporter', () => {
-  it('keeps at most maxInFlight exports on the wire, whoever asks, and starts the rest in order', async () => {
-    const held = new HeldExporter();
-    const exporter = new AcknowledgedExporter(settings, 2, held);
-    const acks = ['a', 'b', 'c', 'd', 'e'].map((tag) => exporter.export(records(2, tag)));
-    const settled = Promise.allSettled(acks);
-    await tick();
-    expect(held.started.map((s) => s.tag)).toEqual(['a', 'b']);
+async function setup(protocol: Protocol, maxInFlight = 2) {
+  const collector = await startFakeCollector(protocol);
+  collectors.push(collector);
+  const exporter = new AcknowledgedExporter({ protocol, url: collector.endpoint, headers: {}, timeoutMillis: 5_000, compression: 'none' }, maxInFlight);
+  exporters.push(exporter);
+  return { collector, receiver: collector.receiver, exporter };
+}
 
-    held.started[1]!.finish({ code: ExportResultCode.SUCCESS });
-    await tick();
-    expect(held.started.map((s) => s.tag)).toEqual(['a', 'b', 'c']);
-    held.started[0]!.finish({ code: ExportResultCode.FAILED, error: new Error('connect ECONNREFUSED') });
-    await tick();
-    expect(held.started.map((s) => s.tag)).toEqual(['a', 'b', 'c', 'd']);
-    held.started[2]!.finish({ code: ExportResultCode.SUCCESS });
-    await tick();
-    held.started[3]!.finish({ code: ExportResultCode.SUCCESS });
-    await tick();
-    held.started[4]!.finish({ code: ExportResultCode.SUCCESS });
-
-    const results = await settled;
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
-    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(OtlpExportError);
-    expect(String((results[0] as PromiseRejectedResult).reason.message)).toContain('ECONNREFUSED');
-    expect(held.maxInFlight).toBe(2);
+describe.each(PROTOCOLS)('acknowledged exporter over %s', (protocol) => {
+  it('delivers the records as built: body, attributes, time in nanoseconds', async () => {
+    const { receiver, exporter } = await setup(protocol);
+    expect(await exporter.deliver(records(3, 'a'))).toEqual({ rejectedLogRecords: 0 });
+    expect(receiver.records.map((r) => [r.body, r.attributes.tag, r.attributes.i, r.timeUnixNano])).toEqual([
+      ['a0', 'a', 0, 1_700_000_000_000_000_000n],
+      ['a1', 'a', 1, 1_700_000_001_000_000_000n],
+      ['a2', 'a', 2, 1_700_000_002_000_000_000n],
+    ]);
+    expect(receiver.records[0]!.resource['service.name']).toBe('export-test');
   });
 
-  it("a partial success belongs to its own request, when two are in flight and answers cross", async () => {
-    const collector = await new OtlpReceiver().start();
-    collectors.push(collector);
-    // The first request to arrive is answered late, with a partial success; the second at once.
-    collector.enqueue({ partialSuccess: { rejectedLogRecords: 1, errorMessage: 'one too old' }, delayMs: 300 });
-    const exporter = new AcknowledgedExporter({ ...settings, url: collector.url }, 2);
-    const answered: Array<{ tag: string; ack: ExportAck }> = [];
-    const send = (tag: string, n: number) => exporter.export(records(n, tag)).then((ack) => answered.push({ tag, ack }));
-    await Promise.all([send('x', 3), send('y', 5)]);
-    await exporter.shutdown();
+  it('keeps at most maxInFlight requests on the wire, whoever asks, and answers each', async () => {
+    const { receiver, exporter } = await setup(protocol, 2);
+    receiver.delayMs = 150;
+    const acks = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((tag) => exporter.deliver(records(2, tag))));
+    expect(acks).toHaveLength(5);
+    expect(receiver.records).toHaveLength(10);
+    expect(receiver.maxConcurrentPerStream).toBe(2);
+  });
 
-    expect(collector.records).toHaveLength(8);
+  it('a partial success belongs to its own request, when two are in flight and answers cross', async () => {
+    const { receiver, exporter } = await setup(protocol, 2);
+    // The first request to arrive is answered late, with a partial success; the second at once.
+    receiver.enqueue({ partialSuccess: { rejectedLogRecords: 1, errorMessage: 'one too old' }, delayMs: 300 });
+    const answered: Array<{ tag: string; ack: ExportAck }> = [];
+    const send = (tag: string, n: number) => exporter.deliver(records(n, tag)).then((ack) => answered.push({ tag, ack }));
+    await Promise.all([send('x', 3), send('y', 5)]);
+    expect(receiver.records).toHaveLength(8);
     // Answered second: the delayed one, which carried the partial success; the other saw none.
     expect(answered[0]!.ack).toEqual({ rejectedLogRecords: 0 });
     expect(answered[1]!.ack).toEqual({ rejectedLogRecords: 1, errorMessage: 'one too old' });
-    expect(exporter.partialSuccessVisible).toBe(true);
+  });
+
+  it('a record the collector refuses: a "split" refusal with the status and the collector\'s own message', async () => {
+    const { receiver, exporter } = await setup(protocol);
+    receiver.refuseRecord = (r) => r.attributes.i === 1;
+    const error = await exporter.deliver(records(3, 'p')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OtlpExportError);
+    const { refusal } = error as OtlpExportError;
+    expect(refusal.kind).toBe('split');
+    expect(refusal.status).toBe(protocol === 'grpc' ? 'gRPC 3 INVALID_ARGUMENT' : 'HTTP 400 Bad Request');
+    expect(refusal.collectorMessage).toBe('invalid log record p-1');
+    expect(receiver.records).toHaveLength(0);
+  });
+
+  it('a body above the collector\'s limit: a "split" refusal, as the Collector words it', async () => {
+    const { receiver, exporter } = await setup(protocol);
+    receiver.maxBodyBytes = 10;
+    const error = (await exporter.deliver(records(3, 'big')).catch((e: unknown) => e)) as OtlpExportError;
+    expect(error.refusal.kind).toBe('split');
+    expect(error.refusal.collectorMessage).toMatch(protocol === 'grpc' ? /^grpc: received message larger than max \(\d+ vs\. 10\)$/ : /^http: request body too large$/);
+  });
+
+  it('credentials refused: "elsewhere", and the message names the variable to fix', async () => {
+    const { receiver, exporter } = await setup(protocol);
+    receiver.enqueue({ status: protocol === 'grpc' ? 16 : 401, body: 'missing API key' });
+    const error = (await exporter.deliver(records(1, 'c')).catch((e: unknown) => e)) as OtlpExportError;
+    expect(error.refusal).toMatchObject({ kind: 'elsewhere', collectorMessage: 'missing API key' });
+    expect(error.message).toMatch(/^OTLP export to \S+ failed: (HTTP 401 Unauthorized|gRPC 16 UNAUTHENTICATED), the collector said "missing API key"; check the credentials in OTEL_EXPORTER_OTLP_HEADERS/);
+  });
+});
+
+describe('refusal details', () => {
+  it('a collector that is not there: retryable, "no answer" with the cause', async () => {
+    const exporter = new AcknowledgedExporter({ protocol: 'http/json', url: 'http://127.0.0.1:9/v1/logs', headers: {}, timeoutMillis: 1_000, compression: 'none' }, 1);
+    exporters.push(exporter);
+    const error = (await exporter.deliver(records(1, 'x')).catch((e: unknown) => e)) as OtlpExportError;
+    expect(error.refusal.kind).toBe('retryable');
+    expect(error.refusal.status).toMatch(/ECONNREFUSED/);
+  });
+
+  it.each([
+    ['JSON Status', '{"code":3,"message":"http: request body too large"}', 'http: request body too large'],
+    // google.rpc.Status{code: 14, message: "busy"} as protobuf bytes, read as UTF-8 text by the exporter.
+    ['protobuf Status', '\x08\x0e\x12\x04busy', 'busy'],
+    ['plain text', 'Bad Gateway\n', 'Bad Gateway'],
+    ['nothing', '', undefined],
+  ])("reads the collector's message from a %s body", (_name, body, expected) => {
+    expect(collectorMessageOf(body)).toBe(expected);
   });
 });

@@ -133,7 +133,7 @@ describe('collector side faults', () => {
   });
 
   it.each([
-    ['HTTP 400', { status: 400, body: 'bad request' }, /OTLP export to .* failed/],
+    ['HTTP 401', { status: 401, body: '{"code":16,"message":"missing API key"}' }, /OTLP export to .* failed: HTTP 401 .*the collector said "missing API key"; the cursor stays at .*OTEL_EXPORTER_OTLP_HEADERS/],
     ['a collector slower than the export timeout', { delayMs: 3_000 }, /OTLP export to .* failed/],
   ])('keeps the cursor where acknowledged data ends on %s, then catches up', async (_name, reply, message) => {
     const entries = makeEntries(25);

@@ -8,11 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
 import { OtlpReceiver, type DecodedLogRecord } from '../src/demo/otlp-receiver.js';
+import { startFakeCollector, type Protocol } from './otlp/transports.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
-import { EXPORT_BATCH_SIZE, EXPORTS_IN_FLIGHT } from '../src/sync/sync-pass.js';
 import type { ReceiverLogger, SlackIntegrationLogRaw, SlackIntegrationLogsReceiverOptions } from '../src/types.js';
 
 /** A fake token: obviously not real, but shaped like a user token so no "not xoxp-" warning fires. */
@@ -146,19 +147,19 @@ export function expectExactlyOnce(records: DecodedLogRecord[], entries: SlackInt
 }
 
 /**
- * Fails unless the records arrived oldest first, but for batches sent side by side: up to
- * EXPORTS_IN_FLIGHT (2) export requests are on the wire at once, so a collector may take two neighbouring
- * batches in either order. So a record may be older than those before it only by less than
- * `window` records (default: two batches).
+ * Fails unless the records arrived in non-decreasing time, per stream (`slack.team.id` of the
+ * resource): one export request at a time per stream, so nothing overtakes.
  */
-export function expectOldestFirst(records: DecodedLogRecord[], window = EXPORTS_IN_FLIGHT * EXPORT_BATCH_SIZE): void {
-  let settled = -1n; // the newest time among records at least `window` places back
-  for (let i = 0; i < records.length; i++) {
-    if (i >= window && records[i - window]!.timeUnixNano > settled) settled = records[i - window]!.timeUnixNano;
-    if (records[i]!.timeUnixNano < settled) {
-      throw new Error(`record ${i} (${records[i]!.timeUnixNano}) is older than one at least ${window} records before it (${settled})`);
+export function expectOldestFirst(records: DecodedLogRecord[]): void {
+  const newest = new Map<string, bigint>();
+  records.forEach((record, i) => {
+    const stream = String(record.resource['slack.team.id'] ?? '');
+    const before = newest.get(stream) ?? -1n;
+    if (record.timeUnixNano < before) {
+      throw new Error(`record ${i} of stream '${stream}' (${record.timeUnixNano}) is older than one before it (${before})`);
     }
-  }
+    newest.set(stream, record.timeUnixNano);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,11 +172,17 @@ export interface HarnessOptions {
   maxPage?: number;
   /** The token FakeSlack accepts. Default {@link TEST_TOKEN}. */
   slackToken?: string;
+  /** Enterprise Grid teams' logs, by team ID. */
+  teams?: Record<string, SlackIntegrationLogRaw[]>;
+  /** The OTLP protocol the fake collector serves and the receivers use. Default http/json. */
+  protocol?: Protocol;
 }
 
 export interface Harness {
   slack: FakeSlack;
   collector: OtlpReceiver;
+  /** The fake collector's OTLP logs endpoint, for its protocol. */
+  endpoint: string;
   dir: string;
   cursorFile: string;
   logger: RecordingLogger;
@@ -211,8 +218,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.order ? { order: options.order } : {}),
     ...(options.maxCount !== undefined ? { maxCount: options.maxCount } : {}),
     ...(options.maxPage !== undefined ? { maxPage: options.maxPage } : {}),
+    ...(options.teams ? { teams: options.teams } : {}),
   }).start();
-  const collector = await new OtlpReceiver().start();
+  const protocol = options.protocol ?? 'http/json';
+  const fake = await startFakeCollector(protocol);
+  const collector = fake.receiver;
   const dir = await mkdtemp(join(tmpdir(), 'slack-logs-e2e-'));
   const cursorFile = join(dir, 'state', 'cursor.json');
   const logger = new RecordingLogger();
@@ -222,6 +232,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const harness: Harness = {
     slack,
     collector,
+    endpoint: fake.endpoint,
     dir,
     cursorFile,
     logger,
@@ -230,7 +241,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const r = new SlackIntegrationLogsReceiver({
         token: TEST_TOKEN,
         slackApiUrl: slack.url,
-        otlpEndpoint: collector.url,
+        otlpEndpoint: fake.endpoint,
+        otlpProtocol: protocol,
         cursorFile,
         logger,
         ...FAST,
@@ -244,7 +256,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         {
           SLACK_TOKEN: TEST_TOKEN,
           SLACK_API_URL: slack.url,
-          OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: collector.url,
+          OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: fake.endpoint,
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
           SLACK_CURSOR_FILE: cursorFile,
           SLACK_PAGE_SIZE: '10',
           SLACK_RETRY_DEADLINE: '5',
@@ -261,7 +274,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         await receiver.syncOnce();
       } catch (e) {
         const error = e as Error;
-        errors.push(error.message, String(error.stack ?? ''));
+        // The whole error as a host would log it: causes and their own fields too.
+        errors.push(error.message, String(error.stack ?? ''), inspect(error, { depth: 20 }));
         return error;
       }
       throw new Error('expected syncOnce to reject, but it resolved');
@@ -276,7 +290,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async cleanup() {
       for (const r of live) await r.shutdown(2000).catch(() => undefined);
       live.clear();
-      await collector.stop().catch(() => undefined);
+      await fake.stop().catch(() => undefined);
       await slack.stop().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },

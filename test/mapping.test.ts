@@ -16,8 +16,9 @@ interface GoldenRecord {
   occurrence: number;
   record: {
     eventName: string;
-    timestamp: number;
-    observedTimestamp: number;
+    /** HrTime: `[seconds, nanoseconds]`. */
+    timestamp: [number, number];
+    observedTimestamp: [number, number];
     severityNumber: number;
     severityText: string;
     /** Absent: the body is checked by a test of its own. */
@@ -30,8 +31,9 @@ const golden = (name: string): unknown => JSON.parse(readFileSync(new URL(`./gol
 const ENTRIES = golden('entries.json') as Array<Record<string, unknown>>;
 const RECORDS = golden('records.json') as GoldenRecord[];
 
-/** The observed time every golden record was written with. */
+/** The observed time every golden record was written with, and the same as HrTime. */
 const OBSERVED_AT_MS = 1_700_000_000_500;
+const OBSERVED_HR = [1_700_000_000, 500_000_000];
 
 // ---------------------------------------------------------------------------------------------
 // Independent uid computation
@@ -63,8 +65,8 @@ function expectedFingerprint(raw: Record<string, unknown>): string {
   return sha256Hex(JSON.stringify(sortKeysDeep(normalizedFields(raw)))).slice(0, 32);
 }
 
-function expectedUid(raw: Record<string, unknown>, occurrence: number): string {
-  return sha256Hex(`${expectedFingerprint(raw)}:${occurrence}`).slice(0, 32);
+function expectedUid(raw: Record<string, unknown>, occurrence: number, team?: string): string {
+  return sha256Hex(`${team ? `${team}:` : ''}${expectedFingerprint(raw)}:${occurrence}`).slice(0, 32);
 }
 
 function ctx(occurrence: number, policy: MappingContext['timestampPolicy'] = 'entry', observedAtMs = OBSERVED_AT_MS): MappingContext {
@@ -184,8 +186,8 @@ describe('timestamp policy', () => {
     const { occurrence, record } = RECORDS[i]!;
     const observedAtMs = 1_800_000_000_123;
     const actual = toLogRecord(normalizeEntry(raw), ctx(occurrence, 'observed', observedAtMs));
-    expect(actual.timestamp).toBe(observedAtMs);
-    expect(actual.observedTimestamp).toBe(observedAtMs);
+    expect(actual.timestamp).toEqual([1_800_000_000, 123_000_000]);
+    expect(actual.observedTimestamp).toEqual([1_800_000_000, 123_000_000]);
     expect(actual.attributes).toEqual({
       ...record.attributes,
       'slack.integration.date': Number(raw.date),
@@ -197,7 +199,7 @@ describe('timestamp policy', () => {
   it("'entry': no slack.integration.date attribute when the date is usable", () => {
     const actual = toLogRecord(normalizeEntry(ENTRIES[0]), ctx(0, 'entry'));
     expect(actual.attributes).not.toHaveProperty('slack.integration.date');
-    expect(actual.timestamp).toBe(1392163200 * 1000);
+    expect(actual.timestamp).toEqual([1392163200, 0]);
   });
 });
 
@@ -217,8 +219,8 @@ describe('unusable dates and odd entries', () => {
     const actual = toLogRecord(entry, ctx(0, policy));
     expect(actual).toEqual({
       eventName: 'slack.integration.change',
-      timestamp: OBSERVED_AT_MS,
-      observedTimestamp: OBSERVED_AT_MS,
+      timestamp: OBSERVED_HR,
+      observedTimestamp: OBSERVED_HR,
       severityNumber: 13,
       severityText: 'WARN',
       body: 'Billy removed app "Polly" (app_id A0123POLLY)',
@@ -240,14 +242,14 @@ describe('unusable dates and odd entries', () => {
     ['', ''],
   ])('other unusable dates (%j) are kept as text', (date, text) => {
     const actual = toLogRecord(normalizeEntry({ ...yesterday, date }), ctx(0));
-    expect(actual.timestamp).toBe(OBSERVED_AT_MS);
+    expect(actual.timestamp).toEqual(OBSERVED_HR);
     expect(actual.attributes!['slack.integration.date']).toBe(text);
   });
 
   it('an entry without a date field has the observed time and no date attribute', () => {
     const { date: _omit, ...noDate } = yesterday;
     const actual = toLogRecord(normalizeEntry(noDate), ctx(0));
-    expect(actual.timestamp).toBe(OBSERVED_AT_MS);
+    expect(actual.timestamp).toEqual(OBSERVED_HR);
     expect(actual.attributes).not.toHaveProperty('slack.integration.date');
   });
 
@@ -263,17 +265,35 @@ describe('unusable dates and odd entries', () => {
     expect(entry.fields).toEqual({ raw });
     const actual = toLogRecord(entry, ctx(0));
     expect(actual.eventName).toBe('slack.integration.change');
-    expect(actual.timestamp).toBe(OBSERVED_AT_MS);
+    expect(actual.timestamp).toEqual(OBSERVED_HR);
     expect(actual.severityNumber).toBe(9);
     expect(actual.body).toBe('someone changed an integration');
     expect(actual.attributes).toEqual({ ...attrs, 'log.record.uid': expectedUid({ raw }, 0) });
   });
 
-  it('nested unknown values travel as JSON text; extra attributes are added', () => {
+  it('nested unknown values travel as JSON text', () => {
     const raw = { ...ENTRIES[6], approval: { by: 'U1', ok: true } };
-    const actual = toLogRecord(normalizeEntry(raw), { ...ctx(0), extraAttributes: { 'slack.team.id': 'T0001' } });
+    const actual = toLogRecord(normalizeEntry(raw), ctx(0));
     expect(actual.attributes!['slack.integration.approval']).toBe('{"by":"U1","ok":true}');
-    expect(actual.attributes!['slack.team.id']).toBe('T0001');
+  });
+
+  it('with a team, the uid folds the team in (two teams, one identical entry: two uids); without, it is unchanged', () => {
+    const raw = ENTRIES[0]!;
+    const uid = (teamId?: string) => toLogRecord(normalizeEntry(raw), { ...ctx(0), teamId }).attributes!['log.record.uid'];
+    expect(uid('T0001')).toBe(expectedUid(raw, 0, 'T0001'));
+    expect(uid('T0002')).toBe(expectedUid(raw, 0, 'T0002'));
+    expect(uid('T0001')).not.toBe(uid('T0002'));
+    // A single-workspace cursor's records keep the uid they always had: an upgrade re-sends nothing new.
+    expect(uid()).toBe(expectedUid(raw, 0));
+    expect(toLogRecord(normalizeEntry(raw), { ...ctx(0), teamId: 'T0001' }).attributes).not.toHaveProperty('slack.team.id');
+  });
+
+  it.each([
+    ['86400', [86_400, 0]],
+    [0, [0, 0]],
+    ['1392163200', [1_392_163_200, 0]],
+  ])('date %j maps exactly to timeUnixNano = date × 1e9 (HrTime, never read as time since process start)', (date, hr) => {
+    expect(toLogRecord(normalizeEntry({ ...yesterday, date }), ctx(0)).timestamp).toEqual(hr);
   });
 
   it('empty strings and nulls are absent, never empty attributes', () => {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 /** What `npm pack` ships, and that the README's API section matches src/index.ts. */
@@ -21,6 +23,47 @@ describe('the package', () => {
   it('ships no tests, fixtures, sources, benchmarks or examples', () => {
     const unwanted = files.filter((f) => /^(test|src|bench|examples|scripts|\.ci)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith('.d.ts')) || /\.test\./.test(f) || /golden|fixtures/.test(f));
     expect(unwanted).toEqual([]);
+  });
+
+  it('holds compiled project code only: each JavaScript file is the build of a source file of ours', () => {
+    const js = files.filter((f) => f.endsWith('.js'));
+    expect(js.length).toBeGreaterThan(20);
+    for (const f of js) {
+      const source = f.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      expect(existsSync(join(ROOT, source)) || f === 'dist/generated/package-info.js', `${f} <- ${source}`).toBe(true);
+    }
+  });
+
+  it('declares every third-party package its build imports (nothing bundled, so npm ls and audits see them)', () => {
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+    const imported = new Set<string>();
+    for (const f of files.filter((f) => f.endsWith('.js'))) {
+      for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(/\bfrom\s+'([^'.][^']*)'/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:')) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    expect([...imported].filter((p) => !declared.has(p))).toEqual([]);
+    expect(imported).toContain('@opentelemetry/sdk-logs');
+  });
+
+  it('knows its version when bundled into a host with esbuild, where no package.json is at hand', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bundled-host-'));
+    try {
+      await build({
+        entryPoints: [join(ROOT, 'dist', 'cli.js')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        outfile: join(dir, 'server.mjs'),
+        banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+        logLevel: 'error',
+      });
+      expect(execFileSync(process.execPath, [join(dir, 'server.mjs'), '--version'], { cwd: dir, encoding: 'utf8' }).trim()).toBe(pkg.version);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('has a bin, exports map and engines that point at real files', () => {

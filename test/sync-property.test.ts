@@ -116,6 +116,7 @@ describe('sync pass: exactly once (property-based)', () => {
                 exports++;
                 if (pass?.failExportNo === exports) throw new Error('collector down');
                 delivered.push(...batch);
+                return batch.length;
               },
               saveCursor: async (state) => {
                 saved = state;

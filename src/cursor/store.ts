@@ -1,16 +1,9 @@
 import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { parseCursor, serializeCursor, type CursorScope, type CursorState } from './cursor.js';
-
-const open = promisify(fs.open);
-/** `fs.writeFile` on a descriptor writes all of it, looping over short writes. */
-const writeAll = promisify(fs.writeFile) as (fd: number, text: string) => Promise<void>;
-const fsync = promisify(fs.fsync);
-const close = promisify(fs.close);
-const rename = promisify(fs.rename);
 
 /** `path` with symlinks followed, also to a target that does not exist yet; `path` when it is none. */
 async function followLinks(path: string): Promise<string> {
@@ -74,16 +67,17 @@ export class CursorStore {
         retries: lockWaitMs > 0 ? { retries: Math.ceil(lockWaitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
         onCompromised: (err) => {
           // Another process may have taken the lock over: saving now could double-export.
-          this.compromised = new CursorLockedError(`lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`);
+          this.compromised = new CursorLockedError(`lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`, { cause: err });
         },
       });
     } catch (e) {
       if ((e as { code?: string }).code === 'ELOCKED') {
         throw new CursorLockedError(
           `cursor file ${this.path} is locked by another running receiver (${this.path}.lock); run one receiver per cursor file, or give this one its own SLACK_CURSOR_FILE`,
+          { cause: e },
         );
       }
-      throw new CursorFileError(`cannot lock cursor file ${this.path}: ${(e as Error).message}`);
+      throw new CursorFileError(`cannot lock cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
     this.target = await followLinks(this.path);
     await this.removeLeftovers();
@@ -105,13 +99,14 @@ export class CursorStore {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;
-      throw new CursorFileError(`cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`);
+      throw new CursorFileError(`cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`, { cause: e });
     }
     try {
       return parseCursor(text, scope);
     } catch (e) {
       throw new CursorFileError(
         `cursor file ${this.path} is ${(e as Error).message}; it was left untouched: restore it from a backup, or move it away to start again from SLACK_BACKFILL_START_TIME`,
+        { cause: e },
       );
     }
   }
@@ -120,29 +115,11 @@ export class CursorStore {
   /** The file the cursor path stands for: a symlink is followed, as a mounted volume's often is. */
   private target: string | undefined;
 
-  /**
-   * Temp file, write, fsync, rename: five file-system calls. Done here rather than with
-   * write-file-atomic, whose realpath, stat, chown and chmod double that: each call waits for a turn
-   * of a busy event loop, and a backfill saves after every export batch, with later batches waiting
-   * on those saves (see `sync/checkpointer.ts`). Only this process writes the file, under the lock.
-   */
+  /** Only this process writes the file, under the lock. */
   private async replace(text: string): Promise<void> {
     // Renamed over the link's target, in its directory: renaming over the link would replace it.
     const file = this.target ?? (this.target = await followLinks(this.path));
-    const tmp = `${file}.${process.pid}.${++this.saves}.tmp`;
-    try {
-      const fd = await open(tmp, 'w', 0o600);
-      try {
-        await writeAll(fd, text);
-        await fsync(fd);
-      } finally {
-        await close(fd);
-      }
-      await rename(tmp, file);
-    } catch (e) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      throw e;
-    }
+    await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, text);
   }
 
   /** Temp files a killed process left between writing and renaming: never the cursor itself. */
@@ -164,7 +141,7 @@ export class CursorStore {
     try {
       await this.replace(serializeCursor(state));
     } catch (e) {
-      throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`);
+      throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
   }
 }

@@ -30,6 +30,14 @@ export type OtlpReply =
   | { partialSuccess: { rejectedLogRecords: number; errorMessage?: string }; delayMs?: number }
   | { delayMs: number };
 
+/** How a request was answered, whatever the transport: the HTTP status and the gRPC code. */
+export type OtlpAnswer =
+  | { ok: true; partialSuccess?: { rejectedLogRecords: number; errorMessage?: string } }
+  | { ok: false; httpStatus: number; grpcCode: number; message: string };
+
+/** The Collector's answer to a body above its limit (its `otlp` receiver's `max_request_body_size`). */
+export const TOO_LARGE = { httpStatus: 400, grpcCode: 8, message: 'http: request body too large' } as const;
+
 export class OtlpReceiver {
   private server: Server | undefined;
   private readonly script: OtlpReply[] = [];
@@ -40,6 +48,15 @@ export class OtlpReceiver {
   onRecords: ((records: DecodedLogRecord[]) => void) | undefined;
   /** Full logs URL for the exporter. */
   url = '';
+  /** Requests above this many bytes (decompressed) are refused as the Collector refuses them. */
+  maxBodyBytes: number | undefined;
+  /** A request holding a record this returns true for is refused with 400 / INVALID_ARGUMENT. */
+  refuseRecord: ((record: DecodedLogRecord) => boolean) | undefined;
+  /** Milliseconds every request is held before it is answered (a slow collector). */
+  delayMs = 0;
+  /** Requests of one stream (`slack.team.id` of the resource, or '') being answered now, at most. */
+  maxConcurrentPerStream = 0;
+  private readonly concurrent = new Map<string, number>();
 
   async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -58,6 +75,39 @@ export class OtlpReceiver {
     this.script.push(...replies);
   }
 
+  /**
+   * One decoded request, whatever carried it: applies the limits, the refusal rule and the delay,
+   * keeps the records of an accepted request, and tracks how many requests of a stream overlap.
+   * Also used by the tests' protobuf and gRPC transports.
+   */
+  async receive(decoded: DecodedLogRecord[], size: number, reply?: Extract<OtlpReply, { delayMs?: number }>): Promise<OtlpAnswer> {
+    const streams = [...new Set(decoded.map((r) => String(r.resource['slack.team.id'] ?? '')))];
+    for (const stream of streams) {
+      const now = (this.concurrent.get(stream) ?? 0) + 1;
+      this.concurrent.set(stream, now);
+      this.maxConcurrentPerStream = Math.max(this.maxConcurrentPerStream, now);
+    }
+    try {
+      const delay = (reply?.delayMs ?? 0) + this.delayMs;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      if (this.maxBodyBytes !== undefined && size > this.maxBodyBytes) return { ok: false, ...TOO_LARGE };
+      const refused = this.refuseRecord ? decoded.find(this.refuseRecord) : undefined;
+      if (refused) {
+        return { ok: false, httpStatus: 400, grpcCode: 3, message: `invalid log record ${String(refused.attributes['log.record.uid'])}` };
+      }
+      this.records.push(...decoded);
+      this.onRecords?.(decoded);
+      return { ok: true, ...(reply && 'partialSuccess' in reply ? { partialSuccess: reply.partialSuccess } : {}) };
+    } finally {
+      for (const stream of streams) this.concurrent.set(stream, this.concurrent.get(stream)! - 1);
+    }
+  }
+
+  /** The scripted reply for the next request, if any. */
+  nextReply(): OtlpReply | undefined {
+    return this.script.shift();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -65,8 +115,7 @@ export class OtlpReceiver {
     let raw: Buffer = Buffer.concat(chunks);
     if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
 
-    const reply = this.script.shift();
-    if (reply && 'delayMs' in reply) await new Promise((r) => setTimeout(r, reply.delayMs));
+    const reply = this.nextReply();
     if (reply && 'status' in reply) {
       res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
       res.end(reply.body ?? '');
@@ -77,18 +126,23 @@ export class OtlpReceiver {
       return;
     }
     let decoded: DecodedLogRecord[];
+    const text = raw.toString('utf8');
     try {
-      const text = raw.toString('utf8');
       decoded = decodeLogsRequest(JSON.parse(text));
-      this.bodies.push(text);
     } catch (e) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`cannot decode: ${(e as Error).message}`);
       return;
     }
-    this.records.push(...decoded);
-    this.onRecords?.(decoded);
+    const answer = await this.receive(decoded, raw.length, reply);
+    if (!answer.ok) {
+      // As the Collector answers an OTLP/JSON request: a google.rpc.Status in JSON.
+      res.writeHead(answer.httpStatus, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: answer.grpcCode === 8 ? 3 : answer.grpcCode, message: answer.message }));
+      return;
+    }
+    this.bodies.push(text);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(reply && 'partialSuccess' in reply ? { partialSuccess: reply.partialSuccess } : {}));
+    res.end(JSON.stringify(answer.partialSuccess ? { partialSuccess: answer.partialSuccess } : {}));
   }
 }
 

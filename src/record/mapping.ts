@@ -1,3 +1,4 @@
+import type { HrTime } from '@opentelemetry/api';
 import { SeverityNumber, type LogAttributes, type LogRecord } from '@opentelemetry/api-logs';
 import { sha256Hex, type NormalizedEntry } from '../entry/normalize.js';
 import type { TimestampPolicy } from '../types.js';
@@ -52,21 +53,33 @@ export interface MappingContext {
   /** When the entry was fetched, milliseconds since the epoch. */
   observedAtMs: number;
   timestampPolicy: TimestampPolicy;
-  /** Extra attributes for every record (e.g. `slack.team.id`). */
-  extraAttributes?: LogAttributes;
+  /** The Enterprise Grid team the entry came from, when teams are configured (part of the uid). */
+  teamId?: string;
 }
 
 /**
- * `log.record.uid`: 32 hex chars of SHA-256 over the entry's fingerprint and occurrence. The same
- * entry gets the same uid in every run and process; identical entries in one second get different
- * ones. Receivers may drop records that share a uid, which makes re-sends after a crash idempotent.
+ * `log.record.uid`: 32 hex chars of SHA-256 over the entry's fingerprint and occurrence, and its
+ * team when teams are configured. The same entry gets the same uid in every run and process;
+ * identical entries in one second, or of two teams, get different ones. Receivers may drop
+ * records that share a uid, which makes re-sends after a crash idempotent. Without a team the
+ * input is what it always was, so an upgrade re-sends nothing under a new uid.
  */
-export function recordUid(fingerprint: string, occurrence: number): string {
-  return sha256Hex(`${fingerprint}:${occurrence}`).slice(0, 32);
+export function recordUid(fingerprint: string, occurrence: number, teamId?: string): string {
+  return sha256Hex(teamId ? `${teamId}:${fingerprint}:${occurrence}` : `${fingerprint}:${occurrence}`).slice(0, 32);
+}
+
+/**
+ * Milliseconds as `[seconds, nanoseconds]`. The SDK reads a plain number as milliseconds, except
+ * a small one (below about half the process start time), which it reads as time since the
+ * process started: Slack dates before about 1998 would come out wrong.
+ */
+function hrTimeOfMillis(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
 export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRecord {
-  const attributes: LogAttributes = { ...ctx.extraAttributes };
+  const attributes: LogAttributes = {};
   const { fields } = entry;
   // Split once: the attribute and the body both list them.
   const scopes = typeof fields.scope === 'string' ? splitScopes(fields.scope) : undefined;
@@ -85,16 +98,16 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
   } else if (ctx.timestampPolicy === 'observed') {
     attributes[`${ATTR_PREFIX}date`] = entry.date;
   }
-  attributes['log.record.uid'] = recordUid(entry.fingerprint, ctx.occurrence);
+  attributes['log.record.uid'] = recordUid(entry.fingerprint, ctx.occurrence, ctx.teamId);
 
   const changeType = typeof entry.fields.change_type === 'string' ? entry.fields.change_type : undefined;
   const severityNumber = (changeType && SEVERITY_BY_CHANGE_TYPE[changeType]) || SeverityNumber.INFO;
   const useEntryTime = ctx.timestampPolicy === 'entry' && entry.date !== undefined;
   return {
     eventName: EVENT_NAME,
-    // A number is read as milliseconds by the SDK; Slack's date is seconds.
-    timestamp: useEntryTime ? entry.date! * 1000 : ctx.observedAtMs,
-    observedTimestamp: ctx.observedAtMs,
+    // Slack's date is whole seconds: timeUnixNano = date × 1e9 exactly.
+    timestamp: useEntryTime ? [entry.date!, 0] : hrTimeOfMillis(ctx.observedAtMs),
+    observedTimestamp: hrTimeOfMillis(ctx.observedAtMs),
     severityNumber,
     severityText: severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
     body: summarize(fields, scopes),

@@ -3,31 +3,8 @@ import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@sla
 import { normalizeEntry } from '../entry/normalize.js';
 import type { PageResponse } from '../sync/page-sequencer.js';
 import type { ReceiverLogger, SlackIntegrationLogFilters } from '../types.js';
-import { FATAL_FIXES, PAGINATION_LIMIT_CODE, TRANSIENT_CODES } from './errors.js';
-
-/**
- * A Slack error that needs a person (bad token, missing scope...). `code` is Slack's own.
- * The message names the code and the fix; it never holds the token.
- */
-export class SlackFatalError extends Error {
-  override readonly name = 'SlackFatalError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Slack could not be read within the retry deadline (network, 5xx, 429s, bodies that are not JSON). */
-export class SlackUnavailableError extends Error {
-  override readonly name = 'SlackUnavailableError';
-}
-
-/** Slack refused a page number (`over_pagination_limit`). */
-export class SlackPaginationLimitError extends Error {
-  override readonly name = 'SlackPaginationLimitError';
-}
+import { StoppedError } from '../errors.js';
+import { FATAL_FIXES, PAGINATION_LIMIT_CODE, SlackFatalError, SlackPaginationLimitError, SlackUnavailableError, TRANSIENT_CODES } from './errors.js';
 
 export interface IntegrationLogsClientOptions {
   token: string;
@@ -122,6 +99,7 @@ export class IntegrationLogsClient {
           const elapsed = Math.round((Date.now() - startedAt) / 100) / 10;
           throw new SlackUnavailableError(
             `Slack team.integrationLogs page ${page} failed: ${why}; gave up after ${elapsed}s and ${attempt + 1} attempt(s) (SLACK_RETRY_DEADLINE ${Math.round(this.options.retryDeadlineMs / 1000)}s)`,
+            { cause: error },
           );
         }
         waitMs = Math.min(waitMs, remaining);
@@ -131,8 +109,8 @@ export class IntegrationLogsClient {
         this.options.logger.warn(`${why}: waiting ${seconds}s before retrying page ${page}`, { page, waitSeconds: seconds });
         try {
           await sleep(waitMs, undefined, { signal });
-        } catch {
-          throw new Error(`stopping: the wait before retrying page ${page} was cut short by shutdown`);
+        } catch (error) {
+          throw new StoppedError(`stopping: the wait before retrying page ${page} was cut short by shutdown`, { cause: error });
         }
       }
     }
@@ -152,7 +130,7 @@ function classify(error: unknown): Failure {
   if (e?.code === ErrorCode.PlatformError && e.data) {
     const code = String(e.data.error ?? '');
     if (code === PAGINATION_LIMIT_CODE) {
-      return { kind: 'fatal', error: new SlackPaginationLimitError(`Slack answered ${code}`) };
+      return { kind: 'fatal', error: new SlackPaginationLimitError(`Slack answered ${code}`, { cause: error }) };
     }
     if (!/^[a-z0-9_]{1,64}$/.test(code)) {
       // The client puts a body that is not JSON (a proxy's HTML page, a cut-off reply) here.
@@ -168,7 +146,7 @@ function classify(error: unknown): Failure {
         : '';
     return {
       kind: 'fatal',
-      error: new SlackFatalError(code, `Slack team.integrationLogs failed: ${code}${scopes}: ${fix ?? "Slack's error code; see https://api.slack.com/methods/team.integrationLogs#errors"}`),
+      error: new SlackFatalError(code, `Slack team.integrationLogs failed: ${code}${scopes}: ${fix ?? "Slack's error code; see https://api.slack.com/methods/team.integrationLogs#errors"}`, { cause: error }),
     };
   }
   if (e?.code === ErrorCode.HTTPError) {
@@ -178,7 +156,7 @@ function classify(error: unknown): Failure {
     }
     return {
       kind: 'fatal',
-      error: new SlackFatalError(`http_${status}`, `Slack team.integrationLogs failed: HTTP ${status}: check SLACK_API_URL (and any proxy in between)`),
+      error: new SlackFatalError(`http_${status}`, `Slack team.integrationLogs failed: HTTP ${status}: check SLACK_API_URL (and any proxy in between)`, { cause: error }),
     };
   }
   if (e?.code === ErrorCode.RequestError) {
@@ -187,14 +165,14 @@ function classify(error: unknown): Failure {
     if (detail === 'unexpected redirect') {
       return {
         kind: 'fatal',
-        error: new SlackFatalError('redirect', 'Slack team.integrationLogs failed: SLACK_API_URL answered with a redirect: set it to the final URL (e.g. https://slack.com/api/)'),
+        error: new SlackFatalError('redirect', 'Slack team.integrationLogs failed: SLACK_API_URL answered with a redirect: set it to the final URL (e.g. https://slack.com/api/)', { cause: error }),
       };
     }
     if (detail === 'bad port') {
       // The Fetch standard blocks some ports outright: no retry can ever succeed.
       return {
         kind: 'fatal',
-        error: new SlackFatalError('bad_port', 'Slack team.integrationLogs failed: SLACK_API_URL uses a port that Node refuses to connect to (a blocked port of the Fetch standard): use another port'),
+        error: new SlackFatalError('bad_port', 'Slack team.integrationLogs failed: SLACK_API_URL uses a port that Node refuses to connect to (a blocked port of the Fetch standard): use another port', { cause: error }),
       };
     }
     return { kind: 'transient', reason: `Slack request failed (${detail})` };

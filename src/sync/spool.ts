@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CursorFileError } from '../cursor/store.js';
 import { restoreEntry } from '../entry/normalize.js';
 import type { TakenEntry } from './page-sequencer.js';
 
@@ -11,9 +12,9 @@ import type { TakenEntry } from './page-sequencer.js';
 const readFile = promisify(fs.readFile);
 const writeFile = promisify(fs.writeFile);
 
-/** The spool's directory cannot be used. The message names it and the fix. */
-export class SpoolError extends Error {
-  override readonly name = 'SpoolError';
+/** The spool (beside the cursor) cannot be used. The message names it and the fix. */
+export class SpoolError extends CursorFileError {
+  override readonly name: string = 'SpoolError';
 }
 
 /**
@@ -86,7 +87,7 @@ export class Spool {
         writes.push(writeFile(this.fileOf(this.chunks++), encodeChunk(taken.slice(i, i + this.fileEntries)), { mode: 0o600 }));
       }
       await Promise.all(writes).catch((e: NodeJS.ErrnoException) => {
-        throw new SpoolError(`cannot write to the spool at ${this.dir} (${e.code ?? e.message}): check free space and permissions`);
+        throw new SpoolError(`cannot write to the spool at ${this.dir} (${e.code ?? e.message}): check free space and permissions`, { cause: e });
       });
     }
     this.entries += taken.length;
@@ -123,7 +124,7 @@ export class Spool {
           };
         },
         (e: NodeJS.ErrnoException) => {
-          throw new SpoolError(`cannot read the spool file ${file} (${e.code ?? e.message}): something else removed or changed it; the next pass reads Slack again`);
+          throw new SpoolError(`cannot read the spool file ${file} (${e.code ?? e.message}): something else removed or changed it; the next pass reads Slack again`, { cause: e });
         },
       );
     };
@@ -169,7 +170,7 @@ function decodeChunk(text: string, reverse: boolean, file: string): TakenEntry[]
   try {
     encoded = JSON.parse(text) as EncodedEntry[];
   } catch (e) {
-    throw new SpoolError(`the spool file ${file} is corrupt (${(e as Error).message}): something else changed it; the next pass reads Slack again`);
+    throw new SpoolError(`the spool file ${file} is corrupt (${(e as Error).message}): something else changed it; the next pass reads Slack again`, { cause: e });
   }
   if (reverse) encoded.reverse();
   return encoded.map(([fields, offset, sortDate, date, fetchedAtMs]) => ({ entry: restoreEntry(date ?? undefined, fields), offset, sortDate, fetchedAtMs }));

@@ -12,8 +12,12 @@ import { Spool } from './spool.js';
  * a crash re-sends) stay a few hundred records, and that a batch's objects die young in V8's heap.
  */
 export const EXPORT_BATCH_SIZE = 250;
-/** OTLP export requests on the wire at once: the collector decodes one while the next is built. */
-export const EXPORTS_IN_FLIGHT = 2;
+/**
+ * OTLP export requests of one stream (one team) on the wire at once. One, so that records reach
+ * the collector in time order: Loki refuses an entry more than an hour behind the newest of its
+ * stream, after the collector has long answered 2xx.
+ */
+export const EXPORTS_IN_FLIGHT = 1;
 /** Batches a crash can re-send: delivered, but past the saved cursor (see `exportSpool`). */
 export const MAX_RESENT_BATCHES = EXPORTS_IN_FLIGHT + 1;
 /** Times a pass starts paging again when Slack's log moved in a way it could not follow. */
@@ -33,9 +37,10 @@ export interface PassDeps {
   fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse>;
   /**
    * Builds the batch's records now (CPU) and returns the send: a function whose promise resolves
-   * only once the collector acknowledged every record of the batch.
+   * only once every record of the batch was acknowledged by the collector or kept (dead-lettered),
+   * with the number acknowledged.
    */
-  prepare(batch: DeliverableEntry[]): () => Promise<void>;
+  prepare(batch: DeliverableEntry[]): () => Promise<number>;
   saveCursor(state: CursorState): Promise<void>;
   logger: ReceiverLogger;
   /** Thrown by `fetchPage` when Slack refuses to page further (`over_pagination_limit`). */
@@ -212,12 +217,11 @@ async function exportSpool(
   let currentDate: number | undefined;
   let firstOffsetOfDate: number | undefined;
 
-  // Up to EXPORTS_IN_FLIGHT batches are on the wire at once, so the collector decodes one while
-  // the next is built and serialized. Acknowledgements are taken in batch order, and cursor saves
-  // run behind them (see `Checkpointer`). Batch n is sent only once batch n-EXPORTS_IN_FLIGHT is
-  // acknowledged and the saved cursor covers batch n-MAX_RESENT_BATCHES: so no more than
-  // MAX_RESENT_BATCHES batches are ever delivered past the saved cursor, which is what a crash can
-  // re-send.
+  // One batch is on the wire while the next one is built, and cursor saves run behind the
+  // acknowledgements (see `Checkpointer`). Batch n is built once batch n-2 is acknowledged and the
+  // saved cursor covers batch n-MAX_RESENT_BATCHES, and sent once batch n-1 is acknowledged: so
+  // requests never cross, and no more than MAX_RESENT_BATCHES batches are ever delivered past the
+  // saved cursor, which is what a crash can re-send.
   const checkpoints = new Checkpointer(async (state) => {
     if (!sameState(state, result.state) || !start.persisted) {
       await deps.saveCursor(state);
@@ -225,10 +229,11 @@ async function exportSpool(
     }
   });
   let batches = 0;
-  /** The acknowledgements of the last EXPORTS_IN_FLIGHT batches, oldest first. */
+  /** The acknowledgements of the last two batches, oldest first. */
   const acks: Array<Promise<void>> = [];
+  /** Resolves when batch n may be built. */
   const slotFor = async (n: number): Promise<void> => {
-    if (acks.length >= EXPORTS_IN_FLIGHT) await acks[acks.length - EXPORTS_IN_FLIGHT];
+    if (acks.length === 2) await acks[0];
     await checkpoints.covered(n - MAX_RESENT_BATCHES);
   };
   /** Ends the open batch: its entries, and the cursor once they are delivered. */
@@ -278,26 +283,26 @@ async function exportSpool(
     const count = entries.length;
     const n = ++batches;
     await slotFor(n);
-    // Built only now that it can go out at once: records alive across a wait are promoted to the
-    // old generation, which grows the heap.
+    // Built only now, while the batch before it is on the wire: records alive across a longer
+    // wait are promoted to the old generation, which grows the heap.
     const send = count > 0 ? deps.prepare(entries) : undefined;
     const previous = acks.at(-1);
     const ack = (async () => {
+      // Sent only once the batch before it is acknowledged: nothing overtakes, and nothing is
+      // sent after a batch that failed.
+      await previous;
       if (send) {
-        await send();
-        result.exported += count;
+        result.exported += await send();
         result.exportBatches++;
         progress(() => `exporting: ${result.exported} of at most ${spool.size} new entries acknowledged by the collector`);
       }
-      // A batch counts as delivered for the cursor only after every batch before it.
-      await previous;
       checkpoints.acknowledged(n, state);
     })();
     // Handled here so a failure while the next batch is read is not an unhandled rejection; a
     // later `await` of it throws it.
     ack.catch(() => undefined);
     acks.push(ack);
-    if (acks.length > EXPORTS_IN_FLIGHT) acks.shift();
+    if (acks.length > 2) acks.shift();
   };
 
   try {

@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { Server as GrpcServer, ServerCredentials, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
+import { OtlpReceiver } from '../../src/demo/otlp-receiver.js';
+import { decodeExportLogsRequest, encodeExportLogsResponse, encodeStatus } from './protobuf.js';
+
+/**
+ * The fake collector (`OtlpReceiver`) behind the other two OTLP transports, as the OpenTelemetry
+ * Collector serves them: OTLP/HTTP with protobuf bodies (errors as a protobuf `google.rpc.Status`),
+ * and OTLP/gRPC (`LogsService/Export`, errors as gRPC status codes). Requests are decoded with the
+ * OTLP `.proto` definitions; limits, refusals and delays are the receiver's own.
+ */
+export type Protocol = 'http/json' | 'http/protobuf' | 'grpc';
+
+export interface FakeCollector {
+  receiver: OtlpReceiver;
+  /** The endpoint to give the exporter (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`). */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startFakeCollector(protocol: Protocol): Promise<FakeCollector> {
+  const receiver = new OtlpReceiver();
+  if (protocol === 'http/json') {
+    await receiver.start();
+    return { receiver, endpoint: receiver.url, stop: () => receiver.stop() };
+  }
+  if (protocol === 'http/protobuf') return startProtobufHttp(receiver);
+  return startGrpc(receiver);
+}
+
+async function startProtobufHttp(receiver: OtlpReceiver): Promise<FakeCollector> {
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    receiver.requests++;
+    let raw: Buffer = Buffer.concat(chunks);
+    if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+    const reply = receiver.nextReply();
+    if (reply && 'status' in reply) {
+      res.writeHead(reply.status, { 'content-type': 'application/x-protobuf', ...reply.headers });
+      res.end(reply.body === undefined ? undefined : Buffer.from(encodeStatus({ code: 3, message: reply.body })));
+      return;
+    }
+    if (req.headers['content-type'] !== 'application/x-protobuf' || req.url !== '/v1/logs') {
+      res.writeHead(415).end();
+      return;
+    }
+    const answer = await receiver.receive(decodeExportLogsRequest(raw), raw.length, reply);
+    res.writeHead(answer.ok ? 200 : answer.httpStatus, { 'content-type': 'application/x-protobuf' });
+    res.end(
+      Buffer.from(
+        answer.ok
+          ? encodeExportLogsResponse(answer.partialSuccess)
+          : encodeStatus({ code: answer.grpcCode === 8 ? 3 : answer.grpcCode, message: answer.message }),
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/logs`;
+  return {
+    receiver,
+    endpoint,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const LOGS_SERVICE: ServiceDefinition = {
+  Export: {
+    path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Uint8Array) => Buffer.from(b),
+    responseDeserialize: (b: Buffer) => b,
+  },
+};
+
+async function startGrpc(receiver: OtlpReceiver): Promise<FakeCollector> {
+  const server = new GrpcServer();
+  server.addService(LOGS_SERVICE, {
+    Export: (call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>) => {
+      receiver.requests++;
+      const reply = receiver.nextReply();
+      if (reply && 'status' in reply) {
+        callback({ code: reply.status, details: reply.body ?? '' });
+        return;
+      }
+      const size = call.request.length;
+      void receiver.receive(decodeExportLogsRequest(call.request), size, reply).then((answer) => {
+        if (answer.ok) callback(null, encodeExportLogsResponse(answer.partialSuccess));
+        else if (answer.grpcCode === grpcStatus.RESOURCE_EXHAUSTED) {
+          // grpc-go's words for a message above the server's receive limit.
+          callback({ code: answer.grpcCode, details: `grpc: received message larger than max (${size} vs. ${receiver.maxBodyBytes})` });
+        } else callback({ code: answer.grpcCode, details: answer.message });
+      });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+  );
+  return {
+    receiver,
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
