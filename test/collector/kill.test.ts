@@ -139,6 +139,7 @@ describe('known limitation: kill -9 while Loki is down and the queue holds more 
     expect(count.missing.length).toBeLessThanOrEqual(REQUEST_RECORDS);
     expect(count.missing.sort()).toEqual(entries.slice(0, count.missing.length).map((e) => String(e.app_id)).sort());
     // The Collector says so in its log: the only trace of it.
+    expect(p.collector.output).toContain('Exporting failed. Dropping data.');
     expect(p.collector.output).toContain('entry too far behind');
   });
 });
