@@ -94,9 +94,10 @@ function checkCollectorConfig(rel: string, cfg: CollectorConfig, { datadog }: { 
     for (const e of p.exporters ?? []) {
       expect([...defined.exporters, ...defined.connectors], `${rel}: ${id} exporter ${e} is defined`).toContain(e);
     }
-    // memory_limiter first, batch present (after it).
+    // memory_limiter first; no batch processor: it would hold acknowledged records in memory in
+    // front of the persistent queues (the exporters batch inside their queues instead).
     expect(typeOf(p.processors?.[0] ?? ''), `${rel}: ${id} starts with memory_limiter`).toBe('memory_limiter');
-    expect((p.processors ?? []).map(typeOf), `${rel}: ${id} batches`).toContain('batch');
+    expect((p.processors ?? []).map(typeOf), `${rel}: ${id} has no batch processor`).not.toContain('batch');
   }
 
   // Extensions: every one referenced is defined and started; every one started is defined.
@@ -123,10 +124,18 @@ function checkCollectorConfig(rel: string, cfg: CollectorConfig, { datadog }: { 
   // The debug exporter is there, ready to switch on.
   expect(defined.exporters.map(typeOf), `${rel}: a debug exporter`).toContain('debug');
 
+  // No deprecated component names (`otlphttp` became `otlp_http` in v0.144.0).
+  expect(defined.exporters.map(typeOf), `${rel}: exporter names`).not.toContain('otlphttp');
+
   // Loki: native OTLP endpoint, with the event name copied into an attribute in its pipeline.
-  const loki = defined.exporters.filter((id) => typeOf(id) === 'otlphttp' && String((cfg.exporters![id] as { endpoint?: string }).endpoint).endsWith('/otlp'));
-  expect(loki, `${rel}: an otlphttp exporter to Loki's /otlp`).toHaveLength(1);
+  const loki = defined.exporters.filter((id) => typeOf(id) === 'otlp_http' && String((cfg.exporters![id] as { endpoint?: string }).endpoint).endsWith('/otlp'));
+  expect(loki, `${rel}: an otlp_http exporter to Loki's /otlp`).toHaveLength(1);
   expect((cfg.exporters![loki[0]!] as { endpoint: string }).endpoint).toBe('http://loki:3100/otlp');
+  // One consumer and no batching keep each stream in time order, also across a crash (Loki refuses
+  // entries an hour behind their stream): see docs/collector.md.
+  const lokiQueue = (cfg.exporters![loki[0]!] as { sending_queue: { num_consumers?: number; batch?: unknown } }).sending_queue;
+  expect(lokiQueue.num_consumers, `${rel}: one consumer on Loki's queue`).toBe(1);
+  expect(lokiQueue.batch, `${rel}: no batching in Loki's queue`).toBeUndefined();
   const lokiPipelines = pipelines.filter(([, p]) => p.exporters?.includes(loki[0]!));
   expect(lokiPipelines.length, `${rel}: a pipeline exports to Loki`).toBeGreaterThan(0);
   for (const [id, p] of lokiPipelines) {
@@ -431,7 +440,7 @@ describe('deployment examples', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['collector', 'loki', 'grafana']));
     expect(compose.services.collector!.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
     const [major, minor] = compose.services.collector!.image!.split(':')[1]!.split('.').map(Number);
-    expect(major! > 0 || minor! >= 128, 'collector-contrib has the OTTL log.event_name path (v0.128.0+)').toBe(true);
+    expect(major! > 0 || minor! >= 144, 'collector-contrib has the otlp_http exporter name (v0.144.0+)').toBe(true);
     const base = join(ROOT, 'examples/compose');
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const v of svc.volumes ?? []) {
@@ -445,6 +454,13 @@ describe('deployment examples', () => {
     }
     // The optional Loki + Datadog configuration is the repository's own.
     expect(read(rel)).toContain('COLLECTOR_CONFIG=../../otel-collector.yaml');
+    // Loki makes each Grid team a stream of its own (slack.team.id is a resource attribute).
+    const lokiCfg = parseYaml<{ limits_config: { otlp_config?: { resource_attributes?: { ignore_defaults?: boolean; attributes_config?: Array<{ action: string; attributes: string[] }> } } } }>(
+      'examples/compose/loki.yaml',
+    );
+    const resourceAttributes = lokiCfg.limits_config.otlp_config?.resource_attributes;
+    expect(resourceAttributes?.ignore_defaults ?? false, 'loki.yaml keeps the default index labels').toBe(false);
+    expect(resourceAttributes?.attributes_config, 'loki.yaml indexes slack.team.id').toContainEqual({ action: 'index_label', attributes: ['slack.team.id'] });
     const ds = parseYaml<{ datasources: Array<{ type: string; url: string }> }>('examples/compose/grafana/provisioning/datasources/loki.yaml');
     expect(ds.datasources[0]).toMatchObject({ type: 'loki', url: 'http://loki:3100' });
   });
