@@ -6,7 +6,13 @@ import { runDemo } from './demo/run-demo.js';
 import { SlackIntegrationLogsReceiver, TeamsSyncError } from './receiver.js';
 import { SlackFatalError } from './slack/client.js';
 import { SpoolError } from './sync/spool.js';
+import { startSelfTelemetry } from './telemetry/meter-provider.js';
+import { SELF_METRICS_ENV_VARS } from './telemetry/metrics-settings.js';
+import { stderrLogger } from './logger.js';
 import { PACKAGE_VERSION } from './version.js';
+
+/** Set when the self-metrics' last export did not end in time (collector down): exit without waiting for its retries. */
+let abandonMetrics = false;
 
 /** Exit codes: documented in the README and `--help`. */
 export const EXIT = { ok: 0, failed: 1, config: 2, slackNeedsPerson: 3, cursor: 4 } as const;
@@ -21,7 +27,7 @@ Usage:
   slack-integration-logs --help | --version
 
 Environment:
-${ENV_VARS.map((v) => `  ${v.name.padEnd(34)} ${v.meaning} [default: ${v.default}]`).join('\n')}
+${[...ENV_VARS, ...SELF_METRICS_ENV_VARS].map((v) => `  ${v.name.padEnd(34)} ${v.meaning} [default: ${v.default}]`).join('\n')}
 
 Exit codes: 0 ok; 1 delivery failed (Slack unreachable, OTLP export failed), retry later;
   2 invalid configuration; 3 Slack refused the token or scope (needs a person); 4 cursor file unusable or locked.
@@ -61,16 +67,23 @@ async function main(argv: string[]): Promise<number | never> {
     return EXIT.ok;
   }
 
-  const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env);
+  // Self-metrics to the same collector, unless a host MeterProvider (an --import'ed SDK) wins.
+  const telemetry = await startSelfTelemetry(process.env, stderrLogger());
+  const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env, { meterProvider: telemetry.meterProvider });
   if (values.once) {
     try {
       await receiver.syncOnce();
       return EXIT.ok;
     } finally {
       await receiver.shutdown();
+      abandonMetrics = !(await telemetry.shutdown());
     }
   }
-  await receiver.start();
+  await receiver.start().catch(async (error: unknown) => {
+    await receiver.shutdown();
+    await telemetry.shutdown();
+    throw error;
+  });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -81,7 +94,10 @@ async function main(argv: string[]): Promise<number | never> {
       }
       stopping = true;
       process.stderr.write(`${new Date().toISOString()} INFO ${signal}: stopping after the current page or batch\n`);
-      void receiver.shutdown().then(resolve);
+      void receiver
+        .shutdown()
+        .then(() => telemetry.shutdown())
+        .then(() => resolve());
     };
     // `on`, not `once`: the lock library re-raises a signal nobody else listens to, which would
     // kill the process before shutdown ends.
@@ -102,9 +118,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    if (abandonMetrics) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`slack-integration-logs: ${(error as Error)?.message ?? String(error)}\n`);
     process.exitCode = exitCodeFor(error);
+    if (abandonMetrics) process.exit(process.exitCode);
   },
 );

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseHealthEndpoint, type HealthEndpoint } from './health/endpoint.js';
 import type { SlackIntegrationLogFilters, SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
 
 /**
@@ -43,6 +44,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
   { name: 'OTEL_EXPORTER_OTLP_TIMEOUT', default: '10000', meaning: 'export timeout, milliseconds (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT wins)' },
   { name: 'OTEL_SERVICE_NAME', default: DEFAULTS.serviceName, meaning: 'resource service.name (unset: service.name from OTEL_RESOURCE_ATTRIBUTES, then the default)' },
   { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '(none)', meaning: 'key=value,... resource attributes' },
+  { name: 'SLACK_HEALTH_ENDPOINT', default: '(off)', meaning: 'host:port of GET /healthz and /readyz while polling; a port alone listens on 127.0.0.1' },
 ];
 
 /** Invalid settings. `problems` lists each one; the message joins them on one line. */
@@ -72,6 +74,7 @@ export interface ResolvedConfig {
   otlp: { url: string; headers: Record<string, string>; timeoutMillis: number; compression: 'gzip' | 'none' };
   serviceName: string;
   resourceAttributes: Record<string, string>;
+  healthEndpoint?: HealthEndpoint;
   /** Things that work but look wrong (a token that is not `xoxp-`). */
   warnings: string[];
 }
@@ -112,6 +115,7 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
     otlpCompression: (get('OTEL_EXPORTER_OTLP_LOGS_COMPRESSION') ?? get('OTEL_EXPORTER_OTLP_COMPRESSION')) as 'gzip' | undefined,
     serviceName: get('OTEL_SERVICE_NAME'),
     resourceAttributes: parseKeyValues(get('OTEL_RESOURCE_ATTRIBUTES')),
+    healthEndpoint: get('SLACK_HEALTH_ENDPOINT'),
   };
 }
 
@@ -287,6 +291,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     }
   }
 
+  const health = options.healthEndpoint === undefined ? {} : parseHealthEndpoint(String(options.healthEndpoint));
+  if (health.problem) problems.push(health.problem);
+
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -307,6 +314,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     otlp: { url: otlpUrl, headers: { ...options.otlpHeaders }, timeoutMillis: otlpTimeoutMillis, compression },
     serviceName: options.serviceName ?? resourceAttributes['service.name'] ?? DEFAULTS.serviceName,
     resourceAttributes,
+    healthEndpoint: health.endpoint,
     warnings,
   };
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import { ReceiverHealth } from './health/receiver-health.js';
 import { stderrLogger } from './logger.js';
 import { RecordBuilder } from './record/builder.js';
 import { SelfMetrics } from './self-metrics.js';
@@ -23,6 +24,8 @@ export interface ReceiverStatus {
   lastSuccessAt?: number;
   /** The last pass's error message, cleared by a successful pass. */
   lastError?: string;
+  /** The last pass's error class name (`SlackFatalError`, `OtlpExportError`, `CursorLockedError`...), cleared with `lastError`. */
+  lastErrorType?: string;
   lastSummary?: SyncSummary;
 }
 
@@ -58,6 +61,7 @@ export class SlackIntegrationLogsReceiver {
   private pass: Promise<SyncSummary> | undefined;
   private readonly statusValue: ReceiverStatus = { running: false };
   private closed = false;
+  private readonly health: ReceiverHealth;
 
   /** Reads options from environment variables (see README); `overrides` win. */
   static fromEnv(
@@ -88,6 +92,7 @@ export class SlackIntegrationLogsReceiver {
     };
     const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
     this.teams = teamIds.map((team) => new TeamSync(team, deps));
+    this.health = new ReceiverHealth(this.config.healthEndpoint, () => this.status, this.config.pollIntervalMs);
   }
 
   /** The cursor file in use (absolute path); with several teams, the first team's. */
@@ -132,6 +137,7 @@ export class SlackIntegrationLogsReceiver {
     this.statusValue.running = true;
     const keepAlive = options.keepProcessAlive ?? true;
     this.loops = this.teams.map((team) => this.pollLoop(team, this.stopping.signal, keepAlive));
+    await this.health.open(keepAlive);
   }
 
   /**
@@ -144,6 +150,7 @@ export class SlackIntegrationLogsReceiver {
     if (this.closed) return;
     this.closed = true;
     this.stopping.abort();
+    await this.health.close();
     const settled = Promise.allSettled([...(this.loops ?? []), this.pass, ...this.teams.map((t) => t.current)]);
     const finished = await Promise.race([settled.then(() => true), sleep(timeoutMs, false, { ref: false })]);
     this.loops = undefined;
@@ -196,10 +203,12 @@ export class SlackIntegrationLogsReceiver {
       const summary = await run();
       this.statusValue.lastSuccessAt = Date.now();
       this.statusValue.lastError = undefined;
+      this.statusValue.lastErrorType = undefined;
       this.statusValue.lastSummary = summary;
       return summary;
     } catch (error) {
       this.statusValue.lastError = (error as Error).message;
+      this.statusValue.lastErrorType = (error as Error).name;
       throw error;
     }
   }
@@ -214,6 +223,7 @@ export class SlackIntegrationLogsReceiver {
         this.statusValue.lastSuccessAt = Date.now();
         this.statusValue.lastSummary = summary;
         this.statusValue.lastError = undefined;
+        this.statusValue.lastErrorType = undefined;
       } catch (error) {
         if (signal.aborted) break;
         failures++;
@@ -223,6 +233,7 @@ export class SlackIntegrationLogsReceiver {
             : Math.min(MAX_FAILURE_BACKOFF_MS, this.config.pollIntervalMs * 2 ** (failures - 1));
         const where = team.teamId ? `team ${team.teamId}: ` : '';
         this.statusValue.lastError = `${where}${(error as Error).message}`;
+        this.statusValue.lastErrorType = (error as Error).name;
         this.logger.error(`${where}${(error as Error).message}; next try in ${Math.round(waitMs / 1000)}s`, {
           consecutiveFailures: failures,
           ...(team.teamId ? { team: team.teamId } : {}),
