@@ -4,6 +4,7 @@
  * reaches against the fake Slack and a local collector, and its wiring in the library and the CLI.
  */
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, optionsFromEnv, resolveConfig } from '../src/config.js';
 import { CursorStore } from '../src/cursor/store.js';
@@ -12,7 +13,7 @@ import { HealthServer } from '../src/health/health-server.js';
 import { readiness, type StatusForReadiness } from '../src/health/readiness.js';
 import type { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import { freePort, makeEntries, OTHER_TOKEN, startHarness, TEST_TOKEN, type Harness } from './helpers.js';
-import { CLI, spawnNode, until } from './process-helpers.js';
+import { CLI, ROOT, spawnNode, until } from './process-helpers.js';
 
 const SECRET_PART = TEST_TOKEN.slice('xoxp-'.length);
 
@@ -302,6 +303,33 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
     await expect(get(port, '/healthz')).rejects.toThrow();
     expect(cli.stderr()).not.toContain(SECRET_PART);
   });
+
+  it('--import register serves it without keeping the host alive: the host still exits when its work is done', async () => {
+    h = await startHarness({ entries: makeEntries(6) });
+    const port = await freePort();
+    const host = spawnNode(['--import', 'slack-integration-logs-receiver/register', join(ROOT, 'test', 'fixtures', 'host-app.mjs')], {
+      PATH: process.env.PATH!,
+      SLACK_TOKEN: TEST_TOKEN,
+      SLACK_API_URL: h.slack.url,
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: h.collector.url,
+      OTEL_METRICS_EXPORTER: 'none',
+      SLACK_CURSOR_FILE: h.cursorFile,
+      SLACK_BACKFILL_START_TIME: '0',
+      SLACK_POLL_INTERVAL: '1s',
+      SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}`,
+      HOST_WORK_MS: '3000',
+    });
+    // A host that never ends (the server holding it) fails the test instead of outliving it.
+    const guard = setTimeout(() => host.child.kill('SIGKILL'), 20_000);
+    let alive: Answer | undefined;
+    const end = Date.now() + 3_000;
+    while (Date.now() < end && alive?.status !== 200) alive = await get(port, '/healthz').catch(() => undefined);
+    expect(alive?.json).toEqual({ status: 'alive' });
+    expect(await host.exit, host.stderr()).toEqual({ code: 0, signal: null });
+    clearTimeout(guard);
+    expect(host.stdout()).toContain('host: work done');
+    expect(h.collector.records).toHaveLength(6);
+  }, 30_000);
 
   it('the CLI refuses an invalid SLACK_HEALTH_ENDPOINT with exit 2 and one line', async () => {
     const cli = spawnNode([CLI, '--once'], {

@@ -3,7 +3,8 @@
  * (OTLP/JSON, as `@opentelemetry/exporter-metrics-otlp-http` sends it) into plain metric points,
  * and `POST /v1/logs` with the logs decoder of src/demo/otlp-receiver.ts, so one base URL serves
  * both signals as a collector does. Decoding follows the OTLP/JSON mapping of opentelemetry-proto
- * `metrics/v1`: `asInt` may come as a number or a decimal string. Listens on 127.0.0.1 only.
+ * `metrics/v1`: `asInt` may come as a number or a decimal string. Protobuf metrics bodies
+ * (`http/protobuf`) are kept undecoded and acknowledged. Listens on 127.0.0.1 only.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +35,8 @@ export class OtlpMetricsReceiver {
   readonly records: DecodedLogRecord[] = [];
   /** Requests by path, whatever their outcome. */
   readonly requests: Record<string, number> = {};
+  /** `application/x-protobuf` metrics bodies, undecoded. */
+  readonly protobufBodies: Buffer[] = [];
   /** Headers of every metrics request, lower-case names. */
   readonly metricsHeaders: Array<Record<string, string | string[] | undefined>> = [];
   /** Base URL, e.g. `http://127.0.0.1:4567` (append `/v1/metrics` or `/v1/logs`). */
@@ -70,7 +73,13 @@ export class OtlpMetricsReceiver {
     let raw: Buffer = Buffer.concat(chunks);
     if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
     try {
-      if (req.method === 'POST' && path === '/v1/metrics') {
+      if (req.method === 'POST' && path === '/v1/metrics' && req.headers['content-type'] === 'application/x-protobuf') {
+        this.metricsHeaders.push({ ...req.headers });
+        this.protobufBodies.push(raw);
+        // An empty ExportMetricsServiceResponse: full success.
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        return;
+      } else if (req.method === 'POST' && path === '/v1/metrics') {
         this.metricsHeaders.push({ ...req.headers });
         const batch = decodeMetricsRequest(JSON.parse(raw.toString('utf8')));
         this.batches.push(batch);
