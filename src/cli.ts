@@ -5,8 +5,13 @@ import { CursorFileError } from './cursor/store.js';
 import { runDemo } from './demo/run-demo.js';
 import { SlackIntegrationLogsReceiver, TeamsSyncError } from './receiver.js';
 import { SlackFatalError } from './slack/errors.js';
+import { startSelfTelemetry } from './telemetry/meter-provider.js';
+import { stderrLogger } from './logger.js';
 import type { SyncSummary } from './types.js';
 import { PACKAGE_VERSION } from './version.js';
+
+/** Set when the self-metrics' last export did not end in time (collector down): exit without waiting for its retries. */
+let abandonMetrics = false;
 
 /** Exit codes: documented in the README and `--help`. */
 export const EXIT = { ok: 0, failed: 1, config: 2, slackNeedsPerson: 3, cursor: 4, recordsRefused: 5 } as const;
@@ -81,7 +86,9 @@ async function main(argv: string[]): Promise<number | never> {
     return EXIT.ok;
   }
 
-  const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env);
+  // Self-metrics to the same collector, unless a host MeterProvider (an --import'ed SDK) wins.
+  const telemetry = await startSelfTelemetry(process.env, stderrLogger());
+  const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env, { meterProvider: telemetry.meterProvider });
   if (values['replay-dead-letters']) {
     try {
       const results = await receiver.replayDeadLetters();
@@ -95,6 +102,7 @@ async function main(argv: string[]): Promise<number | never> {
       return results.some((r) => r.remaining > 0) ? EXIT.recordsRefused : EXIT.ok;
     } finally {
       await receiver.shutdown();
+      abandonMetrics = !(await telemetry.shutdown());
     }
   }
   if (values.once) {
@@ -102,9 +110,14 @@ async function main(argv: string[]): Promise<number | never> {
       return exitCodeOf(await receiver.syncOnce());
     } finally {
       await receiver.shutdown();
+      abandonMetrics = !(await telemetry.shutdown());
     }
   }
-  await receiver.start();
+  await receiver.start().catch(async (error: unknown) => {
+    await receiver.shutdown();
+    await telemetry.shutdown();
+    throw error;
+  });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -115,7 +128,10 @@ async function main(argv: string[]): Promise<number | never> {
       }
       stopping = true;
       process.stderr.write(`${new Date().toISOString()} INFO ${signal}: stopping after the current page or batch\n`);
-      void receiver.shutdown().then(resolve);
+      void receiver
+        .shutdown()
+        .then(() => telemetry.shutdown())
+        .then(() => resolve());
     };
     // `on`, not `once`: the lock library re-raises a signal nobody else listens to, which would
     // kill the process before shutdown ends.
@@ -136,9 +152,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    if (abandonMetrics) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`slack-integration-logs: ${(error as Error)?.message ?? String(error)}\n`);
     process.exitCode = exitCodeFor(error);
+    if (abandonMetrics) process.exit(process.exitCode);
   },
 );

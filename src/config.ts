@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { OtlpProtocol, OtlpSettings } from './export/otlp-exporter.js';
+import { parseHealthEndpoint, type HealthEndpoint } from './health/endpoint.js';
 import { SETTINGS, defaultOf, envLabel, rangeOf, settingOf, type Setting } from './settings.js';
 import type { SlackIntegrationLogFilters, SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
 
@@ -44,6 +45,8 @@ export interface ResolvedConfig {
   teamIds: string[];
   filters: SlackIntegrationLogFilters;
   otlp: OtlpSettings;
+  /** Where `/healthz` and `/readyz` are served while polling; absent: nowhere. */
+  healthEndpoint?: HealthEndpoint;
   serviceName: string;
   resourceAttributes: Record<string, string>;
   /** Things that work but look wrong (a token that is not `xoxp-`). */
@@ -61,6 +64,7 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
   const options: Record<string, unknown> = {};
   let base: string | undefined;
   for (const setting of SETTINGS as readonly Setting[]) {
+    if (setting.standalone) continue;
     const name = setting.env.find((n) => get(n) !== undefined);
     if (name === undefined) continue;
     // The token as given: resolveConfig trims it and says what is wrong with it, never echoing it.
@@ -87,15 +91,17 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
 }
 
 /** The spec's signal path appended to the base URL's path (a query string stays a query string). */
-function withLogsPath(base: string): string {
+export function withSignalPath(base: string, signal: 'logs' | 'metrics'): string {
   try {
     const url = new URL(base);
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/logs`;
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${signal}`;
     return url.toString();
   } catch {
-    return `${base.replace(/\/+$/, '')}/v1/logs`; // invalid: reported by resolveConfig
+    return `${base.replace(/\/+$/, '')}/v1/${signal}`; // invalid: reported where it is validated
   }
 }
+
+const withLogsPath = (base: string) => withSignalPath(base, 'logs');
 
 function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -151,8 +157,6 @@ export function parseBackfillStart(value: Date | number | string): number | unde
 }
 
 const httpUrl = z.url({ protocol: /^https?$/ });
-/** The spec's default for OTLP over gRPC. */
-const GRPC_ENDPOINT = 'http://localhost:4317';
 
 
 
@@ -249,7 +253,8 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   const otlpProtocol = choice<OtlpProtocol>('otlpProtocol');
   const compression = choice<'gzip' | 'none'>('otlpCompression');
 
-  const otlpUrl = options.otlpEndpoint ?? (otlpProtocol === 'grpc' ? GRPC_ENDPOINT : withLogsPath(defaultOf('otlpEndpoint')!));
+  const base = SETTINGS.find((s) => s.kind === 'base-url')!;
+  const otlpUrl = options.otlpEndpoint ?? (otlpProtocol === 'grpc' ? base.grpcDefault : withLogsPath(base.default));
   if (!httpUrl.safeParse(otlpUrl).success) {
     problems.push(`OTLP endpoint ${JSON.stringify(otlpUrl)} (OTEL_EXPORTER_OTLP_ENDPOINT / _LOGS_ENDPOINT) is not an http(s) URL`);
   }
@@ -264,6 +269,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
       problems.push(`filter ${key} ${JSON.stringify(value)} is not a plain value`);
     }
   }
+
+  const health = options.healthEndpoint === undefined ? {} : parseHealthEndpoint(String(options.healthEndpoint));
+  if (health.problem) problems.push(health.problem);
 
   if (problems.length > 0) {
     throw new ConfigError(problems);
@@ -282,6 +290,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     timestampPolicy,
     teamIds,
     filters,
+    healthEndpoint: health.endpoint,
     otlp: { protocol: otlpProtocol, url: otlpUrl, headers: { ...options.otlpHeaders }, timeoutMillis: otlpTimeoutMillis, compression },
     serviceName: options.serviceName ?? resourceAttributes['service.name'] ?? defaultOf('serviceName')!,
     resourceAttributes,

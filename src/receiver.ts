@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import { ReceiverHealth } from './health/receiver-health.js';
 import { stderrLogger } from './logger.js';
 import { SelfMetrics } from './self-metrics.js';
 import { SlackFatalError } from './slack/errors.js';
@@ -26,7 +27,7 @@ export interface ReceiverStatus {
   lastSuccessAt?: number;
   /** The last pass's error message, cleared by a successful pass. */
   lastError?: string;
-  /** The class name of the last pass's error (`SlackFatalError`, `OtlpExportError`, `CursorLockedError`...). */
+  /** The last pass's error class name (`SlackFatalError`, `OtlpExportError`, `CursorLockedError`...), cleared with `lastError`. */
   lastErrorType?: string;
   lastSummary?: SyncSummary;
 }
@@ -62,6 +63,7 @@ export class SlackIntegrationLogsReceiver {
   private pass: Promise<SyncSummary> | undefined;
   private readonly statusValue: ReceiverStatus = { running: false };
   private closed = false;
+  private readonly health: ReceiverHealth;
 
   /** Reads options from environment variables (see README); `overrides` win. */
   static fromEnv(
@@ -91,6 +93,7 @@ export class SlackIntegrationLogsReceiver {
     };
     const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
     this.teams = teamIds.map((team) => new TeamSync(team, deps));
+    this.health = new ReceiverHealth(this.config.healthEndpoint, () => this.status, this.config.pollIntervalMs);
   }
 
   /** The cursor file in use (absolute path); with several teams, the first team's. */
@@ -135,6 +138,7 @@ export class SlackIntegrationLogsReceiver {
     this.statusValue.running = true;
     const keepAlive = options.keepProcessAlive ?? true;
     this.loops = this.teams.map((team) => this.pollLoop(team, this.stopping.signal, keepAlive));
+    await this.health.open(keepAlive);
   }
 
   /**
@@ -147,6 +151,7 @@ export class SlackIntegrationLogsReceiver {
     if (this.closed) return;
     this.closed = true;
     this.stopping.abort();
+    await this.health.close();
     const settled = Promise.allSettled([...(this.loops ?? []), this.pass, ...this.teams.map((t) => t.current)]);
     const finished = await Promise.race([settled.then(() => true), sleep(timeoutMillis, false, { ref: false })]);
     this.loops = undefined;

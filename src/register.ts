@@ -1,33 +1,52 @@
 import { ConfigError } from './config.js';
+import { stderrLogger } from './logger.js';
 import { SlackIntegrationLogsReceiver } from './receiver.js';
+import { startSelfTelemetry, type SelfTelemetry } from './telemetry/meter-provider.js';
 
 /**
  * Zero-code embedding: `node --import slack-integration-logs-receiver/register app.js` starts the
  * receiver inside any Node service, configured only by environment variables (see README). It never
  * keeps the host alive, stops with it (SIGTERM, SIGINT, `beforeExit`), and never crashes it: a
  * missing token or bad settings give one line on stderr and nothing starts.
+ *
+ * Self-metrics go to the host's MeterProvider when one is registered by the time this runs (an
+ * SDK `--import`ed before this one); otherwise to the receiver's own (OTEL_METRICS_EXPORTER...).
  */
-function register(): void {
+async function register(): Promise<void> {
   const env = process.env;
   if (!env.SLACK_TOKEN && !env.SLACK_TOKEN_FILE) {
     process.stderr.write('slack-integration-logs-receiver/register: SLACK_TOKEN (or SLACK_TOKEN_FILE) is not set; not started\n');
     return;
   }
+  let telemetry: SelfTelemetry | undefined;
+  try {
+    telemetry = await startSelfTelemetry(env, stderrLogger());
+  } catch (error) {
+    // The OTEL_* variables are the host SDK's too: one only the host understands must not stop the receiver.
+    process.stderr.write(`slack-integration-logs-receiver/register: self-metrics not exported: ${(error as Error)?.message ?? error}\n`);
+  }
   let receiver: SlackIntegrationLogsReceiver;
   try {
-    receiver = SlackIntegrationLogsReceiver.fromEnv(env);
+    receiver = SlackIntegrationLogsReceiver.fromEnv(env, { meterProvider: telemetry?.meterProvider });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : String((error as Error)?.message ?? error);
     process.stderr.write(`slack-integration-logs-receiver/register: not started: ${message}\n`);
     return;
   }
-  void receiver.start({ keepProcessAlive: false });
+  receiver.start({ keepProcessAlive: false }).catch((error: unknown) => {
+    process.stderr.write(`slack-integration-logs-receiver/register: ${(error as Error)?.message ?? error}\n`);
+  });
 
   // Listeners already there belong to libraries loaded with us (the lock library watches signals
   // to release its locks), not to the host: the host's own are added after this module runs.
   const ours = { SIGTERM: process.listenerCount('SIGTERM'), SIGINT: process.listenerCount('SIGINT') };
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= receiver.shutdown().catch(() => undefined));
+  const stop = () =>
+    (stopped ??= receiver
+      .shutdown()
+      .catch(() => undefined)
+      .then(() => telemetry?.shutdown())
+      .then(() => undefined));
   const onSignal = (signal: NodeJS.Signals) => {
     void stop().then(() => {
       process.off('SIGTERM', onSignal);
@@ -41,4 +60,5 @@ function register(): void {
   process.once('beforeExit', () => void stop());
 }
 
-register();
+// Awaited: Node runs the host's code only after this, so the listener counts above are ours alone.
+await register();

@@ -41,6 +41,13 @@ export interface Setting {
   choices?: readonly string[];
   /** For `filter`: Slack's argument name. */
   filter?: string;
+  /** For the OTLP base URL: the default of the `grpc` protocol. */
+  grpcDefault?: string;
+  /**
+   * Read only when the receiver runs standalone (the CLI, `--import .../register` without a host
+   * MeterProvider), to set up its self-metrics: not an option of the library.
+   */
+  standalone?: true;
   meaning: string;
 }
 
@@ -79,6 +86,7 @@ export const SETTINGS = [
     env: ['OTEL_EXPORTER_OTLP_ENDPOINT'],
     kind: 'base-url',
     default: 'http://localhost:4318',
+    grpcDefault: 'http://localhost:4317',
     meaning: 'OTLP base URL: `/v1/logs` is appended for HTTP; used as is for `grpc` (default `http://localhost:4317`)',
   },
   { option: 'otlpHeaders', env: ['OTEL_EXPORTER_OTLP_LOGS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'], kind: 'pairs', meaning: 'request headers, `key=value,key2=value2` (percent-decoded)' },
@@ -92,8 +100,40 @@ export const SETTINGS = [
     max: 3_600_000,
     meaning: 'export timeout, milliseconds; the exporter retries 429/502/503/504 within it',
   },
+  {
+    option: 'healthEndpoint',
+    env: ['SLACK_HEALTH_ENDPOINT'],
+    kind: 'text',
+    meaning: '`host:port` of `GET /healthz` and `GET /readyz` while polling (a port alone: 127.0.0.1); see docs/operations.md',
+  },
   { option: 'serviceName', env: ['OTEL_SERVICE_NAME'], kind: 'text', default: 'slack-integration-logs', meaning: 'resource `service.name` (unset: the one in `OTEL_RESOURCE_ATTRIBUTES`, then the default)' },
   { option: 'resourceAttributes', env: ['OTEL_RESOURCE_ATTRIBUTES'], kind: 'pairs', meaning: 'resource attributes, `key=value,...`' },
+  {
+    option: 'metricsExporter',
+    env: ['OTEL_METRICS_EXPORTER'],
+    kind: 'list',
+    choices: ['otlp', 'console', 'none'],
+    default: 'otlp',
+    standalone: true,
+    meaning: 'standalone only: where the self-metrics go, comma-separated; a host MeterProvider always wins',
+  },
+  { option: 'metricExportIntervalMillis', env: ['OTEL_METRIC_EXPORT_INTERVAL'], kind: 'integer', default: '60000', min: 1, max: 86_400_000, standalone: true, meaning: 'standalone only: milliseconds between self-metrics exports (and one at exit)' },
+  { option: 'metricExportTimeoutMillis', env: ['OTEL_METRIC_EXPORT_TIMEOUT'], kind: 'integer', default: '30000', min: 1, max: 86_400_000, standalone: true, meaning: 'standalone only: self-metrics export timeout, milliseconds (at most the interval)' },
+  {
+    option: 'metricsProtocol',
+    env: ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'],
+    kind: 'choice',
+    choices: ['http/json', 'http/protobuf', 'grpc'],
+    standalone: true,
+    meaning: 'standalone only: the self-metrics\' OTLP protocol; unset: `OTEL_EXPORTER_OTLP_PROTOCOL`, then the records\' protocol',
+  },
+  {
+    option: 'metricsEndpoint',
+    env: ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'],
+    kind: 'url',
+    standalone: true,
+    meaning: 'standalone only: the self-metrics URL; unset: the base URL + `/v1/metrics`, else the records\' collector; headers, timeout and compression: `OTEL_EXPORTER_OTLP_METRICS_*`, read by the exporter',
+  },
 ] as const satisfies readonly Setting[];
 
 type Spec = (typeof SETTINGS)[number];
@@ -114,8 +154,8 @@ type ValueOf<S extends Spec> = S extends { kind: 'choice'; choices: readonly (in
               ? { [F in Extract<Spec, { kind: 'filter' }>['filter']]?: string }
               : string;
 
-/** The options that mirror an environment variable, typed from the table. */
-export type SettingOptions = { [S in Spec as S['option']]?: ValueOf<S> };
+/** The options that mirror an environment variable, typed from the table (standalone-only rows are no options). */
+export type SettingOptions = { [S in Spec as S extends { standalone: true } ? never : S['option']]?: ValueOf<S> };
 
 /** The table row of an option (the first, for options read from two variables). */
 export function settingOf(option: Spec['option']): Setting {

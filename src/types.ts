@@ -56,6 +56,8 @@ export interface SlackIntegrationLogsReceiverOptions extends SettingOptions {
   meterProvider?: MeterProvider;
   /** Where diagnostics go. Default: one line per message on stderr. */
   logger?: ReceiverLogger;
+  /** `SLACK_HEALTH_ENDPOINT`: `host:port` (a port alone: on 127.0.0.1) of `GET /healthz` and `GET /readyz`, served while polling (`start()`). Default: none. */
+  healthEndpoint?: string;
 }
 
 /** A structured diagnostics sink. `fields` never hold the token. */

@@ -500,7 +500,15 @@ describe('deployment examples', () => {
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.strategy.type).toBe('Recreate');
     const pod = deployment.spec.template.spec;
-    checkPod('Deployment', pod, pvc.metadata.name);
+    const receiver = checkPod('Deployment', pod, pvc.metadata.name);
+    // Probes against the health endpoint: the port they name is the one SLACK_HEALTH_ENDPOINT
+    // listens on, on every interface (the kubelet probes the pod's IP, not its loopback).
+    const health = receiver.env.find((e: { name: string }) => e.name === 'SLACK_HEALTH_ENDPOINT')?.value as string;
+    expect(health, 'SLACK_HEALTH_ENDPOINT set').toMatch(/^0\.0\.0\.0:\d+$/);
+    const port = receiver.ports.find((p: { name: string }) => p.name === receiver.livenessProbe.httpGet.port);
+    expect(port?.containerPort, 'the probes\' port is the endpoint\'s').toBe(Number(health.split(':')[1]));
+    expect(receiver.livenessProbe.httpGet).toEqual({ path: '/healthz', port: port.name });
+    expect(receiver.readinessProbe.httpGet).toEqual({ path: '/readyz', port: port.name });
     expect(pod.volumes.find((v: any) => v.secret).secret.secretName).toBe(secret.metadata.name);
 
     const [cron] = k8s('examples/kubernetes/cronjob.yaml');
