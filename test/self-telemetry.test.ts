@@ -29,6 +29,9 @@ const METRIC = {
   rateLimitWaits: 'slack.integration_logs.rate_limit.waits',
   cursorLag: 'slack.integration_logs.cursor.lag',
   lastSuccess: 'slack.integration_logs.last_success.time',
+  passes: 'slack.integration_logs.passes',
+  deadLettersPending: 'slack.integration_logs.dead_letters.pending',
+  nextPoll: 'slack.integration_logs.next_poll.delay',
 } as const;
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -186,6 +189,9 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     expect(total(rx, METRIC.exported)).toBe(ENTRIES);
     expect(total(rx, METRIC.rateLimitWaits)).toBe(1);
     expect(total(rx, METRIC.requests)).toBe(slack!.requests.length);
+    expect(total(rx, METRIC.passes)).toBe(1);
+    expect(rx.latest(METRIC.passes).some((p) => 'error.type' in p.attributes)).toBe(false);
+    expect(total(rx, METRIC.deadLettersPending, () => true)).toBe(0);
     const newest = BASE_DATE + ENTRIES - 1;
     const [lag] = rx.latest(METRIC.cursorLag);
     expect(lag!.value).toBeGreaterThanOrEqual(t0 - newest - 1);
@@ -230,6 +236,10 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     try {
       await until(() => rx.latest(METRIC.exported).length > 0 && total(rx, METRIC.exported) === ENTRIES && (rx.requests['/v1/metrics'] ?? 0) >= 2, 10_000);
       expect(total(rx, METRIC.exported)).toBe(ENTRIES);
+      await until(() => rx.latest(METRIC.nextPoll).length > 0, 5_000);
+      const [delay] = rx.latest(METRIC.nextPoll);
+      expect(delay!.value).toBeGreaterThanOrEqual(0);
+      expect(delay!.value).toBeLessThanOrEqual(1);
     } finally {
       cli.child.kill('SIGTERM');
     }
