@@ -70,6 +70,25 @@ describe('attack: order per stream', () => {
 });
 
 describe('attack: duplicates', () => {
+  it('a split batch whose second half fails: the next pass does not re-send the acknowledged first half ("a failed export re-sends nothing that was acknowledged")', async () => {
+    const entries = makeEntries(EXPORT_BATCH_SIZE);
+    h = await startHarness({ entries });
+    // The batch is refused as too large; its first half is taken; the second half meets a collector
+    // that is restarting (503 until the export timeout).
+    h.collector.enqueue({ status: 400, body: '{"code":3,"message":"http: request body too large"}' }, { delayMs: 0 });
+    for (let i = 0; i < 30; i++) h.collector.enqueue({ status: 503, body: 'restarting' });
+    const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 1_500 });
+    await h.failingPass(r);
+    expect(h.collector.records).toHaveLength(EXPORT_BATCH_SIZE / 2);
+    // The collector is back: drop the 503s it did not get to give.
+    while (h.collector.nextReply()) {}
+    await r.syncOnce();
+    const uids = h.collector.records.map((rec) => String(rec.attributes['log.record.uid']));
+    console.log(`failed split: ${uids.length} records received for ${EXPORT_BATCH_SIZE} entries, ${uids.length - new Set(uids).size} duplicates`);
+    expect(uids.length - new Set(uids).size).toBe(0);
+    expectOldestFirst(h.collector.records);
+  }, 30_000);
+
   it('a collector slower than OTEL_EXPORTER_OTLP_TIMEOUT on every request: re-sends stay within one batch per the documented bound', async () => {
     // The collector takes every request, but answers after the exporter gave up (a real one keeps
     // processing a request whose client hung up). Three passes.
