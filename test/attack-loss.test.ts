@@ -3,7 +3,7 @@
  * or delivery could stop for good. Each test states the property it attacks; those that fail are
  * findings (see docs/attack-report.md).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,7 +18,8 @@ afterEach(async () => {
   for (const c of extra.splice(0).reverse()) await c().catch(() => undefined);
   if (h) {
     try {
-      await expectNoTokenLeak(h);
+      const letters = deadLetterFileFor(h.cursorFile);
+      await expectNoTokenLeak(h, undefined, existsSync(letters) && !statSync(letters).isDirectory() ? [readFileSync(letters, 'utf8')] : []);
     } finally {
       await h.cleanup();
       h = undefined;
@@ -186,5 +187,11 @@ describe('attack: loss', () => {
     const next = await r.syncOnce();
     expect(next.deadLettered).toBe(1);
     expect(readLetters(file).map((l) => l.entry.app_id)).toEqual(['AN00004']);
+  });
+
+  it('two cursor files with the same stem (acme.prod, acme.test: two receivers, two locks) never share one dead-letter file', () => {
+    // Each receiver locks only its own cursor; a shared dead-letter file would be appended by one
+    // while the other's replay rewrites it.
+    expect(deadLetterFileFor('/state/acme.prod')).not.toBe(deadLetterFileFor('/state/acme.test'));
   });
 });

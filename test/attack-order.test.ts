@@ -69,6 +69,17 @@ describe('attack: order per stream', () => {
   });
 });
 
+describe('attack: exact times', () => {
+  it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])('over %s, timeUnixNano is date × 1e9 exactly and observedTimeUnixNano whole milliseconds', async (protocol) => {
+    const entries = [1, 1_392_163_801, 1_700_000_001, 1_796_000_003].map((d, i) => ({ ...makeEntries(1, { prefix: `t${i}` })[0]!, date: String(d) }));
+    h = await startHarness({ entries, protocol });
+    await h.receiver({ backfillStartTime: 0 }).syncOnce();
+    const got = h.collector.records.map((r) => r.timeUnixNano).sort((a, b) => (a < b ? -1 : 1));
+    expect(got).toEqual([1n, 1_392_163_801n, 1_700_000_001n, 1_796_000_003n].map((s) => s * 1_000_000_000n));
+    expect(h.collector.records.every((r) => r.observedTimeUnixNano % 1_000_000n === 0n && r.observedTimeUnixNano > 1_700_000_000n * 1_000_000_000n)).toBe(true);
+  });
+});
+
 describe('attack: duplicates', () => {
   it('a split batch whose second half fails: the next pass does not re-send the acknowledged first half ("a failed export re-sends nothing that was acknowledged")', async () => {
     const entries = makeEntries(EXPORT_BATCH_SIZE);
