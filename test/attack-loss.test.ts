@@ -1,7 +1,7 @@
 /**
  * Attack: ways a record could be neither delivered nor dead-lettered while the cursor moves past it,
- * or delivery could stop for good. Each test states the property it attacks; those that fail are
- * findings (see docs/attack-report.md).
+ * or delivery could stop for good. Each test states the property it attacks; a failing one is a
+ * finding (the adversarial-test report lists them with evidence and suggested fixes).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
