@@ -55,13 +55,18 @@ export interface ResolvedConfig {
 
 type Env = Record<string, string | undefined>;
 
+/** Which variable each option was read from, so that an error names the one the person set. */
+const ENV_SOURCES = Symbol('environment variables read');
+
 /** Maps environment variables to options, as `SETTINGS` says. Values stay strings; `resolveConfig` validates them. */
 export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
   const get = (name: string) => {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
-  const options: Record<string, unknown> = {};
+  const options: Record<string | symbol, unknown> = {};
+  const sources: Record<string, string> = {};
+  options[ENV_SOURCES] = sources;
   let base: string | undefined;
   for (const setting of SETTINGS as readonly Setting[]) {
     if (setting.standalone) continue;
@@ -74,6 +79,7 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
     } else if (setting.kind === 'base-url') {
       base = value;
     } else if (options[setting.option] === undefined) {
+      sources[setting.option] = name;
       options[setting.option] =
         setting.kind === 'list'
           ? value
@@ -213,6 +219,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     }
   }
 
+  const sources = (options as { [ENV_SOURCES]?: Record<string, string> })[ENV_SOURCES] ?? {};
+  /** The variable an error names: the one the value came from, else the general one. */
+  const variableOf = (option: string) => sources[option] ?? settingOf(option as never).env.at(-1)!;
   // Durations and whole numbers: defaults and bounds from the settings table. Durations stop at a
   // day: longer waits overflow Node's timers (which then fire at once).
   const seconds = (option: 'pollInterval' | 'retryDeadline' | 'progressInterval'): number => {
@@ -220,7 +229,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     const value = options[option];
     const s = parseDurationSeconds(value ?? defaultOf(option)!);
     if (s === undefined || s < setting.min! || s > setting.max!) {
-      problems.push(`${envLabel(setting)} ${JSON.stringify(String(value))} is not a duration from ${rangeOf(setting)} (e.g. 30s, 5m, or plain seconds)`);
+      problems.push(`${variableOf(option)} ${JSON.stringify(String(value))} is not a duration from ${rangeOf(setting)} (e.g. 30s, 5m, or plain seconds)`);
       return parseDurationSeconds(defaultOf(option)!)!;
     }
     return s;
@@ -230,7 +239,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     const value: unknown = options[option] ?? defaultOf(option);
     const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
     if (!Number.isSafeInteger(n) || n < setting.min! || n > setting.max!) {
-      problems.push(`${setting.env.at(-1)} ${JSON.stringify(String(value))} is not a whole number from ${rangeOf(setting)}`);
+      problems.push(`${variableOf(option)} ${JSON.stringify(String(value))} is not a whole number from ${rangeOf(setting)}`);
       return Number(defaultOf(option));
     }
     return n;
@@ -239,7 +248,7 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     const setting = settingOf(option);
     const value = (options[option] ?? defaultOf(option)) as T;
     if (!setting.choices!.includes(value)) {
-      problems.push(`${setting.env.at(-1)} ${JSON.stringify(value)} is not one of ${rangeOf(setting)}`);
+      problems.push(`${variableOf(option)} ${JSON.stringify(value)} is not one of ${rangeOf(setting)}`);
       return defaultOf(option) as T;
     }
     return value;

@@ -300,7 +300,7 @@ describe('--once', () => {
     const s = await setup({ entries });
     s.collector.refuseRecord = (rec) => rec.attributes['slack.integration.app_id'] === entries[7]!.app_id;
     const env = runEnv(s, { SLACK_BACKFILL_START_TIME: '0' });
-    const file = join(dirname(s.cursorFile), 'cursor.dead-letters.jsonl');
+    const file = join(dirname(s.cursorFile), 'cursor.json.dead-letters.jsonl');
     const r = await runCli(['--once'], env, s.dir);
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain(`refused 1 record(s) even alone (HTTP 400 Bad Request: "invalid log record`);

@@ -148,7 +148,7 @@ describe('a damaged dead-letter file', () => {
     expect(h.logger.at('warn').some((l) => l.message.startsWith(`1 dead letter(s) wait in ${file}`))).toBe(true);
     const error = await r.replayDeadLetters().catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(CursorFileError);
-    expect((error as Error).message).toBe(`dead-letter file ${file} line 1 is not a dead letter written by this receiver: fix or remove that line`);
+    expect((error as Error).message).toBe(`dead-letter file ${file} line 1 has no valid entry, log.record.uid, occurrence, fetchedAt: fix or remove that line`);
     expect(readFileSync(file, 'utf8')).toBe('{"not":"a letter"}\n');
   });
 });

@@ -3,6 +3,7 @@ import {
   BASE_DATE,
   expectExactlyOnce,
   expectNoTokenLeak,
+  expectOldestFirst,
   makeEntries,
   NS_PER_SECOND,
   startHarness,
@@ -104,7 +105,12 @@ describe('Slack side faults', () => {
     }
     const badDate = byApp.get('A-bad-date')!;
     expect(badDate.attributes['slack.integration.date']).toBe('yesterday');
-    expect(badDate.timeUnixNano >= before && badDate.timeUnixNano <= after).toBe(true);
+    // Its neighbour's date (a dated entry's time), not the fetch time: the stream stays in order.
+    const datedTimes = new Set(h.collector.records.filter((r) => !('slack.integration.date' in r.attributes)).map((r) => r.timeUnixNano));
+    expect(datedTimes.has(badDate.timeUnixNano)).toBe(true);
+    expect(badDate.timeUnixNano < before).toBe(true);
+    expect(badDate.observedTimeUnixNano >= before && badDate.observedTimeUnixNano <= after).toBe(true);
+    expectOldestFirst(h.collector.records);
     expect(byApp.get('A-float-date')!.attributes['slack.integration.date']).toBe('1.5');
     expect(byApp.get('A-huge')!.attributes['slack.integration.app_type']).toBe(huge);
     expect(byApp.get('A-odd')!.attributes['slack.integration.change_type']).toBe(odd); // JSON escapes the lone surrogate, so it arrives as sent

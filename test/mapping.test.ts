@@ -262,6 +262,15 @@ describe('unusable dates and odd entries', () => {
     expect(actual.attributes!['slack.integration.date']).toBe(text);
   });
 
+  it.each([
+    ['entry', [1_392_163_100, 0]],
+    ['observed', OBSERVED_HR],
+  ] as const)("an unusable date with its neighbour's date given (%s policy): that date, or the observed time", (policy, time) => {
+    const actual = toLogRecord(normalizeEntry(yesterday), { ...ctx(0, policy), neighbourDate: 1_392_163_100 });
+    expect(actual.timestamp).toEqual(time);
+    expect(actual.attributes!['slack.integration.date']).toBe('yesterday');
+  });
+
   it('an entry without a date field has the observed time and no date attribute', () => {
     const { date: _omit, ...noDate } = yesterday;
     const actual = toLogRecord(normalizeEntry(noDate), ctx(0));

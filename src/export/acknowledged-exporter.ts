@@ -1,8 +1,8 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { createOtlpLogsExporter, type OtlpProtocol, type OtlpSettings, type PartialSuccess } from './otlp-exporter.js';
-import { describeRefusal, type Refusal } from './refusal.js';
+import { createOtlpLogsExporter, type Answer, type OtlpProtocol, type OtlpSettings } from './otlp-exporter.js';
+import { describeRefusal, oneLine, type Refusal } from './refusal.js';
 
 /**
  * An OTLP export the collector did not acknowledge. The message gives, on one line, the status
@@ -10,6 +10,7 @@ import { describeRefusal, type Refusal } from './refusal.js';
  */
 export class OtlpExportError extends Error {
   override readonly name = 'OtlpExportError';
+  /** @param url the endpoint, shown without credentials or query (see `redactUrl`). */
   constructor(
     readonly url: string,
     readonly refusal: Refusal,
@@ -50,10 +51,11 @@ export interface ExportAck {
  */
 export class AcknowledgedExporter {
   private readonly exporter: OTLPExporterBase<ReadableLogRecord[]>;
-  private lastPartial: PartialSuccess | undefined;
+  private lastAnswer: Answer | undefined;
   private active = 0;
   /** Requests waiting for a free place, first come first served; a place is handed over directly. */
   private readonly queued: Array<() => void> = [];
+  /** The endpoint as messages show it: without credentials or query. */
   readonly url: string;
   readonly protocol: OtlpProtocol;
 
@@ -62,10 +64,10 @@ export class AcknowledgedExporter {
     settings: OtlpSettings,
     private readonly maxInFlight: number,
   ) {
-    this.url = settings.url;
+    this.url = redactUrl(settings.url);
     this.protocol = settings.protocol;
-    this.exporter = createOtlpLogsExporter(settings, (partial) => {
-      this.lastPartial = partial;
+    this.exporter = createOtlpLogsExporter(settings, (answer) => {
+      this.lastAnswer = answer;
     });
   }
 
@@ -102,18 +104,37 @@ export class AcknowledgedExporter {
   // (docs/performance.md, "Heap").
   private resultCallback(resolve: (ack: ExportAck) => void, reject: (error: Error) => void): (result: ExportResult) => void {
     return (result) => {
-      const partial = this.lastPartial;
-      this.lastPartial = undefined;
+      const answer = this.lastAnswer;
+      this.lastAnswer = undefined;
       this.release();
-      if (result.code === ExportResultCode.SUCCESS) {
-        resolve(partial ?? { rejectedLogRecords: 0 });
-      } else {
+      if (result.code !== ExportResultCode.SUCCESS) {
         reject(new OtlpExportError(this.url, describeRefusal(result.error, this.protocol), undefined, { cause: result.error }));
+      } else if (answer && 'notOtlp' in answer) {
+        reject(
+          new OtlpExportError(this.url, {
+            kind: 'elsewhere',
+            status: 'a 2xx answer that is not an OTLP response',
+            collectorMessage: oneLine(answer.notOtlp),
+            fix: 'this is not an OTLP logs endpoint (a web page, a proxy\'s default answer?): check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL',
+          }),
+        );
+      } else {
+        resolve(answer ?? { rejectedLogRecords: 0 });
       }
     };
   }
 
   async shutdown(): Promise<void> {
     await this.exporter.shutdown();
+  }
+}
+
+/** A URL as messages show it: no user, password or query string (they may hold credentials). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' && !url.endsWith('/') ? '' : u.pathname}`;
+  } catch {
+    return '(an invalid URL)';
   }
 }

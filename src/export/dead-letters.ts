@@ -1,5 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { readFile, rm, truncate } from 'node:fs/promises';
 import { CursorFileError } from '../cursor/store.js';
 import { appendDurably, writeFileAtomic } from '../files/atomic-write.js';
 
@@ -24,9 +23,9 @@ export interface DeadLetter {
   fetchedAt: string;
 }
 
-/** `cursor.json` -> `cursor.dead-letters.jsonl`, beside it (one per team and filter set, like the cursor). */
+/** `<cursor>.dead-letters.jsonl`, beside the cursor like its `.lock` and `.spool` (one per team and filter set). */
 export function deadLetterFileFor(cursorFile: string): string {
-  return join(dirname(cursorFile), `${basename(cursorFile, extname(cursorFile))}.dead-letters.jsonl`);
+  return `${cursorFile}.dead-letters.jsonl`;
 }
 
 /**
@@ -38,11 +37,21 @@ export class DeadLetterFile {
 
   constructor(readonly path: string) {}
 
+  /**
+   * Appends the letters not in the file yet (by uid: a pass whose cursor save failed meets the same
+   * records again). A failed append is cut back to where the file ended, so no torn line stays.
+   */
   async append(letters: DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
+    const { lines, complete, size } = await this.load();
+    const known = new Set(lines.map(uidOf));
+    const fresh = letters.filter((l) => !known.has(l['log.record.uid']));
+    if (fresh.length === 0) return;
     try {
-      await appendDurably(this.path, letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      // A line an earlier append left unfinished (a crash, a full disk) is cut off first.
+      if (complete < size) await truncate(this.path, complete);
+      await appendDurably(this.path, fresh.map((l) => `${JSON.stringify(l)}\n`).join(''));
     } catch (e) {
+      await truncate(this.path, complete).catch(() => undefined);
       throw new CursorFileError(`cannot write dead-letter file ${this.path}: ${(e as Error).message}; nothing past these records was counted as delivered`, { cause: e });
     }
   }
@@ -55,25 +64,23 @@ export class DeadLetterFile {
   /** @returns the letters in file order; none when the file does not exist. */
   async read(): Promise<DeadLetter[]> {
     return (await this.lines()).map((line, i) => {
+      let letter: DeadLetter;
       try {
-        const letter = JSON.parse(line) as DeadLetter;
-        if (typeof letter?.entry !== 'object' || letter.entry === null || typeof letter['log.record.uid'] !== 'string') throw new Error('not a dead letter');
-        return letter;
+        letter = JSON.parse(line) as DeadLetter;
       } catch {
-        throw new CursorFileError(`dead-letter file ${this.path} line ${i + 1} is not a dead letter written by this receiver: fix or remove that line`);
+        throw new CursorFileError(`dead-letter file ${this.path} line ${i + 1} is not JSON: fix or remove that line`);
       }
+      const missing = [
+        typeof letter?.entry === 'object' && letter.entry !== null ? undefined : 'entry',
+        typeof letter?.['log.record.uid'] === 'string' ? undefined : 'log.record.uid',
+        Number.isSafeInteger(letter?.occurrence) ? undefined : 'occurrence',
+        typeof letter?.fetchedAt === 'string' ? undefined : 'fetchedAt',
+      ].filter(Boolean);
+      if (missing.length > 0) {
+        throw new CursorFileError(`dead-letter file ${this.path} line ${i + 1} has no valid ${missing.join(', ')}: fix or remove that line`);
+      }
+      return letter;
     });
-  }
-
-  private async lines(): Promise<string[]> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new CursorFileError(`cannot read dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
-    }
-    return text.split('\n').filter((line) => line.trim() !== '');
   }
 
   /** Keeps only `letters` (removes the file when none are left). */
@@ -87,5 +94,39 @@ export class DeadLetterFile {
     } catch (e) {
       throw new CursorFileError(`cannot rewrite dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  private async lines(): Promise<string[]> {
+    return (await this.load()).lines;
+  }
+
+  /**
+   * The complete lines, and where they end (`complete`) against the file's `size`: a last line
+   * without its newline is an append that never finished, and the cursor never moved past its
+   * records, so the next pass meets them again.
+   */
+  private async load(): Promise<{ lines: string[]; complete: number; size: number }> {
+    let text: Buffer;
+    try {
+      text = await readFile(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], complete: 0, size: 0 };
+      throw new CursorFileError(`cannot read dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
+    const complete = text.lastIndexOf(10) + 1;
+    const lines = text
+      .subarray(0, complete)
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    return { lines, complete, size: text.length };
+  }
+}
+
+function uidOf(line: string): string | undefined {
+  try {
+    return (JSON.parse(line) as Partial<DeadLetter>)['log.record.uid'];
+  } catch {
+    return undefined;
   }
 }

@@ -115,8 +115,9 @@ export function collectorMessageOf(body: unknown): string | undefined {
   return oneLine(body.replace(/[^\x20-\x7e]+/g, ' '));
 }
 
-function oneLine(text: string): string | undefined {
-  const line = text.replace(/\s+/g, ' ').trim();
+/** One line of plain text: control characters (terminal escapes, line separators) become spaces. */
+export function oneLine(text: string): string | undefined {
+  const line = text.replace(/[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+/g, ' ').trim();
   if (!line) return undefined;
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

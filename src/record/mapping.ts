@@ -56,6 +56,12 @@ export interface MappingContext {
   timestampPolicy: TimestampPolicy;
   /** The Enterprise Grid team the entry came from, when teams are configured (part of the uid). */
   teamId?: string;
+  /**
+   * For an entry without a usable date, Unix seconds: the date of the entry next to it in the log.
+   * Its record takes that time rather than the fetch time, so its stream stays in time order
+   * (Loki refuses entries more than an hour behind their stream).
+   */
+  neighbourDate?: number;
 }
 
 /**
@@ -103,11 +109,11 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
 
   const changeType = typeof entry.fields.change_type === 'string' ? entry.fields.change_type : undefined;
   const severityNumber = (changeType && SEVERITY_BY_CHANGE_TYPE[changeType]) || SeverityNumber.INFO;
-  const useEntryTime = ctx.timestampPolicy === 'entry' && entry.date !== undefined;
+  const entryTime = ctx.timestampPolicy === 'entry' ? (entry.date ?? ctx.neighbourDate) : undefined;
   return {
     eventName: EVENT_NAME,
     // Slack's date is whole seconds: timeUnixNano = date × 1e9 exactly.
-    timestamp: useEntryTime ? [entry.date!, 0] : hrTimeOfMillis(ctx.observedAtMs),
+    timestamp: entryTime !== undefined ? [entryTime, 0] : hrTimeOfMillis(ctx.observedAtMs),
     observedTimestamp: hrTimeOfMillis(ctx.observedAtMs),
     severityNumber,
     severityText: severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',

@@ -30,6 +30,8 @@ export interface DeliverableEntry {
   occurrence: number;
   /** When it was fetched, Unix milliseconds. */
   fetchedAtMs: number;
+  /** `entry.date`, or for an undated entry the date of its neighbour (see `TakenEntry.sortDate`). */
+  sortDate: number;
 }
 
 /** The edges a pass talks to; everything between is decided here. */
@@ -72,6 +74,12 @@ interface ClosedBatch {
 }
 
 export interface PassResult {
+  /**
+   * When the pass read its first page, Unix milliseconds: the observed time of all its records.
+   * One time for the pass, so that records exported oldest first (pages read newest first) never
+   * go back in time, even with SLACK_TIMESTAMP_POLICY=observed.
+   */
+  observedAtMs?: number;
   fetched: number;
   exported: number;
   skippedAlreadyDelivered: number;
@@ -167,6 +175,7 @@ async function collect(
           ahead.response.catch(() => undefined); // awaited (and its error handled) when used
         }
         lastResponse = response;
+        result.observedAtMs ??= response.fetchedAtMs;
         result.fetched += response.entries.length;
         const accepted = sequencer.accept(response);
         if (accepted.next.kind === 'restart') {
@@ -261,7 +270,7 @@ async function exportSpool(
         continue;
       }
       if (taken.entry.date === undefined) result.undatedEntries++;
-      batch.push({ entry: taken.entry, occurrence, fetchedAtMs: taken.fetchedAtMs });
+      batch.push({ entry: taken.entry, occurrence, fetchedAtMs: result.observedAtMs ?? taken.fetchedAtMs, sortDate: taken.sortDate });
       if (batch.length >= EXPORT_BATCH_SIZE) closed.push(close());
     }
     return closed;

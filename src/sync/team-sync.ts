@@ -52,6 +52,13 @@ export class TeamSync {
   private rejected = 0;
   private deadLettered = 0;
   private inFlight: Promise<SyncSummary> | undefined;
+  /**
+   * Passes and replays of this stream run one at a time: both send records of the stream (one
+   * request in flight), and a replay rewrites the dead-letter file a pass appends to.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
+  /** The signal of the pass in progress: a split batch stops between halves on shutdown. */
+  private passSignal: AbortSignal | undefined;
 
   constructor(teamId: string | undefined, deps: TeamSyncDeps) {
     const { config } = deps;
@@ -83,7 +90,7 @@ export class TeamSync {
 
   /** One pass; a second call while one runs gets the same promise. */
   pass(signal: AbortSignal): Promise<SyncSummary> {
-    this.inFlight ??= this.runPass(signal)
+    this.inFlight ??= this.inTurn(() => this.runPass(signal))
       .then(
         (summary) => {
           this.deps.metrics.pass(this.metricAttributes());
@@ -98,6 +105,12 @@ export class TeamSync {
         this.inFlight = undefined;
       });
     return this.inFlight;
+  }
+
+  private inTurn<T>(run: () => Promise<T>): Promise<T> {
+    const mine = this.turn.then(run, run);
+    this.turn = mine.catch(() => undefined);
+    return mine;
   }
 
   /** Polling mode: this stream's next pass starts in `delayMs`. */
@@ -139,7 +152,11 @@ export class TeamSync {
     this.rejected = 0;
     this.deadLettered = 0;
     await this.store.lock();
-    const waiting = await this.deadLetters.count();
+    // Only a warning: a dead-letter file that cannot be read must not stop delivery.
+    const waiting = await this.deadLetters.count().catch((error: Error) => {
+      this.logger.warn(error.message);
+      return 0;
+    });
     this.deps.metrics.pendingDeadLetters(this.metricAttributes(), waiting);
     if (waiting > 0) {
       this.logger.warn(
@@ -157,6 +174,7 @@ export class TeamSync {
       await this.store.save(this.state);
       this.state = { ...this.state, persisted: true };
     }
+    this.passSignal = signal;
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
     };
@@ -222,7 +240,9 @@ export class TeamSync {
     const { timestampPolicy } = this.deps.config;
     const teamId = this.teamId;
     return this.builder.build(
-      batch.map(({ entry, occurrence, fetchedAtMs }) => toLogRecord(entry, { occurrence, observedAtMs: fetchedAtMs, timestampPolicy, teamId })),
+      batch.map(({ entry, occurrence, fetchedAtMs, sortDate }) =>
+        toLogRecord(entry, { occurrence, observedAtMs: fetchedAtMs, timestampPolicy, teamId, neighbourDate: sortDate }),
+      ),
     );
   }
 
@@ -249,6 +269,7 @@ export class TeamSync {
     let outcome: SplitOutcome<DeliverableEntry>;
     try {
       outcome = await deliverSplitting(batch, (part) => {
+        if (this.passSignal?.aborted) throw new StoppedError('stopping: a split batch was interrupted by shutdown; it goes again next run');
         // The whole batch goes out as built; halves are built again (rare: only after a refusal).
         const records = first ? built : undefined;
         first = false;
@@ -305,31 +326,57 @@ export class TeamSync {
   }
 
   /**
-   * Sends this team's dead letters again, in file order, splitting as a pass does. Those the
-   * collector acknowledged are removed from the file; the rest stay. Takes the cursor lock.
+   * Sends this team's dead letters again, one request each, in file order, with the uid they
+   * were written with. Those the collector acknowledged in full are removed from the file; those
+   * it refuses or rejects (partial success) stay, with its new answer. A collector that is down
+   * ends the replay, keeping every letter not yet acknowledged. Runs in turn with this stream's
+   * passes, under the cursor lock.
    */
-  async replayDeadLetters(): Promise<ReplayResult> {
+  replayDeadLetters(): Promise<ReplayResult> {
+    return this.inTurn(() => this.replayNow());
+  }
+
+  private async replayNow(): Promise<ReplayResult> {
     await this.store.lock();
     const letters = await this.deadLetters.read();
-    if (letters.length === 0) return { delivered: 0, remaining: 0, file: this.deadLetters.path };
-    const batch: Array<DeliverableEntry & { letter: DeadLetter }> = letters.map((letter) => ({
-      letter,
-      entry: normalizeEntry(letter.entry),
-      occurrence: letter.occurrence,
-      fetchedAtMs: Date.parse(letter.fetchedAt) || Date.now(),
-    }));
-    const outcome = await deliverSplitting(batch, (part) => this.deliver(part));
-    const now = new Date().toISOString();
-    const remaining = outcome.refused.map(({ item, refusal }) => ({
-      ...item.letter,
-      time: now,
-      status: refusal.status,
-      ...(refusal.collectorMessage ? { message: refusal.collectorMessage } : {}),
-    }));
-    await this.deadLetters.replace(remaining);
-    this.deps.metrics.records(outcome.acknowledged, this.metricAttributes());
-    this.deps.metrics.pendingDeadLetters(this.metricAttributes(), remaining.length);
-    return { delivered: outcome.acknowledged, remaining: remaining.length, file: this.deadLetters.path };
+    const kept: DeadLetter[] = [];
+    const keep = (letter: DeadLetter, status: string, message?: string) =>
+      kept.push({ ...letter, time: new Date().toISOString(), status, ...(message ? { message } : {}) });
+    let delivered = 0;
+    try {
+      for (let i = 0; i < letters.length; i++) {
+        const letter = letters[i]!;
+        try {
+          const ack = await this.deps.exporter.deliver(this.buildLetter(letter));
+          if (ack.rejectedLogRecords > 0) keep(letter, 'OTLP partial success', ack.errorMessage);
+          else delivered++;
+        } catch (error) {
+          if (!(error instanceof OtlpExportError) || error.refusal.kind !== 'split') {
+            kept.push(...letters.slice(i));
+            throw error;
+          }
+          keep(letter, error.refusal.status, error.refusal.collectorMessage);
+        }
+      }
+    } finally {
+      await this.deadLetters.replace(kept);
+      this.deps.metrics.records(delivered, this.metricAttributes());
+      this.deps.metrics.pendingDeadLetters(this.metricAttributes(), kept.length);
+    }
+    return { delivered, remaining: kept.length, file: this.deadLetters.path };
+  }
+
+  /**
+   * A dead letter's record: the uid it was written with (an entry corrected by hand keeps its
+   * identity); with `SLACK_TIMESTAMP_POLICY=observed`, the replay's time, so that Loki, whose
+   * stream has moved on, takes it.
+   */
+  private buildLetter(letter: DeadLetter): ReadableLogRecord[] {
+    const { timestampPolicy } = this.deps.config;
+    const observedAtMs = timestampPolicy === 'observed' ? Date.now() : Date.parse(letter.fetchedAt) || Date.now();
+    const record = toLogRecord(normalizeEntry(letter.entry), { occurrence: letter.occurrence, observedAtMs, timestampPolicy, teamId: this.teamId });
+    record.attributes!['log.record.uid'] = letter['log.record.uid'];
+    return this.builder.build([record]);
   }
 
   /** A failed export says where the cursor stayed: at the end of what was delivered or kept. */
