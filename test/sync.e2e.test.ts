@@ -24,8 +24,6 @@ import {
   keyOfRecord,
   makeEntries,
   nowSeconds,
-  recordKeys,
-  sortedKeys,
   startHarness,
   uidsOf,
   type Harness,
