@@ -4,27 +4,18 @@
  * OTLP endpoint's own credentials).
  */
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectorMessageOf } from '../src/export/refusal.js';
-import { expectNoTokenLeak, makeEntries, startHarness, type Harness } from './helpers.js';
+import { harnessPerTest, makeEntries, type Harness } from './helpers.js';
 import type { Protocol } from './otlp/transports.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  if (h) {
-    try {
-      await expectNoTokenLeak(h);
-    } finally {
-      await h.cleanup();
-      h = undefined;
-    }
-  }
-});
+const harness = harnessPerTest();
+let h: Harness;
 
 /** One pass of 4 entries where the collector gives `reply` to the first request only. */
 async function firstRequestAnswered(protocol: Protocol, status: number, body: string) {
   const entries = makeEntries(4);
-  h = await startHarness({ entries, protocol });
+  h = await harness.start({ entries, protocol });
   h.collector.enqueue({ status, body });
   const r = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 3_000 });
   const outcome = await r.syncOnce().then(
@@ -83,7 +74,7 @@ describe('attack: classification over gRPC', () => {
 
   it('gRPC RESOURCE_EXHAUSTED that is not about size (the memory limiter): not split, no dead letter', async () => {
     const entries = makeEntries(4);
-    h = await startHarness({ entries, protocol: 'grpc' });
+    h = await harness.start({ entries, protocol: 'grpc' });
     for (let i = 0; i < 20; i++) h.collector.enqueue({ status: 8, body: 'data refused due to high memory usage' });
     const r = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 1_000 });
     const error = await h.failingPass(r);
@@ -128,7 +119,7 @@ describe('attack: error bodies', () => {
 describe('attack: secrets in errors', () => {
   it('an OTLP endpoint with credentials in it (user:password@, or ?api-key=): the error and the logs do not repeat them', async () => {
     const entries = makeEntries(2);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     h.collector.enqueue({ status: 401, body: 'bad key' }, { status: 401, body: 'bad key' });
     const url = new URL(h.endpoint);
     const withUser = `http://collector-user:pw-not-a-real-secret@${url.host}/v1/logs`;
@@ -142,7 +133,7 @@ describe('attack: secrets in errors', () => {
 
   it('util.inspect of a failed pass\'s error, causes and hidden fields included, never holds the Slack token (Slack down, collector down)', async () => {
     const entries = makeEntries(2);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     h.slack.enqueue({ status: 500, body: 'oops' }, { status: 500, body: 'oops' }, { status: 500, body: 'oops' });
     const e1 = await h.failingPass(h.receiver({ backfillStartTime: 0, retryDeadline: 0 }));
     await h.collector.stop();

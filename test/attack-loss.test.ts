@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterFileFor, type DeadLetter } from '../src/export/dead-letters.js';
+import { deadLetterFileFor } from '../src/export/dead-letters.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
-import { BASE_DATE, expectNoTokenLeak, makeEntries, startHarness, type Harness } from './helpers.js';
+import { appIdOf, BASE_DATE, expectNoTokenLeak, makeEntries, readDeadLetters, startHarness, type Harness } from './helpers.js';
 import type { Protocol } from './otlp/transports.js';
 
 let h: Harness | undefined;
@@ -27,15 +27,7 @@ afterEach(async () => {
   }
 });
 
-const readLetters = (file: string): DeadLetter[] =>
-  existsSync(file)
-    ? readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as DeadLetter)
-    : [];
 
-const appIdOf = (r: { attributes: Record<string, unknown> }) => String(r.attributes['slack.integration.app_id']);
 
 describe('attack: loss', () => {
   it('a replay of dead letters on the polling receiver, racing its pass, keeps the dead letter that pass wrote', async () => {
@@ -47,7 +39,7 @@ describe('attack: loss', () => {
     const r = h.receiver({ backfillStartTime: 0, pageSize: 1000 });
     expect((await r.syncOnce()).deadLettered).toBe(64);
     const file = deadLetterFileFor(h.cursorFile);
-    expect(readLetters(file)).toHaveLength(64);
+    expect(readDeadLetters(file)).toHaveLength(64);
 
     // New entries, one of them poison (ANEW00005). The embedder calls replayDeadLetters() on the
     // running receiver (its lock is held, so nothing stops it) while a pass runs.
@@ -62,7 +54,7 @@ describe('attack: loss', () => {
     // The cursor moved past ANEW00005: it must be in the dead-letter file (it reached no collector).
     expect(JSON.parse((await h.cursorText())!).position.date).toBe(BASE_DATE + 10_010);
     expect(h.collector.records.some((rec) => appIdOf(rec) === 'ANEW00005')).toBe(false);
-    expect(readLetters(file).map((l) => String(l.entry.app_id))).toContain('ANEW00005');
+    expect(readDeadLetters(file).map((l) => String(l.entry.app_id))).toContain('ANEW00005');
   });
 
   it('a replay racing a pass of the same receiver never puts two requests of one stream on the wire', async () => {
@@ -139,7 +131,7 @@ describe('attack: loss', () => {
     const summary = await h.receiver({ backfillStartTime: 0, pageSize: 1000 }).syncOnce();
     expect(summary.deadLettered).toBe(5);
     expect(h.collector.records.map(appIdOf).sort()).toEqual(entries.map((e) => String(e.app_id)).filter((id) => !poison.has(id)).sort());
-    expect(readLetters(deadLetterFileFor(h.cursorFile)).map((l) => String(l.entry.app_id))).toEqual([...poison]);
+    expect(readDeadLetters(deadLetterFileFor(h.cursorFile)).map((l) => String(l.entry.app_id))).toEqual([...poison]);
   });
 
   it('a poison record that is the only new entry: the pass fails with the cursor where it was; once a newer entry joins it, it is dead-lettered', async () => {
@@ -157,7 +149,7 @@ describe('attack: loss', () => {
     const next = await r.syncOnce();
     expect(next.deadLettered).toBe(1);
     expect(h.collector.records.map(appIdOf)).toEqual(['A00000', 'A00001', 'A00002', 'AN00000', 'AN00001']);
-    expect(readLetters(deadLetterFileFor(h.cursorFile)).map((l) => l.entry.app_id)).toEqual(['APOISON']);
+    expect(readDeadLetters(deadLetterFileFor(h.cursorFile)).map((l) => l.entry.app_id)).toEqual(['APOISON']);
   });
 
   it('a collector that accepts the first half of a split, then goes away: nothing is counted past what it acknowledged', async () => {
@@ -173,7 +165,7 @@ describe('attack: loss', () => {
     const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 1000 });
     await h.failingPass(r);
     expect(JSON.parse((await h.cursorText())!).position.date).toBe(0);
-    expect(readLetters(deadLetterFileFor(h.cursorFile))).toHaveLength(0);
+    expect(readDeadLetters(deadLetterFileFor(h.cursorFile))).toHaveLength(0);
   });
 
   it('a dead-letter file that cannot be written (its path is a directory): the pass fails, the cursor stays before the poison record', async () => {
@@ -190,7 +182,7 @@ describe('attack: loss', () => {
     rmSync(file, { recursive: true });
     const next = await r.syncOnce();
     expect(next.deadLettered).toBe(1);
-    expect(readLetters(file).map((l) => l.entry.app_id)).toEqual(['AN00004']);
+    expect(readDeadLetters(file).map((l) => l.entry.app_id)).toEqual(['AN00004']);
   });
 
   it('two cursor files with the same stem (acme.prod, acme.test: two receivers, two locks) never share one dead-letter file', () => {

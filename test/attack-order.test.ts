@@ -2,23 +2,14 @@
  * Attack: order per stream (records of one stream must reach the collector in non-decreasing time,
  * one request of a stream on the wire at a time) and duplicates beyond the documented bounds.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXPORT_BATCH_SIZE } from '../src/sync/sync-pass.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
-import { expectExactlyOnce, expectNoTokenLeak, expectOldestFirst, makeEntries, nowSeconds, startHarness, waitFor, type Harness } from './helpers.js';
+import { expectExactlyOnce, expectOldestFirst, harnessPerTest, makeEntries, nowSeconds, waitFor, type Harness } from './helpers.js';
 import type { Protocol } from './otlp/transports.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  if (h) {
-    try {
-      await expectNoTokenLeak(h);
-    } finally {
-      await h.cleanup();
-      h = undefined;
-    }
-  }
-});
+const harness = harnessPerTest();
+let h: Harness;
 
 describe('attack: order per stream', () => {
   it('an entry without a usable date in the middle of a backfill does not send the stream back in time', async () => {
@@ -27,7 +18,7 @@ describe('attack: order per stream', () => {
     const start = nowSeconds() - 3 * 3600;
     const dated = makeEntries(40, { startDate: start }).map((e, i) => ({ ...e, date: String(start + i * 240) }));
     const undated: SlackIntegrationLogRaw = { app_id: 'A-undated', user_id: 'U1', date: 'n/a', change_type: 'added' };
-    h = await startHarness({ entries: [...dated.slice(0, 20), undated, ...dated.slice(20)] });
+    h = await harness.start({ entries: [...dated.slice(0, 20), undated, ...dated.slice(20)] });
     await h.receiver({ backfillStartTime: 0 }).syncOnce();
     expect(h.collector.records).toHaveLength(41);
     expectOldestFirst(h.collector.records);
@@ -35,7 +26,7 @@ describe('attack: order per stream', () => {
 
   it('SLACK_TIMESTAMP_POLICY=observed over a multi-page backfill: record times never go backwards', async () => {
     const entries = makeEntries(60);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     // A few milliseconds between pages, as any real Slack answer takes.
     h.slack.enqueue(...Array.from({ length: 10 }, () => ({ delayMs: 5 })));
     await h.receiver({ backfillStartTime: 0, pageSize: 10, timestampPolicy: 'observed' }).syncOnce();
@@ -45,7 +36,7 @@ describe('attack: order per stream', () => {
 
   it.each<Protocol>(['http/json', 'grpc'])('over %s, twelve teams and a slow collector: one request per stream at a time, each team in order, each record once', async (protocol) => {
     const teams = Object.fromEntries(Array.from({ length: 12 }, (_, t) => [`T0${String(t).padStart(3, '0')}`, makeEntries(300, { prefix: `T${t}-`, perSecond: 2 })]));
-    h = await startHarness({ teams, protocol });
+    h = await harness.start({ teams, protocol });
     h.collector.delayMs = 15;
     await h.receiver({ backfillStartTime: 0, slackTeamIds: Object.keys(teams), pageSize: 1000 }).syncOnce();
     expect(h.collector.maxConcurrentPerStream).toBe(1);
@@ -57,7 +48,7 @@ describe('attack: order per stream', () => {
 
   it('a refused batch split while a slow collector answers: halves go one at a time, in order', async () => {
     const entries = makeEntries(1000, { perSecond: 4 });
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     h.collector.delayMs = 5;
     h.collector.maxBodyBytes = 25_000;
     const poison = new Set([10, 600, 999].map((i) => String(entries[i]!.app_id)));
@@ -72,7 +63,7 @@ describe('attack: order per stream', () => {
 describe('attack: exact times', () => {
   it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])('over %s, timeUnixNano is date × 1e9 exactly and observedTimeUnixNano whole milliseconds', async (protocol) => {
     const entries = [1, 1_392_163_801, 1_700_000_001, 1_796_000_003].map((d, i) => ({ ...makeEntries(1, { prefix: `t${i}` })[0]!, date: String(d) }));
-    h = await startHarness({ entries, protocol });
+    h = await harness.start({ entries, protocol });
     await h.receiver({ backfillStartTime: 0 }).syncOnce();
     const got = h.collector.records.map((r) => r.timeUnixNano).sort((a, b) => (a < b ? -1 : 1));
     expect(got).toEqual([1n, 1_392_163_801n, 1_700_000_001n, 1_796_000_003n].map((s) => s * 1_000_000_000n));
@@ -83,7 +74,7 @@ describe('attack: exact times', () => {
 describe('attack: duplicates', () => {
   it('a split batch whose second half fails: the next pass re-sends at most that batch (docs/delivery.md), and first copies stay in order', async () => {
     const entries = makeEntries(EXPORT_BATCH_SIZE);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     // The batch is refused as too large; its first half is taken; the second half meets a collector
     // that is restarting (503 until the export timeout).
     h.collector.enqueue({ status: 400, body: '{"code":3,"message":"http: request body too large"}' }, { delayMs: 0 });
@@ -107,7 +98,7 @@ describe('attack: duplicates', () => {
     // The collector takes every request, but answers after the exporter gave up (a real one keeps
     // processing a request whose client hung up). Three passes.
     const entries = makeEntries(EXPORT_BATCH_SIZE);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     h.collector.delayMs = 1_500;
     const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 500 });
     for (let pass = 0; pass < 3; pass++) {
@@ -129,7 +120,7 @@ describe('attack: duplicates', () => {
   // request it gave up on; raise OTEL_EXPORTER_OTLP_TIMEOUT above the collector's processing time.
   it.fails('a timed-out request still being processed never overlaps the re-send of the next poll (one request per stream)', async () => {
     const entries = makeEntries(EXPORT_BATCH_SIZE);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     // The collector needs 3 s; the exporter gives up after 0.5 s and the next poll comes 1 s later.
     h.collector.delayMs = 3_000;
     const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 500, pollInterval: 1 });

@@ -2,37 +2,19 @@
  * Attack: OTLP partial success over each protocol, combined with splitting, and during a replay of
  * dead letters; and shutdown while a batch is being bisected.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterFileFor, type DeadLetter } from '../src/export/dead-letters.js';
-import { expectNoTokenLeak, makeEntries, startHarness, waitFor, type Harness } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { deadLetterFileFor } from '../src/export/dead-letters.js';
+import { appIdOf, harnessPerTest, makeEntries, readDeadLetters, waitFor, type Harness } from './helpers.js';
 import type { Protocol } from './otlp/transports.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  if (h) {
-    try {
-      await expectNoTokenLeak(h);
-    } finally {
-      await h.cleanup();
-      h = undefined;
-    }
-  }
-});
+const harness = harnessPerTest();
+let h: Harness;
 
-const appIdOf = (r: { attributes: Record<string, unknown> }) => String(r.attributes['slack.integration.app_id']);
-const readLetters = (file: string): DeadLetter[] =>
-  existsSync(file)
-    ? readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as DeadLetter)
-    : [];
 
 describe('attack: partial success', () => {
   it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])('over %s: a partial success on a split half is counted, capped at that half', async (protocol) => {
     const entries = makeEntries(8);
-    h = await startHarness({ entries, protocol });
+    h = await harness.start({ entries, protocol });
     // The whole batch is refused (split); its first half (4) answered with "99 rejected"; the rest plain.
     h.collector.enqueue({ status: protocol === 'grpc' ? 3 : 400, body: 'too big' }, { partialSuccess: { rejectedLogRecords: 99, errorMessage: 'too old' } });
     const summary = await h.receiver({ backfillStartTime: 0 }).syncOnce();
@@ -43,18 +25,18 @@ describe('attack: partial success', () => {
 
   it('a replay whose request the collector answers with a partial success: the rejected letters are not reported delivered and removed', async () => {
     const entries = makeEntries(6);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     h.collector.refuseRecord = (r) => appIdOf(r) === 'A00003';
     const r = h.receiver({ backfillStartTime: 0 });
     await r.syncOnce();
     const file = deadLetterFileFor(h.cursorFile);
-    expect(readLetters(file)).toHaveLength(1);
+    expect(readDeadLetters(file)).toHaveLength(1);
     h.collector.refuseRecord = undefined;
     // The collector takes the request but rejects its one record (e.g. too old for its limits).
     h.collector.enqueue({ partialSuccess: { rejectedLogRecords: 1, errorMessage: 'timestamp too old' } });
     const [result] = await r.replayDeadLetters();
     // Either kept for another replay, or at least not reported as delivered.
-    const kept = readLetters(file).length;
+    const kept = readDeadLetters(file).length;
     expect({ delivered: result!.delivered, kept }).not.toEqual({ delivered: 1, kept: 0 });
   });
 });
@@ -62,7 +44,7 @@ describe('attack: partial success', () => {
 describe('attack: shutdown during bisection', () => {
   it('after shutdown() returns, no new OTLP request starts (the bisection stops at the request in flight)', async () => {
     const entries = makeEntries(250);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     // Every record refused alone: 499 requests of bisection, 20 ms each.
     h.collector.refuseRecord = () => true;
     h.collector.delayMs = 20;

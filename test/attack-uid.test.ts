@@ -8,23 +8,14 @@
  * `team:` in front when teams are configured.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterFileFor, type DeadLetter } from '../src/export/dead-letters.js';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { deadLetterFileFor } from '../src/export/dead-letters.js';
 import type { SlackIntegrationLogRaw } from '../src/types.js';
-import { BASE_DATE, expectNoTokenLeak, makeEntries, startHarness, type Harness } from './helpers.js';
+import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, readDeadLetters, type Harness } from './helpers.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  if (h) {
-    try {
-      await expectNoTokenLeak(h);
-    } finally {
-      await h.cleanup();
-      h = undefined;
-    }
-  }
-});
+const harness = harnessPerTest();
+let h: Harness;
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -38,21 +29,13 @@ function fingerprint(entry: SlackIntegrationLogRaw): string {
 const uid = (entry: SlackIntegrationLogRaw, occurrence: number, team?: string) =>
   sha(`${team ? `${team}:` : ''}${fingerprint(entry)}:${occurrence}`).slice(0, 32);
 
-const readLetters = (file: string): DeadLetter[] =>
-  existsSync(file)
-    ? readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as DeadLetter)
-    : [];
 
-const appIdOf = (r: { attributes: Record<string, unknown> }) => String(r.attributes['slack.integration.app_id']);
 
 describe('attack: uid stability', () => {
   it('a single-workspace cursor: every uid is sha256(fingerprint:occurrence), identical entries in one second numbered 0, 1, 2', async () => {
     const same: SlackIntegrationLogRaw = { app_id: 'ATWIN', user_id: 'U1', date: String(BASE_DATE + 50), change_type: 'added', service_id: 7 as unknown as string };
     const entries = [...makeEntries(5), same, { ...same }, { ...same }];
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     await h.receiver({ backfillStartTime: 0 }).syncOnce();
     const want = [...makeEntries(5).map((e) => uid(e, 0)), uid(same, 0), uid(same, 1), uid(same, 2)].sort();
     expect(h.collector.records.map((r) => String(r.attributes['log.record.uid'])).sort()).toEqual(want);
@@ -60,7 +43,7 @@ describe('attack: uid stability', () => {
 
   it('with SLACK_TEAM_ID: sha256(team:fingerprint:occurrence), and no slack.team.id among the record attributes', async () => {
     const entries = makeEntries(4);
-    h = await startHarness({ teams: { T0AAA: entries } });
+    h = await harness.start({ teams: { T0AAA: entries } });
     await h.receiver({ backfillStartTime: 0, slackTeamIds: ['T0AAA'] }).syncOnce();
     expect(h.collector.records.map((r) => String(r.attributes['log.record.uid'])).sort()).toEqual(entries.map((e) => uid(e, 0, 'T0AAA')).sort());
     expect(h.collector.records.every((r) => r.resource['slack.team.id'] === 'T0AAA' && !('slack.team.id' in r.attributes))).toBe(true);
@@ -71,12 +54,12 @@ describe('attack: replayed dead letters', () => {
   async function deadLetterOne(options: Record<string, unknown> = {}) {
     const entries = makeEntries(6);
     const poison = entries[3]!;
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     h.collector.refuseRecord = (r) => appIdOf(r) === poison.app_id;
     const r = h.receiver({ backfillStartTime: 0, ...options });
     expect((await r.syncOnce()).deadLettered).toBe(1);
     const file = deadLetterFileFor(h.cursorFile);
-    return { entries, poison, r, file, letter: readLetters(file)[0]! };
+    return { entries, poison, r, file, letter: readDeadLetters(file)[0]! };
   }
 
   it('a replay carries the original uid (independently computed) and the entry time', async () => {
@@ -133,7 +116,7 @@ describe('attack: replayed dead letters', () => {
 
   it('a pass whose cursor save failed after it wrote a dead letter: the next pass does not write the same letter again (a replay would deliver it twice)', async () => {
     const entries = makeEntries(5);
-    h = await startHarness({ entries });
+    h = await harness.start({ entries });
     const r = h.receiver({ backfillStartTime: 0 });
     await r.syncOnce();
     h.slack.add(...makeEntries(5, { startDate: BASE_DATE + 100, prefix: 'N' }));
@@ -144,7 +127,7 @@ describe('attack: replayed dead letters', () => {
     await h.failingPass(r);
     rmSync(h.cursorFile, { recursive: true });
     await r.syncOnce();
-    const letters = readLetters(deadLetterFileFor(h.cursorFile));
+    const letters = readDeadLetters(deadLetterFileFor(h.cursorFile));
     expect(letters.map((l) => l['log.record.uid'])).toEqual([...new Set(letters.map((l) => l['log.record.uid']))]);
     h.collector.refuseRecord = undefined;
     await r.replayDeadLetters();

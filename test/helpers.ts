@@ -13,6 +13,7 @@ import { afterEach, expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
 import { FakeCollector, type DecodedLogRecord } from '../src/demo/fake-collector.js';
 import { startFakeCollector, type Protocol } from './otlp/transports.js';
+import type { DeadLetter } from '../src/export/dead-letters.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import type { ReceiverLogger, SlackIntegrationLogRaw, SlackIntegrationLogsReceiverOptions } from '../src/types.js';
 
@@ -364,3 +365,16 @@ export async function freePort(): Promise<number> {
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** The dead letters in a file, as JSON (none when it does not exist). */
+export function readDeadLetters(file: string): DeadLetter[] {
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as DeadLetter)
+    : [];
+}
+
+/** The `app_id` a generated entry's record carries. */
+export const appIdOf = (r: { attributes: Record<string, unknown> }): string => String(r.attributes['slack.integration.app_id']);
