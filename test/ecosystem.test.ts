@@ -63,6 +63,9 @@ function extensionReferences(node: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** The prometheus exporter's port in the shipped configs; the compose stack's Prometheus scrapes it. */
+const PROMETHEUS_EXPORTER_PORT = 8889;
+
 const EVENT_NAME_STATEMENT = 'set(log.attributes["event.name"], log.event_name) where log.event_name != ""';
 
 /** The log statements of a transform processor, flat or in `context:` groups. */
@@ -84,7 +87,7 @@ function checkCollectorConfig(rel: string, cfg: CollectorConfig, { datadog }: { 
   expect(pipelines.length, `${rel}: pipelines`).toBeGreaterThan(0);
 
   for (const [id, p] of pipelines) {
-    expect(typeOf(id), `${rel}: pipeline ${id} is a logs pipeline`).toBe('logs');
+    expect(['logs', 'metrics'], `${rel}: pipeline ${id} is a logs or metrics pipeline`).toContain(typeOf(id));
     expect(p.receivers?.length, `${rel}: ${id} has receivers`).toBeGreaterThan(0);
     expect(p.exporters?.length, `${rel}: ${id} has exporters`).toBeGreaterThan(0);
     for (const r of p.receivers ?? []) {
@@ -108,10 +111,11 @@ function checkCollectorConfig(rel: string, cfg: CollectorConfig, { datadog }: { 
     expect(started, `${rel}: extension ${ref} is listed under service.extensions`).toContain(ref);
   }
 
-  // Persistent sending queues on every exporter in use (the debug exporter has none).
+  // Persistent sending queues on every exporter in use (the debug exporter has none, and the
+  // prometheus exporter is scraped: nothing to queue).
   const used = new Set(pipelines.flatMap(([, p]) => p.exporters ?? []));
   for (const id of used) {
-    if (typeOf(id) === 'debug') continue;
+    if (typeOf(id) === 'debug' || typeOf(id) === 'prometheus') continue;
     const queue = (cfg.exporters?.[id] as { sending_queue?: { enabled?: boolean; storage?: string } } | null)?.sending_queue;
     expect(queue, `${rel}: exporter ${id} has a sending_queue`).toBeDefined();
     expect(queue!.enabled, `${rel}: exporter ${id} queue enabled`).not.toBe(false);
@@ -144,11 +148,25 @@ function checkCollectorConfig(rel: string, cfg: CollectorConfig, { datadog }: { 
     expect(statements, `${rel}: ${id} copies the event name into event.name`).toContain(EVENT_NAME_STATEMENT);
   }
 
+  // The receiver's self-metrics: one metrics pipeline from the otlp receiver to a Prometheus scrape
+  // endpoint on 8889, with the names the alert rules in detections/ops/prometheus-rules.yml use.
+  const metrics = pipelines.filter(([id]) => typeOf(id) === 'metrics');
+  expect(metrics.map(([id]) => id), `${rel}: one metrics pipeline`).toEqual(['metrics']);
+  const metricsPipeline = metrics[0]![1];
+  expect(metricsPipeline.receivers, `${rel}: metrics from the otlp receiver`).toEqual(['otlp']);
+  const prom = (metricsPipeline.exporters ?? []).filter((id) => typeOf(id) === 'prometheus');
+  expect(prom, `${rel}: metrics to a prometheus exporter`).toHaveLength(1);
+  expect(cfg.exporters![prom[0]!], `${rel}: ${prom[0]} settings`).toMatchObject({
+    endpoint: `0.0.0.0:${PROMETHEUS_EXPORTER_PORT}`,
+    translation_strategy: 'UnderscoreEscapingWithSuffixes',
+  });
+
   // Datadog: the datadog exporter with API key and site from the environment.
   const dd = defined.exporters.filter((id) => typeOf(id) === 'datadog');
   if (datadog) {
     expect(dd, `${rel}: a datadog exporter`).toHaveLength(1);
     expect(used.has(dd[0]!), `${rel}: the datadog exporter is in a pipeline`).toBe(true);
+    expect(metricsPipeline.exporters, `${rel}: the self-metrics go to Datadog too`).toContain(dd[0]!);
     const api = (cfg.exporters![dd[0]!] as { api?: { key?: string; site?: string } }).api;
     expect(api).toEqual({ key: '${env:DD_API_KEY}', site: '${env:DD_SITE}' });
   } else {
@@ -161,7 +179,7 @@ describe('otel-collector.yaml', () => {
 
   it('every pipeline names only defined components; extensions started; queues on file_storage; Loki and Datadog as required', () => {
     checkCollectorConfig('otel-collector.yaml', cfg, { datadog: true });
-    expect(Object.keys(cfg.service.pipelines).sort()).toEqual(['logs/datadog', 'logs/loki']);
+    expect(Object.keys(cfg.service.pipelines).sort()).toEqual(['logs/datadog', 'logs/loki', 'metrics']);
     expect((cfg.receivers!.otlp as { protocols: { http: { endpoint: string } } }).protocols.http.endpoint).toBe('0.0.0.0:4318');
   });
 
@@ -188,7 +206,9 @@ describe('otel-collector.yaml', () => {
       expect(lokiOnly[section], `${rel}: ${section} as in otel-collector.yaml`).toEqual(expected);
     }
     expect(lokiOnly.service.extensions).toEqual(cfg.service.extensions);
-    const { 'logs/datadog': _dd, ...rest } = cfg.service.pipelines;
+    // The same pipelines without Datadog's: logs/datadog gone, datadog out of the metrics pipeline.
+    const { 'logs/datadog': _dd, ...rest } = structuredClone(cfg.service.pipelines);
+    for (const p of Object.values(rest)) p.exporters = p.exporters?.filter((e) => typeOf(e) !== 'datadog');
     expect(lokiOnly.service.pipelines).toEqual(rest);
   });
 });
@@ -436,8 +456,8 @@ describe('Grafana dashboard', () => {
 describe('deployment examples', () => {
   it('compose: parses, and every file it mounts exists', () => {
     const rel = 'examples/compose/docker-compose.yaml';
-    const compose = parseYaml<{ services: Record<string, { image?: string; build?: string; volumes?: string[]; env_file?: string }> }>(rel);
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['collector', 'loki', 'grafana']));
+    const compose = parseYaml<{ services: Record<string, { image?: string; build?: string; volumes?: string[]; env_file?: string; ports?: string[] }> }>(rel);
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['collector', 'loki', 'prometheus', 'grafana']));
     expect(compose.services.collector!.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
     const [major, minor] = compose.services.collector!.image!.split(':')[1]!.split('.').map(Number);
     expect(major! > 0 || minor! >= 144, 'collector-contrib has the otlp_http exporter name (v0.144.0+)').toBe(true);
@@ -463,6 +483,35 @@ describe('deployment examples', () => {
     expect(resourceAttributes?.attributes_config, 'loki.yaml indexes slack.team.id').toContainEqual({ action: 'index_label', attributes: ['slack.team.id'] });
     const ds = parseYaml<{ datasources: Array<{ type: string; url: string }> }>('examples/compose/grafana/provisioning/datasources/loki.yaml');
     expect(ds.datasources[0]).toMatchObject({ type: 'loki', url: 'http://loki:3100' });
+  });
+
+  it('compose: Prometheus scrapes the collector\'s prometheus exporter, keeps its labels, loads the alert rules; Grafana has it', () => {
+    const compose = parseYaml<{ services: Record<string, { image?: string; volumes?: string[]; ports?: string[] }> }>('examples/compose/docker-compose.yaml');
+    const prometheus = compose.services.prometheus!;
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v3\.\d+\.\d+$/);
+    // The mounts, by target: the scrape config, the repository's rule file in the folder it loads.
+    const mounts = Object.fromEntries((prometheus.volumes ?? []).map((v) => [v.split(':')[1]!, v.split(':')[0]!]));
+    expect(mounts['/etc/prometheus/prometheus.yml']).toBe('./prometheus.yaml');
+    const scrape = parseYaml<{
+      rule_files: string[];
+      scrape_configs: Array<{ honor_labels?: boolean; static_configs: Array<{ targets: string[] }> }>;
+    }>('examples/compose/prometheus.yaml');
+    const ruleMounts = Object.entries(mounts).filter(([target]) => scrape.rule_files.some((glob) => target.startsWith(glob.replace(/\*\.yml$/, '')) && target.endsWith('.yml')));
+    expect(ruleMounts.map(([, source]) => resolve(ROOT, 'examples/compose', source))).toEqual([join(ROOT, 'detections/ops/prometheus-rules.yml')]);
+    // The target is the collector's prometheus exporter, as both shipped configs define it.
+    for (const rel of ['otel-collector.yaml', 'examples/compose/otel-collector.loki-only.yaml']) {
+      const endpoint = String((parseYaml<CollectorConfig>(rel).exporters!.prometheus as { endpoint: string }).endpoint);
+      expect(endpoint, rel).toBe(`0.0.0.0:${PROMETHEUS_EXPORTER_PORT}`);
+    }
+    expect(scrape.scrape_configs).toHaveLength(1);
+    expect(scrape.scrape_configs[0]!.static_configs.flatMap((c) => c.targets)).toEqual([`collector:${PROMETHEUS_EXPORTER_PORT}`]);
+    // job and instance from the receiver (service.name, service.instance.id), which the rules group by.
+    expect(scrape.scrape_configs[0]!.honor_labels).toBe(true);
+    // On the host, only on loopback.
+    expect(compose.services.collector!.ports).toContain(`127.0.0.1:${PROMETHEUS_EXPORTER_PORT}:${PROMETHEUS_EXPORTER_PORT}`);
+    expect(prometheus.ports).toEqual(['127.0.0.1:9090:9090']);
+    const ds = parseYaml<{ datasources: Array<{ type: string; url: string }> }>('examples/compose/grafana/provisioning/datasources/prometheus.yaml');
+    expect(ds.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' })]);
   });
 
   type K8s = { kind: string; metadata: { name: string }; spec: any };

@@ -4,12 +4,15 @@ import { gunzipSync } from 'node:zlib';
 import { decodeLogsRequest, type DecodedLogRecord } from '../../src/demo/fake-collector.js';
 import { decodeExportLogsRequest } from '../otlp/protobuf.js';
 
+const LOGS_PATH = '/v1/logs';
+
 /**
  * A transparent HTTP proxy between the receiver and the Collector that watches acknowledgements:
  * every record in a request the Collector answered 2xx is "acknowledged". That is the set the
  * Collector must never lose, observed on the wire, independently of the receiver's own bookkeeping.
  * When the Collector is down or dies mid-request, the proxy drops the receiver's connection, as a
- * dead Collector would.
+ * dead Collector would. Only requests to /v1/logs are watched; others (the receiver's self-metrics
+ * on /v1/metrics, which it sends to the same host) pass through unrecorded.
  */
 export class AckProxy {
   private server: Server | undefined;
@@ -29,7 +32,7 @@ export class AckProxy {
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.forward(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/logs`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${LOGS_PATH}`;
     return this;
   }
 
@@ -42,10 +45,11 @@ export class AckProxy {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
-    this.requestBytes.push(body.length);
+    const watched = new URL(req.url ?? '/', 'http://proxy').pathname === LOGS_PATH;
+    if (watched) this.requestBytes.push(body.length);
     const upstream = request({ host: this.target.host, port: this.target.port, method: req.method, path: req.url, headers: req.headers });
     upstream.on('error', () => {
-      this.statuses.push('reset');
+      if (watched) this.statuses.push('reset');
       res.socket?.destroy();
     });
     upstream.on('response', async (answer) => {
@@ -53,14 +57,16 @@ export class AckProxy {
       try {
         for await (const c of answer) reply.push(c as Buffer);
       } catch {
-        this.statuses.push('reset');
+        if (watched) this.statuses.push('reset');
         res.socket?.destroy();
         return;
       }
       const status = answer.statusCode ?? 0;
-      if (status >= 200 && status < 300) this.acknowledged.push(...decodeBody(body, req.headers));
-      else this.refusals.push({ status, body: Buffer.concat(reply).toString('utf8') });
-      this.statuses.push(status);
+      if (watched) {
+        if (status >= 200 && status < 300) this.acknowledged.push(...decodeBody(body, req.headers));
+        else this.refusals.push({ status, body: Buffer.concat(reply).toString('utf8') });
+        this.statuses.push(status);
+      }
       res.writeHead(status, answer.headers).end(Buffer.concat(reply));
     });
     upstream.end(body);

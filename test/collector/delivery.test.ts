@@ -5,7 +5,7 @@ import { LOKI_MAX_BEHIND_NS } from './loki-receiver.js';
 import { type Pipeline, countDelivery, keyOf, startPipeline } from './pipeline.js';
 
 // Two Enterprise Grid teams, polled side by side, through the shipped Loki pipeline of
-// otel-collector.yaml (its Datadog pipeline taken out) on the real Collector.
+// otel-collector.yaml (the datadog exporter taken out) on the real Collector.
 const TEAMS = {
   T0AAAAAAA: makeEntries(3000, { prefix: 'a', perSecond: 2 }),
   T0BBBBBBB: makeEntries(2000, { prefix: 'b', perSecond: 1, startDate: Date.UTC(2024, 5, 1) / 1000 }),

@@ -14,7 +14,7 @@ import { type CollectorConfig, localized, readConfig, writeConfig } from './ship
 /**
  * One end-to-end setup: fake Slack -> the real receiver (dist/cli.js, a child process) -> a proxy
  * that watches acknowledgements -> the real Collector running a shipped configuration -> a
- * Loki-shaped OTLP receiver. Everything on 127.0.0.1, the Collector's queue in a temp dir that
+ * Loki-shaped OTLP receiver (records) and the prometheus exporter's page (self-metrics). Everything on 127.0.0.1, the Collector's queue in a temp dir that
  * survives Collector restarts.
  */
 export interface Pipeline {
@@ -24,6 +24,8 @@ export interface Pipeline {
   collector: CollectorProcess;
   /** The configuration the Collector runs (after `edit`). */
   config: CollectorConfig;
+  /** The prometheus exporter's page: `http://127.0.0.1:<port>/metrics`. */
+  metricsUrl: string;
   /**
    * Replaces `collector` (stopped or killed first by the test) with one on another configuration:
    * the pipeline's configuration changed by `edit`, same addresses and queue directory.
@@ -43,7 +45,7 @@ export interface PipelineOptions {
   entries?: SlackIntegrationLogRaw[];
   /** ...or of Enterprise Grid teams (SLACK_TEAM_ID is set to their IDs). */
   teams?: Record<string, SlackIntegrationLogRaw[]>;
-  /** The shipped configuration to run. Default otel-collector.yaml (without its Datadog pipeline). */
+  /** The shipped configuration to run. Default otel-collector.yaml (without the datadog exporter). */
   source?: string;
   /** Changes to the localized configuration (a test's deliberate deviation, named in the test). */
   edit?: (cfg: CollectorConfig) => void;
@@ -60,11 +62,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const dir = await mkdtemp(join(tmpdir(), 'collector-e2e-'));
   const slack = await new FakeSlack({ token: TEST_TOKEN, entries: options.entries, teams: options.teams }).start();
   const loki = await new LokiOtlpReceiver().start();
-  const [otlpPort, healthPort] = [await freePort(), await freePort()];
+  const [otlpPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const config = localized(readConfig(options.source ?? 'otel-collector.yaml'), {
     otlpPort,
     healthPort,
     lokiEndpoint: loki.endpoint,
+    metricsPort,
     storageDir: join(dir, 'queue'),
   });
   options.edit?.(config);
@@ -88,6 +91,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     proxy,
     collector,
     config,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     dir,
     useConfig(name, edit) {
       const cfg = structuredClone(config);
