@@ -297,6 +297,16 @@ const targets = [];
 const target = (name, value, limit, pass, shown, protocol) => targets.push({ name, protocol, value, limit, pass, shown });
 
 const delayOf = (r) => Math.max(r.eldMaxMs, r.lagMaxMs);
+const cpuOf = (r) => (r ? `${fmt(r.cpuS, 2)} + ${fmt(r.serversCpuS, 2)}` : 'n/a');
+const baselineRuns = (n) => rows.filter((r) => r.kind === 'baseline' && r.entries === n);
+/**
+ * The longest stall and the CPU this process used during it: about its length when our own code
+ * (or GC) ran all along, much less when the process was waiting for a core on a shared machine.
+ */
+function describeStall(r) {
+  const s = r.longestStalls?.[0];
+  return s ? `; longest stall ${fmt(s.lagMs)} ms at ${s.atMs} ms, ${s.cpuMs} ms CPU used meanwhile (all threads)` : '';
+}
 
 /** One protocol's targets, each named with it: the same targets as for one protocol. */
 function protocolTargets(protocol) {
@@ -337,7 +347,8 @@ function protocolTargets(protocol) {
     main?.baselineRatio !== undefined && main.baselineRatio >= TARGETS.throughputRatio,
     main
       ? `${fmt(main.baselineRatio, 2)}x (${fmt(main.entriesPerS, 0)} vs ${fmt(find('baseline', mainSize)?.entriesPerS, 0)} entries/s, faster of each` +
-          `${mainRuns.length > 1 ? `; runs ${mainRuns.map((r) => `${fmt(r.baselineRatio, 2)}x`).join(', ')}` : ''})`
+          `${mainRuns.length > 1 ? `; runs ${mainRuns.map((r) => `${fmt(r.baselineRatio, 2)}x`).join(', ')}` : ''}` +
+          `; CPU s subject + servers ${cpuOf(main)} vs baseline ${cpuOf(find('baseline', mainSize))})`
       : 'n/a',
   );
   t(
@@ -377,7 +388,8 @@ function protocolTargets(protocol) {
     `<= ${TARGETS.eldMaxMs} ms`,
     mainDelay !== undefined && mainDelay <= TARGETS.eldMaxMs,
     delayWorst
-      ? `${fmt(mainDelay)} ms${runsNote} (histogram max ${fmt(delayWorst.eldMaxMs)}, p99 ${fmt(delayWorst.eldP99Ms)}; interval sampler max ${fmt(delayWorst.lagMaxMs)}, p99 ${fmt(delayWorst.lagP99Ms)})`
+      ? `${fmt(mainDelay)} ms${runsNote} (histogram max ${fmt(delayWorst.eldMaxMs)}, p99 ${fmt(delayWorst.eldP99Ms)}; interval sampler max ${fmt(delayWorst.lagMaxMs)}, p99 ${fmt(delayWorst.lagP99Ms)}` +
+          `${describeStall(delayWorst)}; baseline runs' worst ${fmt(Math.max(...baselineRuns(mainSize).map(delayOf)))} ms)`
       : 'n/a',
   );
 }
