@@ -12,7 +12,8 @@
  *                                the receiver's OTLP protocols (default: all three), each measured
  *                                at every size with its own targets; the baseline is always OTLP/JSON
  *   --cpu-prof=DIR               write a CPU profile of every receiver process to DIR (the JSON
- *                                line gives each row's pid, which is in the profile's file name)
+ *                                line gives each row's pid, which is in the profile's file name;
+ *                                bench/profile-summary.mjs says where the time went)
  *   --heap-prof=DIR              write a sampling heap profile of every receiver process to DIR
  */
 import { execFileSync, fork } from 'node:child_process';
@@ -346,7 +347,7 @@ function protocolTargets(protocol) {
     `>= ${TARGETS.throughputRatio}x`,
     main?.baselineRatio !== undefined && main.baselineRatio >= TARGETS.throughputRatio,
     main
-      ? `${fmt(main.baselineRatio, 2)}x (${fmt(main.entriesPerS, 0)} vs ${fmt(find('baseline', mainSize)?.entriesPerS, 0)} entries/s, faster of each` +
+      ? `${fmt(main.baselineRatio, 3)}x (${fmt(main.entriesPerS, 0)} vs ${fmt(find('baseline', mainSize)?.entriesPerS, 0)} entries/s, faster of each` +
           `${mainRuns.length > 1 ? `; runs ${mainRuns.map((r) => `${fmt(r.baselineRatio, 2)}x`).join(', ')}` : ''}` +
           `; CPU s subject + servers ${cpuOf(main)} vs baseline ${cpuOf(find('baseline', mainSize))})`
       : 'n/a',
