@@ -65,5 +65,5 @@ export async function runBaseline({ slackUrl, otlpUrl, token, pageSize, batchSiz
     for (let i = 0; i < records.length; i += batchSize) await post(records.slice(i, i + batchSize));
     if (page >= json.paging.pages || json.logs.length === 0) break;
   }
-  return { exported, slackRequests, otlpExports: otlpRequests };
+  return { exported, slackRequests, exportBatches: otlpRequests };
 }

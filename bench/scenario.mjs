@@ -1,9 +1,10 @@
 /**
  * One bench subject in a fresh process (forked with --expose-gc): the receiver, or the baseline.
  * Driven by the parent over IPC so that nothing but the subject runs here while it is measured:
- *   { id, cmd: 'init', kind: 'receiver' | 'baseline', slackUrl, otlpUrl, cursorFile, token, pageSize }
+ *   { id, cmd: 'init', kind: 'receiver' | 'baseline', slackUrl, otlpUrl, otlpProtocol, jsonOtlpUrl, cursorFile, token, pageSize }
  *   { id, cmd: 'phase', name }   -> measures one syncOnce (receiver) or one full run (baseline)
  *   { id, cmd: 'exit' }
+ * The receiver exports with `otlpProtocol` to `otlpUrl`; the baseline always posts OTLP/JSON there.
  */
 // The package's public entry point: works whether dist/ is tsc output or an esbuild bundle.
 import { SlackIntegrationLogsReceiver } from '../dist/index.js';
@@ -30,6 +31,7 @@ const handlers = {
       receiver = new SlackIntegrationLogsReceiver({
         token: msg.token,
         slackApiUrl: msg.slackUrl,
+        otlpProtocol: msg.otlpProtocol,
         otlpEndpoint: msg.otlpUrl,
         cursorFile: msg.cursorFile,
         backfillStartTime: 0,
@@ -39,7 +41,8 @@ const handlers = {
     }
     // Load fetch (undici is compiled on first use) outside the measured run, for both subjects: the
     // receiver's Slack client uses it too, and the comparison is of steady work, not module loading.
-    await fetch(msg.otlpUrl, { method: 'GET' }).then((r) => r.arrayBuffer());
+    // An HTTP/1.1 GET to the JSON receiver (404): a gRPC port would not answer it.
+    await fetch(msg.jsonOtlpUrl, { method: 'GET' }).then((r) => r.arrayBuffer());
     return { pid: process.pid, exportBatchSize: EXPORT_BATCH_SIZE };
   },
   async phase({ name }) {

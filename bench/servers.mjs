@@ -1,16 +1,18 @@
 /**
  * The bench's "outside world", in its own process so that the receiver's process measures only
- * the receiver: the fake Slack Web API (no rate limit) and the local OTLP/HTTP receiver, both from
- * the built package (../dist/demo). Driven by its parent over IPC:
+ * the receiver: the fake Slack Web API (no rate limit) and a local OTLP receiver for each protocol,
+ * each decoding every request: OTLP/HTTP JSON (the package's FakeCollector, ../dist/demo), OTLP/HTTP
+ * protobuf and OTLP/gRPC (./otlp-collectors.mjs). Driven by its parent over IPC:
  *   { id, cmd: 'load', count }           -> a fresh fake Slack holding entries 0..count-1 -> { slackUrl }
  *   { id, cmd: 'add', from, count }      -> adds entries from..from+count-1 (newer)   -> { size }
- *   { id, cmd: 'stats' }                 -> { slackRequests, otlpRequests, otlpRecords, ... }
+ *   { id, cmd: 'stats' }                 -> { slackRequests, otlpRequests, otlpRecords, ... } (all protocols together)
  *   { id, cmd: 'stop' }
- * On start it sends { type: 'ready', otlpUrl }.
+ * On start it sends { type: 'ready', otlpUrls: { 'http/json', 'http/protobuf', grpc } }.
  */
 import { FakeSlack } from '../dist/demo/fake-slack.js';
 import { FakeCollector } from '../dist/demo/fake-collector.js';
 import { makeEntries } from './entries.mjs';
+import { startGrpc, startProtobufHttp } from './otlp-collectors.mjs';
 
 export const BENCH_TOKEN = 'xoxp-bench-not-a-real-token';
 
@@ -22,6 +24,11 @@ let otlpRecords = 0;
 otlp.onRecords = (records) => {
   otlpRecords += records.length;
 };
+const countRecords = (n) => {
+  otlpRecords += n;
+};
+const otlpProtobuf = await startProtobufHttp(countRecords);
+const otlpGrpc = await startGrpc(countRecords);
 
 let slack;
 
@@ -53,7 +60,7 @@ const handlers = {
     return {
       serversCpuMs: (cpu.user + cpu.system) / 1000,
       slackRequests: slack?.requests.length ?? 0,
-      otlpRequests: otlp.requests,
+      otlpRequests: otlp.requests + otlpProtobuf.requests + otlpGrpc.requests,
       otlpRecords,
       serversRssMB: m.rss / 2 ** 20,
       serversHeapMB: m.heapUsed / 2 ** 20,
@@ -62,6 +69,8 @@ const handlers = {
   async stop() {
     await slack?.stop();
     await otlp.stop();
+    await otlpProtobuf.stop();
+    await otlpGrpc.stop();
     setImmediate(() => process.exit(0));
     return {};
   },
@@ -76,4 +85,4 @@ process.on('message', async (msg) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ type: 'ready', otlpUrl: otlp.url });
+process.send({ type: 'ready', otlpUrls: { 'http/json': otlp.url, 'http/protobuf': otlpProtobuf.url, grpc: otlpGrpc.url } });
