@@ -17,6 +17,22 @@ import { CLI, ROOT, spawnNode, until } from './process-helpers.js';
 
 const SECRET_PART = TEST_TOKEN.slice('xoxp-'.length);
 
+
+/** A polling receiver's environment (every second) against the harness's fakes, without self-metrics. */
+function pollingEnv(h: Harness, extra: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH!,
+    SLACK_TOKEN: TEST_TOKEN,
+    SLACK_API_URL: h.slack.url,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: h.collector.url,
+    OTEL_METRICS_EXPORTER: 'none',
+    SLACK_CURSOR_FILE: h.cursorFile,
+    SLACK_BACKFILL_START_TIME: '0',
+    SLACK_POLL_INTERVAL: '1s',
+    ...extra,
+  };
+}
+
 describe('parseHealthEndpoint (SLACK_HEALTH_ENDPOINT)', () => {
   it.each([
     ['127.0.0.1:13133', '127.0.0.1', 13133],
@@ -272,17 +288,7 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
   it('the CLI serves it while polling (ready after the first pass) and closes it on SIGTERM', async () => {
     h = await startHarness({ entries: makeEntries(20) });
     const port = await freePort();
-    const env = {
-      PATH: process.env.PATH!,
-      SLACK_TOKEN: TEST_TOKEN,
-      SLACK_API_URL: h.slack.url,
-      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: h.collector.url,
-      OTEL_METRICS_EXPORTER: 'none',
-      SLACK_CURSOR_FILE: h.cursorFile,
-      SLACK_BACKFILL_START_TIME: '0',
-      SLACK_POLL_INTERVAL: '1s',
-      SLACK_HEALTH_ENDPOINT: String(port),
-    };
+    const env = pollingEnv(h, { SLACK_HEALTH_ENDPOINT: String(port) });
     const cli = spawnNode([CLI], env);
     try {
       await until(() => h!.collector.records.length >= 20, 10_000);
@@ -307,18 +313,7 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
   it('--import register serves it without keeping the host alive: the host still exits when its work is done', async () => {
     h = await startHarness({ entries: makeEntries(6) });
     const port = await freePort();
-    const host = spawnNode(['--import', 'slack-integration-logs-receiver/register', join(ROOT, 'test', 'fixtures', 'host-app.mjs')], {
-      PATH: process.env.PATH!,
-      SLACK_TOKEN: TEST_TOKEN,
-      SLACK_API_URL: h.slack.url,
-      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: h.collector.url,
-      OTEL_METRICS_EXPORTER: 'none',
-      SLACK_CURSOR_FILE: h.cursorFile,
-      SLACK_BACKFILL_START_TIME: '0',
-      SLACK_POLL_INTERVAL: '1s',
-      SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}`,
-      HOST_WORK_MS: '3000',
-    });
+    const host = spawnNode(['--import', 'slack-integration-logs-receiver/register', join(ROOT, 'test', 'fixtures', 'host-app.mjs')], pollingEnv(h, { SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}`, HOST_WORK_MS: '3000' }));
     // A host that never ends (the server holding it) fails the test instead of outliving it.
     const guard = setTimeout(() => host.child.kill('SIGKILL'), 20_000);
     let alive: Answer | undefined;

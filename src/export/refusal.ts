@@ -25,6 +25,7 @@ export interface Refusal {
 }
 
 const RETRY_FIX = 'check that the collector runs and keeps up: the next pass sends the same records again (OTEL_EXPORTER_OTLP_TIMEOUT sets how long each export is retried)';
+const SPLIT_FIX = 'the batch is split to find the records at fault';
 const CREDENTIALS_FIX = 'check the credentials in OTEL_EXPORTER_OTLP_HEADERS (or OTEL_EXPORTER_OTLP_LOGS_HEADERS)';
 
 /** gRPC status codes (grpc/doc/statuscodes.md) and what each means for a batch. */
@@ -70,7 +71,6 @@ export function describeRefusal(error: unknown, protocol: OtlpProtocol): Refusal
   };
 }
 
-const SPLIT_FIX = 'the batch is split to find the records at fault';
 
 function httpRefusal(status: number, statusText: string, collectorMessage: string | undefined, protocol: OtlpProtocol): Refusal {
   const line = `HTTP ${status}${statusText && statusText !== 'undefined' ? ` ${statusText}` : ''}`;
