@@ -28,8 +28,18 @@ const SERVICES = [
 const CHANGE_TYPES = ['added', 'enabled', 'updated', 'expanded', 'removed', 'disabled'];
 const REASONS = ['user', 'rate_limits', 'slack', 'errors', 'system', 'admin', 'api_decline', 'deauth'];
 const SCOPES = [
-  'chat:write', 'channels:read', 'commands', 'channels:history', 'users:read', 'users:read.email',
-  'im:history', 'files:read', 'incoming-webhook', 'reactions:write', 'groups:read', 'team:read',
+  'chat:write',
+  'channels:read',
+  'commands',
+  'channels:history',
+  'users:read',
+  'users:read.email',
+  'im:history',
+  'files:read',
+  'incoming-webhook',
+  'reactions:write',
+  'groups:read',
+  'team:read',
 ];
 const NAMES = ['johnny', 'billy', 'joey', 'maria', 'security-admin', 'anna.k', 'li.wei', 'omar', 'sofia.r', 'dev-ops'];
 

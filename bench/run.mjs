@@ -46,14 +46,24 @@ const args = Object.fromEntries(
   }),
 );
 const PROTOCOLS = ['http/json', 'http/protobuf', 'grpc'];
-const protocols = [...new Set((args.protocols ?? PROTOCOLS.join(',')).split(',').map((p) => p.trim()).filter(Boolean))];
+const protocols = [
+  ...new Set(
+    (args.protocols ?? PROTOCOLS.join(','))
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  ),
+];
 for (const p of protocols) {
   if (!PROTOCOLS.includes(p)) {
     process.stderr.write(`bench: --protocols: "${p}" is not an OTLP protocol; use a comma-separated list of ${PROTOCOLS.join(', ')}\n`);
     process.exit(2);
   }
 }
-const sizes = (args.sizes ?? '10000,100000,200000').split(',').map(Number).filter((n) => n > 0);
+const sizes = (args.sizes ?? '10000,100000,200000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const mainSize = sizes.includes(Number(args.main ?? 100000)) ? Number(args.main ?? 100000) : sizes[0];
 const profArgs = [
   ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []),
@@ -282,7 +292,11 @@ for (const n of sizes) {
 }
 const find = (kind, entries, protocol) =>
   rows.find(
-    (r) => r.kind === kind && (entries === undefined || r.entries === entries) && (protocol === undefined || r.protocol === protocol) && r.best !== false,
+    (r) =>
+      r.kind === kind &&
+      (entries === undefined || r.entries === entries) &&
+      (protocol === undefined || r.protocol === protocol) &&
+      r.best !== false,
   );
 /** Where the heap stood at its peak, by V8 space, and what was live. */
 function describeHeap(r) {
@@ -440,23 +454,29 @@ const widths = columns.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[
 const line = (vals) => vals.map((v, i) => (columns[i][2] === 'l' ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
 const out = [];
 out.push('');
-out.push(`slack-integration-logs-receiver bench  (node ${process.version}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadAfter.map((x) => x.toFixed(2)).join(' ')})`);
-out.push(`source ${source.commit}${source.srcFilesChanged ? ` + ${source.srcFilesChanged} uncommitted src file(s)` : ''}; fake Slack + an OTLP receiver per protocol (each decoding every record) in their own process; each subject in a fresh process;`);
+out.push(
+  `slack-integration-logs-receiver bench  (node ${process.version}, ${cpus().length} CPUs, load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadAfter.map((x) => x.toFixed(2)).join(' ')})`,
+);
+out.push(
+  `source ${source.commit}${source.srcFilesChanged ? ` + ${source.srcFilesChanged} uncommitted src file(s)` : ''}; fake Slack + an OTLP receiver per protocol (each decoding every record) in their own process; each subject in a fresh process;`,
+);
 out.push(`page size ${PAGE_SIZE}, newest-first, backfillStartTime 0; entries ~${ENTRY_BYTES} bytes of JSON each`);
-out.push(`receiver protocols: ${protocols.join(', ')} (OTEL_EXPORTER_OTLP_PROTOCOL; one OTLP request in flight per stream); bench took ${fmt(elapsedS / 60, 1)} min`);
+out.push(
+  `receiver protocols: ${protocols.join(', ')} (OTEL_EXPORTER_OTLP_PROTOCOL; one OTLP request in flight per stream); bench took ${fmt(elapsedS / 60, 1)} min`,
+);
 out.push('');
 out.push(line(columns.map(([h]) => h)));
 out.push(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const c of cells) out.push(line(c));
 out.push('');
-out.push('CPU s: CPU time of the subject\'s process during the run (all threads); srv CPU s: the servers process\'s (fake');
-out.push('Slack + OTLP receiver, decoding every record) in the same time. Both compete for the machine\'s cores.');
+out.push("CPU s: CPU time of the subject's process during the run (all threads); srv CPU s: the servers process's (fake");
+out.push("Slack + OTLP receiver, decoding every record) in the same time. Both compete for the machine's cores.");
 out.push('heap +MB / RSS +MB: peak during the run minus after gc() before it (heap: sampled every 20 ms and just before');
 out.push('every GC; RSS: sampled). live +MB: largest heap right after a full GC, minus the same (- when no full GC ran).');
 out.push('ELD: perf_hooks.monitorEventLoopDelay, 10 ms resolution, resolution subtracted.');
 out.push('lag: setInterval(10 ms) sampler (the JSON has the longest stalls, with the CPU the process used in each).');
 out.push('GC max: longest single GC pause (v8.GCProfiler).');
-out.push('baseline (* always OTLP/JSON, one request at a time, whatever the receiver\'s protocol): the same pages through');
+out.push("baseline (* always OTLP/JSON, one request at a time, whatever the receiver's protocol): the same pages through");
 out.push('plain fetch + hand-built OTLP/JSON, no guarantees, run before and after the receiver in fresh processes; the');
 out.push('fastest run is the reference (the practical limit on this machine). At the main size every protocol runs twice');
 out.push('(second time in reverse order, between a second and a third baseline): throughput compares the faster run of');
@@ -470,7 +490,9 @@ const batchRow = find('backfill', mainSize, protocols[0]);
 if (batchRow && batchRow.otlpRequests > 1) {
   const perRequest = batchRow.exported / batchRow.otlpRequests;
   if (Math.abs(perRequest - BASELINE_BATCH) > BASELINE_BATCH * 0.1) {
-    out.push(`  NOTE  the receiver sent ~${fmt(perRequest, 0)} records per OTLP request, the baseline ${BASELINE_BATCH}: update EXPORT_BATCH_SIZE in bench/scenario.mjs`);
+    out.push(
+      `  NOTE  the receiver sent ~${fmt(perRequest, 0)} records per OTLP request, the baseline ${BASELINE_BATCH}: update EXPORT_BATCH_SIZE in bench/scenario.mjs`,
+    );
   }
 }
 const noisy = rows.filter((r) => r.logged && r.logged.warn + r.logged.error > 0);
@@ -496,7 +518,7 @@ const report = {
   baseline: 'http/json, one request at a time',
   elapsedS,
   scenarios: rows.map(({ summary, ...r }) => ({ ...r, summary })),
-  targets: targets.map(({ shown, ...t }) => t),
+  targets: targets.map(({ shown: _shown, ...t }) => t),
   errors,
   allPass: errors.length === 0 && targets.every((t) => t.pass),
 };

@@ -11,7 +11,7 @@ import { SlackIntegrationLogsReceiver } from '../dist/index.js';
 import { runBaseline } from './baseline.mjs';
 import { measure } from './measure.mjs';
 
-/** Records per OTLP request in the receiver (src/sync/sync-pass.ts EXPORT_BATCH_SIZE); the baseline uses the same. */
+/** Records per OTLP request in the receiver (src/delivery/pass.ts EXPORT_BATCH_SIZE); the baseline uses the same. */
 const EXPORT_BATCH_SIZE = 250;
 
 // Silent, but warnings and errors (retries, waits, gaps) are counted and the first few returned.

@@ -1,7 +1,7 @@
 /**
  * The bench's "outside world", in its own process so that the receiver's process measures only
  * the receiver: the fake Slack Web API (no rate limit) and a local OTLP receiver for each protocol,
- * each decoding every request: OTLP/HTTP JSON (the package's FakeCollector, ../dist/demo), OTLP/HTTP
+ * each decoding every request: OTLP/HTTP JSON (the package's FakeCollector, ../dist/testing), OTLP/HTTP
  * protobuf and OTLP/gRPC (./otlp-collectors.mjs). Driven by its parent over IPC:
  *   { id, cmd: 'load', count }           -> a fresh fake Slack holding entries 0..count-1 -> { slackUrl }
  *   { id, cmd: 'add', from, count }      -> adds entries from..from+count-1 (newer)   -> { size }
@@ -9,8 +9,8 @@
  *   { id, cmd: 'stop' }
  * On start it sends { type: 'ready', otlpUrls: { 'http/json', 'http/protobuf', grpc } }.
  */
-import { FakeSlack } from '../dist/demo/fake-slack.js';
-import { FakeCollector } from '../dist/demo/fake-collector.js';
+import { FakeSlack } from '../dist/testing/fake-slack.js';
+import { FakeCollector } from '../dist/testing/fake-collector.js';
 import { makeEntries } from './entries.mjs';
 import { startGrpc, startProtobufHttp } from './otlp-collectors.mjs';
 

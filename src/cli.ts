@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, ENV_VARS } from './config.js';
-import { CursorFileError } from './cursor/store.js';
-import { runDemo } from './demo/run-demo.js';
-import { SlackIntegrationLogsReceiver, TeamsSyncError } from './receiver.js';
-import { SlackFatalError } from './slack/errors.js';
+import { ENV_VARS } from './config/config.js';
+import { runDemo } from './demo.js';
+import { SlackIntegrationLogsReceiver } from './receiver.js';
 import { startSelfTelemetry } from './telemetry/meter-provider.js';
-import { stderrLogger } from './logger.js';
-import type { SyncSummary } from './types.js';
-import { PACKAGE_VERSION } from './version.js';
+import { stderrLogger } from './core/logger.js';
+import type { SyncSummary } from './core/types.js';
+import { PACKAGE_VERSION } from './core/version.js';
+import { ConfigError, CursorFileError, SlackFatalError, TeamsSyncError } from './core/errors.js';
 
 /** Set when the self-metrics' last export did not end in time (collector down): exit without waiting for its retries. */
 let abandonMetrics = false;

@@ -1,17 +1,24 @@
-export { SlackIntegrationLogsReceiver, TeamsSyncError, type ReceiverStatus } from './receiver.js';
-export { ConfigError, ENV_VARS } from './config.js';
-export { CursorFileError, CursorLockedError } from './cursor/store.js';
-export { OtlpExportError } from './export/acknowledged-exporter.js';
-export { SlackFatalError, SlackUnavailableError } from './slack/errors.js';
-export { StoppedError } from './errors.js';
-export { SpoolError } from './sync/spool.js';
+export { SlackIntegrationLogsReceiver, type ReceiverStatus } from './receiver.js';
+export { ENV_VARS } from './config/config.js';
+
 export { EVENT_NAME, SEVERITY_BY_CHANGE_TYPE } from './record/mapping.js';
 export type {
   CursorPosition,
   ReceiverLogger,
   SlackIntegrationLogFilters,
   SlackIntegrationLogRaw,
-  SlackIntegrationLogsReceiverOptions,
   SyncSummary,
   TimestampPolicy,
-} from './types.js';
+} from './core/types.js';
+export {
+  ConfigError,
+  CursorFileError,
+  CursorLockedError,
+  OtlpExportError,
+  SlackFatalError,
+  SlackUnavailableError,
+  SpoolError,
+  StoppedError,
+  TeamsSyncError,
+} from './core/errors.js';
+export type { SlackIntegrationLogsReceiverOptions } from './config/options.js';

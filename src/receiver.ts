@@ -1,14 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config.js';
+import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config/config.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { ReceiverHealth } from './health/receiver-health.js';
-import { stderrLogger } from './logger.js';
-import { SelfMetrics } from './self-metrics.js';
-import { SlackFatalError } from './slack/errors.js';
-import { TeamSync, type ReplayResult } from './sync/team-sync.js';
-import type { ReceiverLogger, SlackIntegrationLogsReceiverOptions, SyncSummary } from './types.js';
-import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
+import { stderrLogger } from './core/logger.js';
+import { SelfMetrics } from './telemetry/self-metrics.js';
+import { TeamSync, type ReplayResult } from './stream.js';
+import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
+import type { ReceiverLogger, SyncSummary } from './core/types.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
+import { SlackFatalError, TeamsSyncError } from './core/errors.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
 const MAX_FAILURE_BACKOFF_MS = 15 * 60_000;
@@ -30,20 +31,6 @@ export interface ReceiverStatus {
   /** The last pass's error class name (`SlackFatalError`, `OtlpExportError`, `CursorLockedError`...), cleared with `lastError`. */
   lastErrorType?: string;
   lastSummary?: SyncSummary;
-}
-
-/**
- * With several teams (`SLACK_TEAM_ID`), some teams' passes failed. The others were delivered and
- * their cursors moved. `summary` covers the teams that succeeded; `errors` holds each failure.
- */
-export class TeamsSyncError extends Error {
-  override readonly name = 'TeamsSyncError';
-  constructor(
-    readonly errors: Record<string, Error>,
-    readonly summary: SyncSummary,
-  ) {
-    super(Object.entries(errors).map(([team, e]) => `team ${team}: ${e.message}`).join('; '));
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
-import { ConfigError } from './config.js';
-import { stderrLogger } from './logger.js';
+import { stderrLogger } from './core/logger.js';
 import { SlackIntegrationLogsReceiver } from './receiver.js';
 import { startSelfTelemetry, type SelfTelemetry } from './telemetry/meter-provider.js';
+import { ConfigError } from './core/errors.js';
 
 /**
  * Zero-code embedding: `node --import slack-integration-logs-receiver/register app.js` starts the

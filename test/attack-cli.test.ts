@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeCollector } from '../src/demo/fake-collector.js';
-import { FakeSlack } from '../src/demo/fake-slack.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { FakeCollector } from '../src/testing/fake-collector.js';
+import { FakeSlack } from '../src/testing/fake-slack.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { makeEntries } from './helpers.js';
 import { CLI, spawnNode } from './process-helpers.js';
 
@@ -85,7 +85,7 @@ describe('attack: --once exit codes with several teams', () => {
     expect(r.stderr).toContain('invalid_auth');
   });
 
-  it('one team\'s cursor locked by another receiver, the other clean: exit 4, the other delivered', async () => {
+  it("one team's cursor locked by another receiver, the other clean: exit 4, the other delivered", async () => {
     const s = await setup({ T0AAA: makeEntries(5, { prefix: 'a' }), T0BBB: makeEntries(5, { prefix: 'b' }) });
     mkdirSync(join(s.dir, 'state'), { recursive: true });
     const release = await lockfile.lock(join(s.dir, 'state', 'cursor.T0AAA.json'), { realpath: false, stale: 5_000, update: 1_000 });
@@ -106,7 +106,7 @@ describe('attack: --replay-dead-letters', () => {
     expect(s.collector.requests).toBe(0);
   });
 
-  it('several teams: each team\'s letters go with its own Resource and uid; a team still refused keeps its file, exit 5', async () => {
+  it("several teams: each team's letters go with its own Resource and uid; a team still refused keeps its file, exit 5", async () => {
     const s = await setup({ T0AAA: makeEntries(10, { prefix: 'a' }), T0BBB: makeEntries(10, { prefix: 'b' }) });
     s.collector.refuseRecord = (r) => ['Aa00003', 'Ab00004'].includes(appIdOf(r));
     expect((await s.run(['--once'], { SLACK_TEAM_ID: 'T0AAA,T0BBB' })).code).toBe(5);

@@ -5,9 +5,10 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, optionsFromEnv, resolveConfig } from '../src/config.js';
+import { optionsFromEnv, resolveConfig } from '../src/config/config.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import { TEST_TOKEN, expectNoTokenLeak, freePort, makeEntries, startHarness, type Harness } from './helpers.js';
+import { ConfigError } from '../src/core/errors.js';
 
 let h: Harness | undefined;
 const extra: Array<() => Promise<void> | void> = [];
@@ -63,7 +64,9 @@ describe('attack: OTEL_EXPORTER_OTLP_PROTOCOL', () => {
   it('surrounding blanks are ignored; a blank value means the default', () => {
     expect(config({ OTEL_EXPORTER_OTLP_PROTOCOL: '  grpc ' }).otlp.protocol).toBe('grpc');
     expect(config({ OTEL_EXPORTER_OTLP_PROTOCOL: '   ' }).otlp.protocol).toBe('http/json');
-    expect(config({ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: '', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }).otlp.protocol).toBe('http/protobuf');
+    expect(config({ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: '', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }).otlp.protocol).toBe(
+      'http/protobuf',
+    );
   });
 
   it('an unknown or upper-case value: one line naming the variable and the three values', () => {
@@ -98,7 +101,11 @@ describe('attack: gRPC endpoints', () => {
   it('grpc with OTEL_EXPORTER_OTLP_ENDPOINT ending in a slash: delivered', async () => {
     const entries = makeEntries(3);
     h = await startHarness({ entries, protocol: 'grpc' });
-    const r = h.receiverFromEnv({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '', OTEL_EXPORTER_OTLP_ENDPOINT: `${h.endpoint}/`, SLACK_BACKFILL_START_TIME: '0' });
+    const r = h.receiverFromEnv({
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `${h.endpoint}/`,
+      SLACK_BACKFILL_START_TIME: '0',
+    });
     await r.syncOnce();
     expect(h.collector.records).toHaveLength(3);
   });
@@ -106,7 +113,15 @@ describe('attack: gRPC endpoints', () => {
   it('grpc chosen by option while OTEL_EXPORTER_OTLP_ENDPOINT comes from the environment: the base URL is used as is (no /v1/logs), delivered', async () => {
     const entries = makeEntries(3);
     h = await startHarness({ entries, protocol: 'grpc' });
-    const r = h.receiverFromEnv({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '', OTEL_EXPORTER_OTLP_PROTOCOL: '', OTEL_EXPORTER_OTLP_ENDPOINT: h.endpoint, SLACK_BACKFILL_START_TIME: '0' }, { otlpProtocol: 'grpc' });
+    const r = h.receiverFromEnv(
+      {
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '',
+        OTEL_EXPORTER_OTLP_PROTOCOL: '',
+        OTEL_EXPORTER_OTLP_ENDPOINT: h.endpoint,
+        SLACK_BACKFILL_START_TIME: '0',
+      },
+      { otlpProtocol: 'grpc' },
+    );
     await r.syncOnce();
     expect(h.collector.records).toHaveLength(3);
   });
@@ -143,7 +158,14 @@ describe('attack: LOGS_* precedence, end to end', () => {
     const rec = await headerRecorder();
     withProcessEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'x-general=general-value', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-logs=logs-value' });
     const r = SlackIntegrationLogsReceiver.fromEnv(
-      { ...process.env, SLACK_TOKEN: TEST_TOKEN, SLACK_API_URL: h.slack.url, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: rec.url, SLACK_CURSOR_FILE: h.cursorFile, SLACK_BACKFILL_START_TIME: '0' },
+      {
+        ...process.env,
+        SLACK_TOKEN: TEST_TOKEN,
+        SLACK_API_URL: h.slack.url,
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: rec.url,
+        SLACK_CURSOR_FILE: h.cursorFile,
+        SLACK_BACKFILL_START_TIME: '0',
+      },
       { logger: h.logger },
     );
     extra.push(() => r.shutdown());
@@ -152,14 +174,20 @@ describe('attack: LOGS_* precedence, end to end', () => {
     expect(rec.headers[0]!['x-general']).toBeUndefined();
   });
 
-  it('fromEnv(env) of an embedding host: headers are read from that env only, never from the host\'s own process.env (its credentials for another backend)', async () => {
+  it("fromEnv(env) of an embedding host: headers are read from that env only, never from the host's own process.env (its credentials for another backend)", async () => {
     const entries = makeEntries(2);
     h = await startHarness({ entries });
     const rec = await headerRecorder();
     // The host's own OTel setup, for its own vendor.
     withProcessEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer host-vendor-key-not-real' });
     const r = SlackIntegrationLogsReceiver.fromEnv(
-      { SLACK_TOKEN: TEST_TOKEN, SLACK_API_URL: h.slack.url, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: rec.url, SLACK_CURSOR_FILE: h.cursorFile, SLACK_BACKFILL_START_TIME: '0' },
+      {
+        SLACK_TOKEN: TEST_TOKEN,
+        SLACK_API_URL: h.slack.url,
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: rec.url,
+        SLACK_CURSOR_FILE: h.cursorFile,
+        SLACK_BACKFILL_START_TIME: '0',
+      },
       { logger: h.logger },
     );
     extra.push(() => r.shutdown());

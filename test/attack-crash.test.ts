@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../src/sync/sync-pass.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../src/delivery/pass.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { CLI, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
 
 const TOKEN = 'xoxp-attack-crash-not-a-real-token';
@@ -81,7 +81,9 @@ describe('attack: crashes during splitting and dead-lettering', () => {
     const lost = all.map((e) => String(e.app_id)).filter((id) => !delivered.has(id) && !kept.has(id));
     const duplicates = otlp.records.length - delivered.size;
     const duplicateLetters = letters.length - kept.size;
-    console.log(`split+kill: ${otlp.records.length} records, ${delivered.size} unique, ${duplicates} duplicates; ${letters.length} dead letters (${kept.size} unique); lost ${lost.length}`);
+    console.log(
+      `split+kill: ${otlp.records.length} records, ${delivered.size} unique, ${duplicates} duplicates; ${letters.length} dead letters (${kept.size} unique); lost ${lost.length}`,
+    );
     expect(lost).toEqual([]);
     expect([...kept].sort()).toEqual([...poison].sort());
     expect(duplicates).toBeLessThanOrEqual(kills * MAX_RESENT_BATCHES * EXPORT_BATCH_SIZE);
@@ -94,7 +96,15 @@ describe('attack: crashes during splitting and dead-lettering', () => {
     servers.otlp.refuseRecord = (r) => appIdOf(r) === 'A00020';
     const file = join(servers.dir, 'cursor.json.dead-letters.jsonl');
     // Earlier dead letters fill the file to just under 64 KiB, the file-size limit of the next run.
-    const old = { time: '2026-01-01T00:00:00.000Z', 'log.record.uid': 'f'.repeat(32), status: 'HTTP 400 Bad Request', message: 'x'.repeat(200), entry: { app_id: 'AOLD', date: 1_600_000_000 }, occurrence: 0, fetchedAt: '2026-01-01T00:00:00.000Z' };
+    const old = {
+      time: '2026-01-01T00:00:00.000Z',
+      'log.record.uid': 'f'.repeat(32),
+      status: 'HTTP 400 Bad Request',
+      message: 'x'.repeat(200),
+      entry: { app_id: 'AOLD', date: 1_600_000_000 },
+      occurrence: 0,
+      fetchedAt: '2026-01-01T00:00:00.000Z',
+    };
     const line = `${JSON.stringify(old)}\n`;
     mkdirSync(servers.dir, { recursive: true });
     const lines = line.repeat(Math.floor((64 * 1024) / line.length) - 1);
@@ -104,10 +114,15 @@ describe('attack: crashes during splitting and dead-lettering', () => {
     writeFileSync(file, lines + filler, { mode: 0o600 });
     expect(readFileSync(file).length).toBe(64 * 1024 - 40);
     // This run may write files of at most 64 KiB (bash's ulimit -f): the append stops part-way.
-    const limited = spawn('bash', ['-c', `ulimit -f 64; exec "${process.execPath}" "${CLI}" --once`], { env: servers.env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const limited = spawn('bash', ['-c', `ulimit -f 64; exec "${process.execPath}" "${CLI}" --once`], {
+      env: servers.env(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let limitedErr = '';
     limited.stderr!.on('data', (d) => (limitedErr += String(d)));
-    const [limitedCode, limitedSignal] = await new Promise<[number | null, string | null]>((resolve) => limited.on('exit', (c, sig) => resolve([c, sig])));
+    const [limitedCode, limitedSignal] = await new Promise<[number | null, string | null]>((resolve) =>
+      limited.on('exit', (c, sig) => resolve([c, sig])),
+    );
     // Node is ended by SIGXFSZ when the write runs on a libuv thread; on ENOSPC it gets an error. Either way the line is cut.
     console.log(`disk full run: exit ${limitedCode ?? limitedSignal}: ${limitedErr.trim().split('\n').at(-1)}`);
     expect(limitedCode).not.toBe(0);

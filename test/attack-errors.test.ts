@@ -28,6 +28,7 @@ async function firstRequestAnswered(protocol: Protocol, status: number, body: st
   return { outcome, requests: h.collector.requests, delivered: h.collector.records.length };
 }
 
+// eslint-disable-next-line no-control-regex -- a line must hold no control characters
 const ONE_LINE = /^[^\x00-\x1f\x7f\u0085\u2028\u2029]*$/;
 
 describe('attack: classification over HTTP', () => {
@@ -60,11 +61,15 @@ describe('attack: classification over gRPC', () => {
   it.each<[number, string]>([
     [3, 'bad record'],
     [8, 'grpc: received message larger than max (9000000 vs. 4194304)'],
-  ])('gRPC code %i (%s): split, and every record delivered', async (code, details) => {
-    const { outcome, delivered } = await firstRequestAnswered('grpc', code, details);
-    expect(outcome.ok).toBe(true);
-    expect(delivered).toBe(4);
-  }, 30_000);
+  ])(
+    'gRPC code %i (%s): split, and every record delivered',
+    async (code, details) => {
+      const { outcome, delivered } = await firstRequestAnswered('grpc', code, details);
+      expect(outcome.ok).toBe(true);
+      expect(delivered).toBe(4);
+    },
+    30_000,
+  );
 
   it.each([5, 7, 12, 16])('gRPC code %i: the pass fails at once, one request', async (code) => {
     const { outcome, requests } = await firstRequestAnswered('grpc', code, 'no');
@@ -101,15 +106,20 @@ describe('attack: error bodies', () => {
     }
   });
 
-  it.each<Protocol>(['http/json', 'grpc'])('over %s, the collector\'s message with terminal escapes or a Unicode line break: the logged error is one line without control characters', async (protocol) => {
-    const { outcome } = await firstRequestAnswered(
-      protocol,
-      protocol === 'grpc' ? 16 : 401,
-      protocol === 'grpc' ? 'denied\x1b[2J\x1b[1Afake line\u0085INFO all good' : JSON.stringify({ code: 16, message: 'denied\x1b[2J\x1b[1Afake line\u0085INFO all good' }),
-    );
-    expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(outcome.error.message).toMatch(ONE_LINE);
-  });
+  it.each<Protocol>(['http/json', 'grpc'])(
+    "over %s, the collector's message with terminal escapes or a Unicode line break: the logged error is one line without control characters",
+    async (protocol) => {
+      const { outcome } = await firstRequestAnswered(
+        protocol,
+        protocol === 'grpc' ? 16 : 401,
+        protocol === 'grpc'
+          ? 'denied\x1b[2J\x1b[1Afake line\u0085INFO all good'
+          : JSON.stringify({ code: 16, message: 'denied\x1b[2J\x1b[1Afake line\u0085INFO all good' }),
+      );
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(outcome.error.message).toMatch(ONE_LINE);
+    },
+  );
 
   it('a JSON Status with a huge message: bounded', () => {
     expect((collectorMessageOf(JSON.stringify({ code: 3, message: 'm'.repeat(1_000_000) })) ?? '').length).toBeLessThanOrEqual(300);
@@ -131,7 +141,7 @@ describe('attack: secrets in errors', () => {
     expect(text).not.toContain('key-not-a-real-secret');
   });
 
-  it('util.inspect of a failed pass\'s error, causes and hidden fields included, never holds the Slack token (Slack down, collector down)', async () => {
+  it("util.inspect of a failed pass's error, causes and hidden fields included, never holds the Slack token (Slack down, collector down)", async () => {
     const entries = makeEntries(2);
     h = await harness.start({ entries });
     h.slack.enqueue({ status: 500, body: 'oops' }, { status: 500, body: 'oops' }, { status: 500, body: 'oops' });

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterFileFor } from '../src/export/dead-letters.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { appIdOf, BASE_DATE, expectNoTokenLeak, makeEntries, readDeadLetters, startHarness, type Harness } from './helpers.js';
 import type { Protocol } from './otlp/transports.js';
 
@@ -26,8 +26,6 @@ afterEach(async () => {
     }
   }
 });
-
-
 
 describe('attack: loss', () => {
   it('a replay of dead letters on the polling receiver, racing its pass, keeps the dead letter that pass wrote', async () => {
@@ -78,7 +76,14 @@ describe('attack: loss', () => {
     const file = deadLetterFileFor(h.cursorFile);
     mkdirSync(file.replace(/\/[^/]+$/, ''), { recursive: true });
     // What an append cut short leaves: a whole line, then the start of the next one.
-    const letter = { time: '2026-01-01T00:00:00.000Z', 'log.record.uid': '0'.repeat(32), status: 'HTTP 400 Bad Request', entry: { app_id: 'AX', date: BASE_DATE }, occurrence: 0, fetchedAt: '2026-01-01T00:00:00.000Z' };
+    const letter = {
+      time: '2026-01-01T00:00:00.000Z',
+      'log.record.uid': '0'.repeat(32),
+      status: 'HTTP 400 Bad Request',
+      entry: { app_id: 'AX', date: BASE_DATE },
+      occurrence: 0,
+      fetchedAt: '2026-01-01T00:00:00.000Z',
+    };
     writeFileSync(file, `${JSON.stringify(letter)}\n{"time":"2026-01-01T00:00:01.000Z","log.record.ui`, { mode: 0o600 });
     const summary = await h.receiver({ backfillStartTime: 0 }).syncOnce();
     expect(summary.exported).toBe(5);
@@ -92,7 +97,9 @@ describe('attack: loss', () => {
       // A web server, a load balancer's default backend, a login page: 200 to every POST.
       const web = createServer((req, res) => {
         req.resume();
-        req.on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body><h1>Welcome</h1></body></html>'));
+        req.on('end', () =>
+          res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body><h1>Welcome</h1></body></html>'),
+        );
       });
       await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
       extra.push(() => new Promise<void>((resolve) => web.close(() => resolve())));
@@ -130,7 +137,12 @@ describe('attack: loss', () => {
     h.collector.refuseRecord = (r) => poison.has(appIdOf(r));
     const summary = await h.receiver({ backfillStartTime: 0, pageSize: 1000 }).syncOnce();
     expect(summary.deadLettered).toBe(5);
-    expect(h.collector.records.map(appIdOf).sort()).toEqual(entries.map((e) => String(e.app_id)).filter((id) => !poison.has(id)).sort());
+    expect(h.collector.records.map(appIdOf).sort()).toEqual(
+      entries
+        .map((e) => String(e.app_id))
+        .filter((id) => !poison.has(id))
+        .sort(),
+    );
     expect(readDeadLetters(deadLetterFileFor(h.cursorFile)).map((l) => String(l.entry.app_id))).toEqual([...poison]);
   });
 

@@ -3,8 +3,8 @@
  * one request of a stream on the wire at a time) and duplicates beyond the documented bounds.
  */
 import { describe, expect, it } from 'vitest';
-import { EXPORT_BATCH_SIZE } from '../src/sync/sync-pass.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { EXPORT_BATCH_SIZE } from '../src/delivery/pass.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { expectExactlyOnce, expectOldestFirst, harnessPerTest, makeEntries, nowSeconds, waitFor, type Harness } from './helpers.js';
 import type { Protocol } from './otlp/transports.js';
 
@@ -34,17 +34,25 @@ describe('attack: order per stream', () => {
     expectOldestFirst(h.collector.records);
   });
 
-  it.each<Protocol>(['http/json', 'grpc'])('over %s, twelve teams and a slow collector: one request per stream at a time, each team in order, each record once', async (protocol) => {
-    const teams = Object.fromEntries(Array.from({ length: 12 }, (_, t) => [`T0${String(t).padStart(3, '0')}`, makeEntries(300, { prefix: `T${t}-`, perSecond: 2 })]));
-    h = await harness.start({ teams, protocol });
-    h.collector.delayMs = 15;
-    await h.receiver({ backfillStartTime: 0, slackTeamIds: Object.keys(teams), pageSize: 1000 }).syncOnce();
-    expect(h.collector.maxConcurrentPerStream).toBe(1);
-    for (const [team, entries] of Object.entries(teams)) {
-      expectExactlyOnce(h.collector.records.filter((r) => r.resource['slack.team.id'] === team), entries);
-    }
-    expectOldestFirst(h.collector.records);
-  });
+  it.each<Protocol>(['http/json', 'grpc'])(
+    'over %s, twelve teams and a slow collector: one request per stream at a time, each team in order, each record once',
+    async (protocol) => {
+      const teams = Object.fromEntries(
+        Array.from({ length: 12 }, (_, t) => [`T0${String(t).padStart(3, '0')}`, makeEntries(300, { prefix: `T${t}-`, perSecond: 2 })]),
+      );
+      h = await harness.start({ teams, protocol });
+      h.collector.delayMs = 15;
+      await h.receiver({ backfillStartTime: 0, slackTeamIds: Object.keys(teams), pageSize: 1000 }).syncOnce();
+      expect(h.collector.maxConcurrentPerStream).toBe(1);
+      for (const [team, entries] of Object.entries(teams)) {
+        expectExactlyOnce(
+          h.collector.records.filter((r) => r.resource['slack.team.id'] === team),
+          entries,
+        );
+      }
+      expectOldestFirst(h.collector.records);
+    },
+  );
 
   it('a refused batch split while a slow collector answers: halves go one at a time, in order', async () => {
     const entries = makeEntries(1000, { perSecond: 4 });
@@ -61,14 +69,24 @@ describe('attack: order per stream', () => {
 });
 
 describe('attack: exact times', () => {
-  it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])('over %s, timeUnixNano is date × 1e9 exactly and observedTimeUnixNano whole milliseconds', async (protocol) => {
-    const entries = [1, 1_392_163_801, 1_700_000_001, 1_796_000_003].map((d, i) => ({ ...makeEntries(1, { prefix: `t${i}` })[0]!, date: String(d) }));
-    h = await harness.start({ entries, protocol });
-    await h.receiver({ backfillStartTime: 0 }).syncOnce();
-    const got = h.collector.records.map((r) => r.timeUnixNano).sort((a, b) => (a < b ? -1 : 1));
-    expect(got).toEqual([1n, 1_392_163_801n, 1_700_000_001n, 1_796_000_003n].map((s) => s * 1_000_000_000n));
-    expect(h.collector.records.every((r) => r.observedTimeUnixNano % 1_000_000n === 0n && r.observedTimeUnixNano > 1_700_000_000n * 1_000_000_000n)).toBe(true);
-  });
+  it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])(
+    'over %s, timeUnixNano is date × 1e9 exactly and observedTimeUnixNano whole milliseconds',
+    async (protocol) => {
+      const entries = [1, 1_392_163_801, 1_700_000_001, 1_796_000_003].map((d, i) => ({
+        ...makeEntries(1, { prefix: `t${i}` })[0]!,
+        date: String(d),
+      }));
+      h = await harness.start({ entries, protocol });
+      await h.receiver({ backfillStartTime: 0 }).syncOnce();
+      const got = h.collector.records.map((r) => r.timeUnixNano).sort((a, b) => (a < b ? -1 : 1));
+      expect(got).toEqual([1n, 1_392_163_801n, 1_700_000_001n, 1_796_000_003n].map((s) => s * 1_000_000_000n));
+      expect(
+        h.collector.records.every(
+          (r) => r.observedTimeUnixNano % 1_000_000n === 0n && r.observedTimeUnixNano > 1_700_000_000n * 1_000_000_000n,
+        ),
+      ).toBe(true);
+    },
+  );
 });
 
 describe('attack: duplicates', () => {
@@ -83,15 +101,21 @@ describe('attack: duplicates', () => {
     await h.failingPass(r);
     expect(h.collector.records).toHaveLength(EXPORT_BATCH_SIZE / 2);
     // The collector is back: drop the 503s it did not get to give.
-    while (h.collector.nextReply()) {}
+    while (h.collector.nextReply()) continue;
     await r.syncOnce();
     const uids = h.collector.records.map((rec) => String(rec.attributes['log.record.uid']));
-    console.log(`failed split: ${uids.length} records received for ${EXPORT_BATCH_SIZE} entries, ${uids.length - new Set(uids).size} duplicates`);
+    console.log(
+      `failed split: ${uids.length} records received for ${EXPORT_BATCH_SIZE} entries, ${uids.length - new Set(uids).size} duplicates`,
+    );
     expect(new Set(uids).size).toBe(EXPORT_BATCH_SIZE);
     // The acknowledged first half goes again (the cursor moves per batch): duplicates, same uids.
     expect(uids.length - new Set(uids).size).toBeLessThanOrEqual(EXPORT_BATCH_SIZE);
     const seen = new Set<string>();
-    expectOldestFirst(h.collector.records.filter((rec) => !seen.has(String(rec.attributes['log.record.uid'])) && seen.add(String(rec.attributes['log.record.uid']))));
+    expectOldestFirst(
+      h.collector.records.filter(
+        (rec) => !seen.has(String(rec.attributes['log.record.uid'])) && seen.add(String(rec.attributes['log.record.uid'])),
+      ),
+    );
   }, 30_000);
 
   it('a collector slower than OTEL_EXPORTER_OTLP_TIMEOUT on every request: re-sends stay within one batch per the documented bound', async () => {
@@ -109,7 +133,9 @@ describe('attack: duplicates', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_700));
     }
     const copies = h.collector.records.length / EXPORT_BATCH_SIZE;
-    console.log(`slow collector: ${h.collector.records.length} records received for ${EXPORT_BATCH_SIZE} entries over 3 passes (${copies} copies); cursor ${JSON.parse((await h.cursorText())!).position.date}`);
+    console.log(
+      `slow collector: ${h.collector.records.length} records received for ${EXPORT_BATCH_SIZE} entries over 3 passes (${copies} copies); cursor ${JSON.parse((await h.cursorText())!).position.date}`,
+    );
     // Documented (docs/delivery.md): a request that timed out may have arrived; each pass that
     // timed out sends its batch again. So at most one copy per pass, and the cursor does not move.
     expect(h.collector.records.length).toBeLessThanOrEqual(3 * EXPORT_BATCH_SIZE);
@@ -118,16 +144,20 @@ describe('attack: duplicates', () => {
 
   // KNOWN LIMIT (docs/delivery.md, "Timeouts"): the receiver cannot know when a collector finishes a
   // request it gave up on; raise OTEL_EXPORTER_OTLP_TIMEOUT above the collector's processing time.
-  it.fails('a timed-out request still being processed never overlaps the re-send of the next poll (one request per stream)', async () => {
-    const entries = makeEntries(EXPORT_BATCH_SIZE);
-    h = await harness.start({ entries });
-    // The collector needs 3 s; the exporter gives up after 0.5 s and the next poll comes 1 s later.
-    h.collector.delayMs = 3_000;
-    const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 500, pollInterval: 1 });
-    await r.start({ keepProcessAlive: false });
-    await waitFor(() => h!.collector.requests >= 2, 10_000, 'a second request');
-    await new Promise((resolve) => setTimeout(resolve, 3_200));
-    await h.shutdown(r);
-    expect(h.collector.maxConcurrentPerStream).toBe(1);
-  }, 30_000);
+  it.fails(
+    'a timed-out request still being processed never overlaps the re-send of the next poll (one request per stream)',
+    async () => {
+      const entries = makeEntries(EXPORT_BATCH_SIZE);
+      h = await harness.start({ entries });
+      // The collector needs 3 s; the exporter gives up after 0.5 s and the next poll comes 1 s later.
+      h.collector.delayMs = 3_000;
+      const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 500, pollInterval: 1 });
+      await r.start({ keepProcessAlive: false });
+      await waitFor(() => h!.collector.requests >= 2, 10_000, 'a second request');
+      await new Promise((resolve) => setTimeout(resolve, 3_200));
+      await h.shutdown(r);
+      expect(h.collector.maxConcurrentPerStream).toBe(1);
+    },
+    30_000,
+  );
 });

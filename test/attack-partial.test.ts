@@ -3,25 +3,30 @@
  * dead letters; and shutdown while a batch is being bisected.
  */
 import { describe, expect, it } from 'vitest';
-import { deadLetterFileFor } from '../src/export/dead-letters.js';
+import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
 import { appIdOf, harnessPerTest, makeEntries, readDeadLetters, waitFor, type Harness } from './helpers.js';
 import type { Protocol } from './otlp/transports.js';
 
 const harness = harnessPerTest();
 let h: Harness;
 
-
 describe('attack: partial success', () => {
-  it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])('over %s: a partial success on a split half is counted, capped at that half', async (protocol) => {
-    const entries = makeEntries(8);
-    h = await harness.start({ entries, protocol });
-    // The whole batch is refused (split); its first half (4) answered with "99 rejected"; the rest plain.
-    h.collector.enqueue({ status: protocol === 'grpc' ? 3 : 400, body: 'too big' }, { partialSuccess: { rejectedLogRecords: 99, errorMessage: 'too old' } });
-    const summary = await h.receiver({ backfillStartTime: 0 }).syncOnce();
-    expect(summary.rejectedByCollector).toBe(4);
-    expect(summary.exported).toBe(8);
-    expect(h.collector.records).toHaveLength(8);
-  });
+  it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])(
+    'over %s: a partial success on a split half is counted, capped at that half',
+    async (protocol) => {
+      const entries = makeEntries(8);
+      h = await harness.start({ entries, protocol });
+      // The whole batch is refused (split); its first half (4) answered with "99 rejected"; the rest plain.
+      h.collector.enqueue(
+        { status: protocol === 'grpc' ? 3 : 400, body: 'too big' },
+        { partialSuccess: { rejectedLogRecords: 99, errorMessage: 'too old' } },
+      );
+      const summary = await h.receiver({ backfillStartTime: 0 }).syncOnce();
+      expect(summary.rejectedByCollector).toBe(4);
+      expect(summary.exported).toBe(8);
+      expect(h.collector.records).toHaveLength(8);
+    },
+  );
 
   it('a replay whose request the collector answers with a partial success: the rejected letters are not reported delivered and removed', async () => {
     const entries = makeEntries(6);

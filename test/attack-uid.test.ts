@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { deadLetterFileFor } from '../src/export/dead-letters.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, readDeadLetters, type Harness } from './helpers.js';
 
 const harness = harnessPerTest();
@@ -22,18 +22,26 @@ const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 function fingerprint(entry: SlackIntegrationLogRaw): string {
   const fields: Record<string, unknown> = { ...entry, date: Number(entry.date) };
   if (typeof fields.service_id === 'number') fields.service_id = String(fields.service_id);
-  const sorted = Object.fromEntries(Object.keys(fields).sort().map((k) => [k, fields[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(fields)
+      .sort()
+      .map((k) => [k, fields[k]]),
+  );
   return sha(JSON.stringify(sorted)).slice(0, 32);
 }
 
 const uid = (entry: SlackIntegrationLogRaw, occurrence: number, team?: string) =>
   sha(`${team ? `${team}:` : ''}${fingerprint(entry)}:${occurrence}`).slice(0, 32);
 
-
-
 describe('attack: uid stability', () => {
   it('a single-workspace cursor: every uid is sha256(fingerprint:occurrence), identical entries in one second numbered 0, 1, 2', async () => {
-    const same: SlackIntegrationLogRaw = { app_id: 'ATWIN', user_id: 'U1', date: String(BASE_DATE + 50), change_type: 'added', service_id: 7 as unknown as string };
+    const same: SlackIntegrationLogRaw = {
+      app_id: 'ATWIN',
+      user_id: 'U1',
+      date: String(BASE_DATE + 50),
+      change_type: 'added',
+      service_id: 7 as unknown as string,
+    };
     const entries = [...makeEntries(5), same, { ...same }, { ...same }];
     h = await harness.start({ entries });
     await h.receiver({ backfillStartTime: 0 }).syncOnce();
@@ -45,7 +53,9 @@ describe('attack: uid stability', () => {
     const entries = makeEntries(4);
     h = await harness.start({ teams: { T0AAA: entries } });
     await h.receiver({ backfillStartTime: 0, slackTeamIds: ['T0AAA'] }).syncOnce();
-    expect(h.collector.records.map((r) => String(r.attributes['log.record.uid'])).sort()).toEqual(entries.map((e) => uid(e, 0, 'T0AAA')).sort());
+    expect(h.collector.records.map((r) => String(r.attributes['log.record.uid'])).sort()).toEqual(
+      entries.map((e) => uid(e, 0, 'T0AAA')).sort(),
+    );
     expect(h.collector.records.every((r) => r.resource['slack.team.id'] === 'T0AAA' && !('slack.team.id' in r.attributes))).toBe(true);
   });
 });
@@ -68,7 +78,9 @@ describe('attack: replayed dead letters', () => {
     h!.collector.refuseRecord = undefined;
     await r.replayDeadLetters();
     const got = h!.collector.records.filter((rec) => appIdOf(rec) === poison.app_id);
-    expect(got.map((g) => [g.attributes['log.record.uid'], g.timeUnixNano])).toEqual([[uid(poison, 0), BigInt(poison.date!) * 1_000_000_000n]]);
+    expect(got.map((g) => [g.attributes['log.record.uid'], g.timeUnixNano])).toEqual([
+      [uid(poison, 0), BigInt(poison.date!) * 1_000_000_000n],
+    ]);
   });
 
   it('a dead letter whose entry the person corrected (the field the collector refused) is replayed with the uid written in the file', async () => {
@@ -98,7 +110,7 @@ describe('attack: replayed dead letters', () => {
     }
   });
 
-  it('replayed with SLACK_TIMESTAMP_POLICY=observed (as docs/delivery.md advises for Loki), the record time is the replay\'s', async () => {
+  it("replayed with SLACK_TIMESTAMP_POLICY=observed (as docs/delivery.md advises for Loki), the record time is the replay's", async () => {
     const { poison, r, file } = await deadLetterOne();
     await h!.shutdown(r);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CursorState } from '../src/cursor/cursor.js';
-import { Checkpointer } from '../src/sync/checkpointer.js';
+import type { CursorState } from '../src/state/cursor.js';
+import { Checkpointer } from '../src/delivery/checkpointer.js';
 
 /**
  * The Checkpointer against a `save` the test finishes by hand: every call is kept with the state it

@@ -8,7 +8,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { demoEntries, demoLaterEntries } from '../src/demo/workspace.js';
+import { demoEntries, demoLaterEntries } from '../src/testing/workspace.js';
 import {
   OTHER_TOKEN,
   PKG,
@@ -172,7 +172,7 @@ describe('--help and --version', () => {
   // reads and --help does not list.
   it('every SLACK_* setting that an error message tells people to set is one --help documents', async () => {
     const r = await runCli(['--help'], baseEnv(ROOT), ROOT);
-    const errorsTs = readFileSync(join(ROOT, 'src', 'slack', 'errors.ts'), 'utf8');
+    const errorsTs = readFileSync(join(ROOT, 'src', 'slack', 'codes.ts'), 'utf8');
     const named = new Set([...errorsTs.matchAll(/\b(SLACK_[A-Z_]+)\b/g)].map((m) => m[1]!));
     expect(named.size).toBeGreaterThan(0);
     for (const name of named) expect(r.stdout, name).toMatch(new RegExp(`(^|[^A-Z_])${name}([^A-Z_]|$)`));
@@ -230,7 +230,14 @@ describe('configuration errors', () => {
     expect(r.code).toBe(2);
     const errLines = lines(r.stderr);
     expect(errLines).toHaveLength(1);
-    for (const name of ['SLACK_TOKEN', 'SLACK_PAGE_SIZE', 'SLACK_POLL_INTERVAL', 'SLACK_BACKFILL_START_TIME', 'SLACK_API_URL', 'OTEL_EXPORTER_OTLP_COMPRESSION']) {
+    for (const name of [
+      'SLACK_TOKEN',
+      'SLACK_PAGE_SIZE',
+      'SLACK_POLL_INTERVAL',
+      'SLACK_BACKFILL_START_TIME',
+      'SLACK_API_URL',
+      'OTEL_EXPORTER_OTLP_COMPRESSION',
+    ]) {
       expect(errLines[0], name).toContain(name);
     }
     expect(s.slack.requests).toHaveLength(0);
@@ -285,15 +292,23 @@ describe('--once', () => {
     expect(r.ms).toBeLessThan(10_000);
   });
 
-  it.each(['http/protobuf', 'grpc'] as const)('OTEL_EXPORTER_OTLP_PROTOCOL=%s with the base URL in OTEL_EXPORTER_OTLP_ENDPOINT delivers everything', async (protocol) => {
-    const entries = makeEntries(30);
-    const s = await setup({ entries, protocol });
-    const base = protocol === 'grpc' ? s.endpoint : s.endpoint.replace(/\/v1\/logs$/, '');
-    const env = runEnv(s, { SLACK_BACKFILL_START_TIME: '0', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_EXPORTER_OTLP_PROTOCOL: protocol });
-    const r = await runCli(['--once'], env, s.dir);
-    expect(r.code, r.stderr).toBe(0);
-    expectExactlyOnce(s.collector.records, entries);
-  });
+  it.each(['http/protobuf', 'grpc'] as const)(
+    'OTEL_EXPORTER_OTLP_PROTOCOL=%s with the base URL in OTEL_EXPORTER_OTLP_ENDPOINT delivers everything',
+    async (protocol) => {
+      const entries = makeEntries(30);
+      const s = await setup({ entries, protocol });
+      const base = protocol === 'grpc' ? s.endpoint : s.endpoint.replace(/\/v1\/logs$/, '');
+      const env = runEnv(s, {
+        SLACK_BACKFILL_START_TIME: '0',
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: undefined,
+        OTEL_EXPORTER_OTLP_ENDPOINT: base,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      });
+      const r = await runCli(['--once'], env, s.dir);
+      expect(r.code, r.stderr).toBe(0);
+      expectExactlyOnce(s.collector.records, entries);
+    },
+  );
 
   it('a record the collector refuses: exit 5 naming the dead-letter file; the next run exits 0 but warns; --replay-dead-letters delivers it once fixed', async () => {
     const entries = makeEntries(40);
@@ -326,7 +341,7 @@ describe('--once', () => {
     expect(quiet.stderr).not.toContain('dead letter');
   });
 
-  it('an OTLP partial success: exit 5, the count and the collector\'s message on stderr', async () => {
+  it("an OTLP partial success: exit 5, the count and the collector's message on stderr", async () => {
     const s = await setup({ entries: makeEntries(5) });
     s.collector.enqueue({ partialSuccess: { rejectedLogRecords: 2, errorMessage: 'timestamp too old' } });
     const r = await runCli(['--once'], runEnv(s, { SLACK_BACKFILL_START_TIME: '0' }), s.dir);

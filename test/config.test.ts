@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, optionsFromEnv, parseBackfillStart, parseDurationSeconds, resolveConfig } from '../src/config.js';
+import { optionsFromEnv, parseBackfillStart, parseDurationSeconds, resolveConfig } from '../src/config/config.js';
+import { ConfigError } from '../src/core/errors.js';
 
 const TOKEN = 'xoxp-1111-2222-3333-secretsecret';
 /** Fixed "now" so the default backfill start is predictable. */
@@ -112,7 +113,13 @@ describe('resolveConfig defaults and values', () => {
     expect(c.pageSize).toBe(1000);
     expect(c.retryDeadlineMs).toBe(120_000);
     expect(c.timestampPolicy).toBe('entry');
-    expect(c.otlp).toEqual({ protocol: 'http/json', url: 'http://localhost:4318/v1/logs', headers: {}, timeoutMillis: 10_000, compression: 'none' });
+    expect(c.otlp).toEqual({
+      protocol: 'http/json',
+      url: 'http://localhost:4318/v1/logs',
+      headers: {},
+      timeoutMillis: 10_000,
+      compression: 'none',
+    });
     expect(c.serviceName).toBe('slack-integration-logs');
     expect(c.warnings).toEqual([]);
   });
@@ -280,9 +287,7 @@ describe('OTLP settings from the environment', () => {
       'api-key': 'abc123',
       'x-tenant': 'team a',
     });
-    expect(
-      fromEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'a=1', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'b=2' }).otlp.headers,
-    ).toEqual({ b: '2' });
+    expect(fromEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'a=1', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'b=2' }).otlp.headers).toEqual({ b: '2' });
   });
 
   it('a header value may contain "="', () => {
@@ -301,12 +306,8 @@ describe('OTLP settings from the environment', () => {
   it('OTEL_SERVICE_NAME defaults to slack-integration-logs', () => {
     expect(fromEnv({}).serviceName).toBe('slack-integration-logs');
     expect(fromEnv({ OTEL_SERVICE_NAME: 'integrations-audit' }).serviceName).toBe('integrations-audit');
-    expect(fromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,deployment.environment=prod' }).serviceName).toBe(
-      'from-attrs',
-    );
-    expect(
-      fromEnv({ OTEL_SERVICE_NAME: 'explicit', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }).serviceName,
-    ).toBe('explicit');
+    expect(fromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,deployment.environment=prod' }).serviceName).toBe('from-attrs');
+    expect(fromEnv({ OTEL_SERVICE_NAME: 'explicit', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }).serviceName).toBe('explicit');
   });
 
   it('resource attributes are parsed', () => {
@@ -324,7 +325,9 @@ describe('OTLP settings from the environment', () => {
 
   it('grpc: default endpoint http://localhost:4317, and OTEL_EXPORTER_OTLP_ENDPOINT is used as is (no /v1/logs)', () => {
     expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).otlp.url).toBe('http://localhost:4317');
-    expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }).otlp.url).toBe('http://collector:4317');
+    expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317' }).otlp.url).toBe(
+      'http://collector:4317',
+    );
     expect(fromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlp.url).toBe(
       'http://collector:4318/v1/logs',
     );

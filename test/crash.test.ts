@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../src/sync/sync-pass.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../src/delivery/pass.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { CLI, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
 
 /**
@@ -18,7 +18,14 @@ function entries(): SlackIntegrationLogRaw[] {
   const out: SlackIntegrationLogRaw[] = [];
   for (let i = 0; i < ENTRIES; i++) {
     // Three entries a second, some identical: the cursor's same-second bookkeeping is exercised.
-    out.push({ app_id: `A${i % 7}`, app_type: 'Bench App', user_id: `U${i % 5}`, date: String(1_700_000_000 + Math.floor(i / 3)), change_type: i % 3 === 2 ? 'added' : 'removed', scope: 'chat:write' });
+    out.push({
+      app_id: `A${i % 7}`,
+      app_type: 'Bench App',
+      user_id: `U${i % 5}`,
+      date: String(1_700_000_000 + Math.floor(i / 3)),
+      change_type: i % 3 === 2 ? 'added' : 'removed',
+      scope: 'chat:write',
+    });
   }
   return out;
 }
@@ -31,7 +38,6 @@ function randoms(seed: number, n: number, max: number): number[] {
     return x % max;
   });
 }
-
 
 describe('SIGKILL during a backfill', () => {
   let servers: LocalServers;
@@ -64,7 +70,9 @@ describe('SIGKILL during a backfill', () => {
     const uids = otlp.records.map((r) => String(r.attributes['log.record.uid']));
     const unique = new Set(uids);
     const duplicates = uids.length - unique.size;
-    console.log(`SIGKILL test: ${KILLS} kills, at ${killedAt.join(', ')} records received; ${uids.length} records in all, ${unique.size} unique, ${duplicates} duplicates (bound ${KILLS * RESEND_BOUND})`);
+    console.log(
+      `SIGKILL test: ${KILLS} kills, at ${killedAt.join(', ')} records received; ${uids.length} records in all, ${unique.size} unique, ${duplicates} duplicates (bound ${KILLS * RESEND_BOUND})`,
+    );
     // The kills really interrupted the backfill: it did not finish before the last one.
     expect(killedAt[KILLS - 1]).toBeLessThan(uids.length);
 

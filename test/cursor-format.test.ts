@@ -3,7 +3,7 @@
  * written by hand from the documented format.
  */
 import { describe, expect, it } from 'vitest';
-import { CURSOR_FORMAT, CURSOR_VERSION, parseCursor, serializeCursor, type CursorState } from '../src/cursor/cursor.js';
+import { CURSOR_FORMAT, CURSOR_VERSION, parseCursor, serializeCursor, type CursorState } from '../src/state/cursor.js';
 
 const FP1 = '0123456789abcdef0123456789abcdef';
 const FP2 = 'fedcba9876543210fedcba9876543210';

@@ -3,8 +3,8 @@
  * each one is. Expected values are written by hand from the fixtures.
  */
 import { describe, expect, it } from 'vitest';
-import { DeliveryFilter } from '../src/sync/delivery-filter.js';
-import type { CursorPosition } from '../src/types.js';
+import { DeliveryFilter } from '../src/delivery/delivery-filter.js';
+import type { CursorPosition } from '../src/core/types.js';
 
 // Fingerprints are opaque to the filter; readable stand-ins (32 hex chars, like the real ones).
 const A = 'a'.repeat(32);
@@ -15,7 +15,10 @@ const D = 'd'.repeat(32);
 type Item = [date: number, fingerprint: string];
 
 /** Runs `items` through a fresh filter; returns what was delivered as `date/fp/occurrence` keys. */
-function deliverAll(start: CursorPosition, items: Item[]): { delivered: string[]; results: Array<{ deliver: boolean; occurrence: number }> } {
+function deliverAll(
+  start: CursorPosition,
+  items: Item[],
+): { delivered: string[]; results: Array<{ deliver: boolean; occurrence: number }> } {
   const filter = new DeliveryFilter(start);
   const results = items.map(([date, fp]) => filter.admit(date, fp));
   return {
@@ -179,14 +182,17 @@ describe('DeliveryFilter.position', () => {
     for (const [date, fp] of LOG.slice(0, 5)) first.admit(date, fp);
     const saved = first.position();
     expect(saved).toEqual({ date: 101, delivered: { [A]: 2 } });
-    const after = deliverAll(saved, LOG.filter(([d]) => d >= 101)).delivered;
+    const after = deliverAll(
+      saved,
+      LOG.filter(([d]) => d >= 101),
+    ).delivered;
     expect(after).toEqual(['101/c/0', '101/a/2', '102/d/0', '102/d/1', '103/b/0']);
   });
 });
 
 describe('UndatedFilter', () => {
   it('delivers each undated content as many times as it was ever seen at once, never again', async () => {
-    const { UndatedFilter } = await import('../src/sync/delivery-filter.js');
+    const { UndatedFilter } = await import('../src/delivery/delivery-filter.js');
     const first = new UndatedFilter();
     expect([first.admit('a'.repeat(32)), first.admit('a'.repeat(32)), first.admit('b'.repeat(32))]).toEqual([
       { deliver: true, occurrence: 0 },
@@ -197,6 +203,10 @@ describe('UndatedFilter', () => {
     expect(saved).toEqual({ ['a'.repeat(32)]: 2, ['b'.repeat(32)]: 1 });
     // A later pass sees the two a's again and a third one: only the third is new.
     const next = new UndatedFilter(saved);
-    expect([next.admit('a'.repeat(32)), next.admit('a'.repeat(32)), next.admit('a'.repeat(32))].map((r) => r.deliver)).toEqual([false, false, true]);
+    expect([next.admit('a'.repeat(32)), next.admit('a'.repeat(32)), next.admit('a'.repeat(32))].map((r) => r.deliver)).toEqual([
+      false,
+      false,
+      true,
+    ]);
   });
 });

@@ -8,11 +8,21 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CursorFileError } from '../src/cursor/store.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterFileFor, type DeadLetter } from '../src/export/dead-letters.js';
-import { BASE_DATE, TEST_TOKEN, expectExactlyOnce, expectNoTokenLeak, expectOldestFirst, makeEntries, startHarness, type Harness } from './helpers.js';
+import { deadLetterFileFor, type DeadLetter } from '../src/state/dead-letter-file.js';
+import {
+  BASE_DATE,
+  TEST_TOKEN,
+  expectExactlyOnce,
+  expectNoTokenLeak,
+  expectOldestFirst,
+  makeEntries,
+  startHarness,
+  type Harness,
+} from './helpers.js';
+
 import type { Protocol } from './otlp/transports.js';
+import { CursorFileError } from '../src/core/errors.js';
 
 const PROTOCOLS: Protocol[] = ['http/json', 'http/protobuf', 'grpc'];
 
@@ -60,7 +70,10 @@ describe.each(PROTOCOLS)('over %s', (protocol) => {
     const summary = await r.syncOnce();
 
     expect(summary.deadLettered).toBe(1);
-    expectExactlyOnce(h.collector.records, entries.filter((e) => e !== poison));
+    expectExactlyOnce(
+      h.collector.records,
+      entries.filter((e) => e !== poison),
+    );
     expectOldestFirst(h.collector.records);
     const file = deadLetterFileFor(h.cursorFile);
     const letters = readLetters(file);
@@ -74,7 +87,10 @@ describe.each(PROTOCOLS)('over %s', (protocol) => {
     expect(Date.parse(letters[0]!.time)).toBeGreaterThan(Date.now() - 60_000);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).not.toContain(TEST_TOKEN.slice(5));
-    const error = h.logger.at('error').map((l) => l.message).join('\n');
+    const error = h.logger
+      .at('error')
+      .map((l) => l.message)
+      .join('\n');
     expect(error).toContain(`refused 1 record(s) even alone`);
     expect(error).toContain(file);
     // The cursor moved past it: it stands at the newest entry.
@@ -110,7 +126,9 @@ describe.each(PROTOCOLS)('over %s', (protocol) => {
     const first = h.receiver({ backfillStartTime: 0 });
     const error = await h.failingPass(first);
     expect(error.name).toBe('OtlpExportError');
-    expect(error.message).toMatch(/^OTLP export to \S+ failed: (HTTP 400 Bad Request|gRPC 3 INVALID_ARGUMENT), the collector said "invalid log record [0-9a-f]{32}"; the cursor stays at 1970-01-01T00:00:00\.000Z, after the last record delivered or kept; every one of the 6 records was refused on its own too/);
+    expect(error.message).toMatch(
+      /^OTLP export to \S+ failed: (HTTP 400 Bad Request|gRPC 3 INVALID_ARGUMENT), the collector said "invalid log record [0-9a-f]{32}"; the cursor stays at 1970-01-01T00:00:00\.000Z, after the last record delivered or kept; every one of the 6 records was refused on its own too/,
+    );
     expect(() => statSync(deadLetterFileFor(h.cursorFile))).toThrow();
     expect(JSON.parse((await h.cursorText())!).position).toEqual({ date: 0, delivered: {} });
     await h.shutdown(first);
@@ -148,7 +166,9 @@ describe('a damaged dead-letter file', () => {
     expect(h.logger.at('warn').some((l) => l.message.startsWith(`1 dead letter(s) wait in ${file}`))).toBe(true);
     const error = await r.replayDeadLetters().catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(CursorFileError);
-    expect((error as Error).message).toBe(`dead-letter file ${file} line 1 has no valid entry, log.record.uid, occurrence, fetchedAt: fix or remove that line`);
+    expect((error as Error).message).toBe(
+      `dead-letter file ${file} line 1 has no valid entry, log.record.uid, occurrence, fetchedAt: fix or remove that line`,
+    );
     expect(readFileSync(file, 'utf8')).toBe('{"not":"a letter"}\n');
   });
 });

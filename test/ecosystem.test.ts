@@ -16,11 +16,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { FakeSlack } from '../src/demo/fake-slack.js';
-import { FakeCollector, type DecodedLogRecord } from '../src/demo/fake-collector.js';
-import { demoEntries } from '../src/demo/workspace.js';
+import { FakeSlack } from '../src/testing/fake-slack.js';
+import { FakeCollector, type DecodedLogRecord } from '../src/testing/fake-collector.js';
+import { demoEntries } from '../src/testing/workspace.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
-import type { ReceiverLogger } from '../src/types.js';
+import type { ReceiverLogger } from '../src/core/types.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
@@ -132,7 +132,9 @@ function checkCollectorConfig(rel: string, cfg: CollectorConfig, { datadog }: { 
   expect(defined.exporters.map(typeOf), `${rel}: exporter names`).not.toContain('otlphttp');
 
   // Loki: native OTLP endpoint, with the event name copied into an attribute in its pipeline.
-  const loki = defined.exporters.filter((id) => typeOf(id) === 'otlp_http' && String((cfg.exporters![id] as { endpoint?: string }).endpoint).endsWith('/otlp'));
+  const loki = defined.exporters.filter(
+    (id) => typeOf(id) === 'otlp_http' && String((cfg.exporters![id] as { endpoint?: string }).endpoint).endsWith('/otlp'),
+  );
   expect(loki, `${rel}: an otlp_http exporter to Loki's /otlp`).toHaveLength(1);
   expect((cfg.exporters![loki[0]!] as { endpoint: string }).endpoint).toBe('http://loki:3100/otlp');
   // One consumer and no batching keep each stream in time order, also across a crash (Loki refuses
@@ -151,7 +153,10 @@ function checkCollectorConfig(rel: string, cfg: CollectorConfig, { datadog }: { 
   // The receiver's self-metrics: one metrics pipeline from the otlp receiver to a Prometheus scrape
   // endpoint on 8889, with the names the alert rules in detections/ops/prometheus-rules.yml use.
   const metrics = pipelines.filter(([id]) => typeOf(id) === 'metrics');
-  expect(metrics.map(([id]) => id), `${rel}: one metrics pipeline`).toEqual(['metrics']);
+  expect(
+    metrics.map(([id]) => id),
+    `${rel}: one metrics pipeline`,
+  ).toEqual(['metrics']);
   const metricsPipeline = metrics[0]![1];
   expect(metricsPipeline.receivers, `${rel}: metrics from the otlp receiver`).toEqual(['otlp']);
   const prom = (metricsPipeline.exporters ?? []).filter((id) => typeOf(id) === 'prometheus');
@@ -197,7 +202,7 @@ describe('otel-collector.yaml', () => {
     }
   });
 
-  it('the compose stack\'s Loki-only configuration has exactly the same blocks, minus Datadog', () => {
+  it("the compose stack's Loki-only configuration has exactly the same blocks, minus Datadog", () => {
     const rel = 'examples/compose/otel-collector.loki-only.yaml';
     const lokiOnly = parseYaml<CollectorConfig>(rel);
     checkCollectorConfig(rel, lokiOnly, { datadog: false });
@@ -251,7 +256,11 @@ function logqlNames(expr: string): LogqlUse {
     if (m[4] !== undefined) values.set(name, [...(values.get(name) ?? []), strings[Number(m[4])]!]);
   }
   for (const m of code.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
-    for (const n of m[1]!.split(',').map((s) => s.trim()).filter(Boolean)) names.add(n);
+    for (const n of m[1]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      names.add(n);
   }
   for (const m of code.matchAll(new RegExp(`\\bunwrap\\s+(?:${IDENT}\\s*\\(\\s*)?(${IDENT})`, 'g'))) names.add(m[1]!);
   for (const m of code.matchAll(/\|\s*(?:keep|drop)\s+([^|)]+)/g)) {
@@ -302,7 +311,14 @@ async function realRecords(): Promise<DecodedLogRecord[]> {
   const dir = await mkdtemp(join(tmpdir(), 'ecosystem-test-'));
   const receiver = SlackIntegrationLogsReceiver.fromEnv(
     {},
-    { token, slackApiUrl: slack.url, otlpEndpoint: collector.url, cursorFile: join(dir, 'cursor.json'), backfillStartTime: 0, logger: silent },
+    {
+      token,
+      slackApiUrl: slack.url,
+      otlpEndpoint: collector.url,
+      cursorFile: join(dir, 'cursor.json'),
+      backfillStartTime: 0,
+      logger: silent,
+    },
   );
   try {
     const summary = await receiver.syncOnce();
@@ -320,7 +336,17 @@ async function realRecords(): Promise<DecodedLogRecord[]> {
 const lokiName = (attribute: string) => attribute.replace(/[^A-Za-z0-9_]/g, '_');
 
 /** Names Loki itself adds to every OTLP record (structured metadata and derived labels). */
-const LOKI_OWN = ['detected_level', 'severity_text', 'severity_number', 'observed_timestamp', 'trace_id', 'span_id', 'flags', 'scope_name', 'scope_version'];
+const LOKI_OWN = [
+  'detected_level',
+  'severity_text',
+  'severity_number',
+  'observed_timestamp',
+  'trace_id',
+  'span_id',
+  'flags',
+  'scope_name',
+  'scope_version',
+];
 
 interface GrafanaPanel {
   title: string;
@@ -360,7 +386,8 @@ describe('Grafana dashboard', () => {
       if (typeOf(id) === 'transform') {
         return logStatements(p).flatMap((s) => [...s.matchAll(/set\(\s*log\.attributes\["([^"]+)"\]/g)].map((m) => m[1]!));
       }
-      if (typeOf(id) === 'resource') return ((p.attributes ?? []) as Array<{ key: string; action: string }>).filter((a) => a.action !== 'delete').map((a) => a.key);
+      if (typeOf(id) === 'resource')
+        return ((p.attributes ?? []) as Array<{ key: string; action: string }>).filter((a) => a.action !== 'delete').map((a) => a.key);
       return [];
     });
     allowed = new Set([...fromMapping, ...fromRecords, ...fromCollector].map(lokiName).concat(LOKI_OWN));
@@ -369,10 +396,19 @@ describe('Grafana dashboard', () => {
   it('the real records carry the attributes the mapping names (the two sources agree)', () => {
     expect(records.length).toBe(demoEntries(0).length);
     for (const key of fromRecords) {
-      const known = fromMapping.has(key) || key.startsWith('slack.integration.') || key === 'service.name' || key.startsWith('telemetry.sdk.');
+      const known =
+        fromMapping.has(key) || key.startsWith('slack.integration.') || key === 'service.name' || key.startsWith('telemetry.sdk.');
       expect(known, `record key ${key} comes from the mapping`).toBe(true);
     }
-    for (const key of ['slack.integration.change_type', 'slack.integration.app_type', 'slack.integration.reason', 'slack.integration.scopes', 'user.name', 'user.id', 'log.record.uid']) {
+    for (const key of [
+      'slack.integration.change_type',
+      'slack.integration.app_type',
+      'slack.integration.reason',
+      'slack.integration.scopes',
+      'user.name',
+      'user.id',
+      'log.record.uid',
+    ]) {
       expect(fromRecords, `a real record has ${key}`).toContain(key);
     }
     expect(records.every((r) => r.eventName === eventName)).toBe(true);
@@ -393,7 +429,7 @@ describe('Grafana dashboard', () => {
     }
   });
 
-  it('every panel uses only names the mapping really produces (dots -> underscores) or Loki\'s own', () => {
+  it("every panel uses only names the mapping really produces (dots -> underscores) or Loki's own", () => {
     const used = new Set<string>();
     for (const panel of dashboard.panels) {
       for (const t of panel.targets!) {
@@ -402,7 +438,8 @@ describe('Grafana dashboard', () => {
         // Every panel selects the receiver's stream and its event; the detection panel runs the
         // Sigma rules' own LogQL (checked against the generated rules below), which needs no event name.
         expect(use.names, `${panel.title}: stream selector on service_name`).toContain('service_name');
-        if (panel.title !== DETECTION_PANEL) expect(use.values.get('event_name'), `${panel.title}: filters on the event name`).toEqual([eventName]);
+        if (panel.title !== DETECTION_PANEL)
+          expect(use.values.get('event_name'), `${panel.title}: filters on the event name`).toEqual([eventName]);
         const legendNames = [...(t.legendFormat ?? '').matchAll(new RegExp(`\\{\\{\\s*(${IDENT})\\s*\\}\\}`, 'g'))].map((m) => m[1]!);
         for (const name of [...use.names, ...legendNames]) {
           expect(allowed, `${panel.title}: "${name}" is produced by the mapping or Loki`).toContain(name);
@@ -410,12 +447,22 @@ describe('Grafana dashboard', () => {
         }
         for (const v of use.values.get('slack_integration_change_type') ?? []) {
           // Plain alternatives (`removed|disabled`) or the Sigma backend's anchored form (`(?i)^added$`).
-          for (const ct of v.replace(/^\(\?i\)\^?|\$$/g, '').split('|')) expect(changeTypes, `${panel.title}: change type ${ct}`).toContain(ct);
+          for (const ct of v.replace(/^\(\?i\)\^?|\$$/g, '').split('|'))
+            expect(changeTypes, `${panel.title}: change type ${ct}`).toContain(ct);
         }
       }
     }
     // The check is not vacuous: the panels the issue asks for use these names.
-    for (const name of ['slack_integration_change_type', 'slack_integration_app_type', 'slack_integration_service_type', 'user_name', 'slack_integration_scopes', 'slack_integration_reason', 'service_name', 'event_name']) {
+    for (const name of [
+      'slack_integration_change_type',
+      'slack_integration_app_type',
+      'slack_integration_service_type',
+      'user_name',
+      'slack_integration_scopes',
+      'slack_integration_reason',
+      'service_name',
+      'event_name',
+    ]) {
       expect(used, `some panel uses ${name}`).toContain(name);
     }
     // And every record attribute the dashboard relies on is documented in the README.
@@ -431,11 +478,13 @@ describe('Grafana dashboard', () => {
     const ruler = YAML.parse(read('detections/generated/loki/slack-integration-logs.rules.yml')) as {
       groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
     };
-    const fromRules = ruler.groups.flatMap((g) => g.rules).map((r) => {
-      const query = r.expr.match(/count_over_time\((.*) \[10m\]\)\) > 0$/)?.[1];
-      expect(query, `${r.alert}: a count over the rule's log query`).toBeTruthy();
-      return `sum(count_over_time(${query!.replace('{service_name="slack-integration-logs"}', '{service_name="$service"}')} [$__interval]))`;
-    });
+    const fromRules = ruler.groups
+      .flatMap((g) => g.rules)
+      .map((r) => {
+        const query = r.expr.match(/count_over_time\((.*) \[10m\]\)\) > 0$/)?.[1];
+        expect(query, `${r.alert}: a count over the rule's log query`).toBeTruthy();
+        return `sum(count_over_time(${query!.replace('{service_name="slack-integration-logs"}', '{service_name="$service"}')} [$__interval]))`;
+      });
     const panel = dashboard.panels.find((p) => p.title === DETECTION_PANEL);
     expect(fromRules.length).toBeGreaterThanOrEqual(5);
     expect(panel?.targets?.map((t) => t.expr).sort()).toEqual(fromRules.sort());
@@ -456,7 +505,9 @@ describe('Grafana dashboard', () => {
 describe('deployment examples', () => {
   it('compose: parses, and every file it mounts exists', () => {
     const rel = 'examples/compose/docker-compose.yaml';
-    const compose = parseYaml<{ services: Record<string, { image?: string; build?: string; volumes?: string[]; env_file?: string; ports?: string[] }> }>(rel);
+    const compose = parseYaml<{
+      services: Record<string, { image?: string; build?: string; volumes?: string[]; env_file?: string; ports?: string[] }>;
+    }>(rel);
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['collector', 'loki', 'prometheus', 'grafana']));
     expect(compose.services.collector!.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
     const [major, minor] = compose.services.collector!.image!.split(':')[1]!.split('.').map(Number);
@@ -475,18 +526,29 @@ describe('deployment examples', () => {
     // The optional Loki + Datadog configuration is the repository's own.
     expect(read(rel)).toContain('COLLECTOR_CONFIG=../../otel-collector.yaml');
     // Loki makes each Grid team a stream of its own (slack.team.id is a resource attribute).
-    const lokiCfg = parseYaml<{ limits_config: { otlp_config?: { resource_attributes?: { ignore_defaults?: boolean; attributes_config?: Array<{ action: string; attributes: string[] }> } } } }>(
-      'examples/compose/loki.yaml',
-    );
+    const lokiCfg = parseYaml<{
+      limits_config: {
+        otlp_config?: {
+          resource_attributes?: { ignore_defaults?: boolean; attributes_config?: Array<{ action: string; attributes: string[] }> };
+        };
+      };
+    }>('examples/compose/loki.yaml');
     const resourceAttributes = lokiCfg.limits_config.otlp_config?.resource_attributes;
     expect(resourceAttributes?.ignore_defaults ?? false, 'loki.yaml keeps the default index labels').toBe(false);
-    expect(resourceAttributes?.attributes_config, 'loki.yaml indexes slack.team.id').toContainEqual({ action: 'index_label', attributes: ['slack.team.id'] });
-    const ds = parseYaml<{ datasources: Array<{ type: string; url: string }> }>('examples/compose/grafana/provisioning/datasources/loki.yaml');
+    expect(resourceAttributes?.attributes_config, 'loki.yaml indexes slack.team.id').toContainEqual({
+      action: 'index_label',
+      attributes: ['slack.team.id'],
+    });
+    const ds = parseYaml<{ datasources: Array<{ type: string; url: string }> }>(
+      'examples/compose/grafana/provisioning/datasources/loki.yaml',
+    );
     expect(ds.datasources[0]).toMatchObject({ type: 'loki', url: 'http://loki:3100' });
   });
 
-  it('compose: Prometheus scrapes the collector\'s prometheus exporter, keeps its labels, loads the alert rules; Grafana has it', () => {
-    const compose = parseYaml<{ services: Record<string, { image?: string; volumes?: string[]; ports?: string[] }> }>('examples/compose/docker-compose.yaml');
+  it("compose: Prometheus scrapes the collector's prometheus exporter, keeps its labels, loads the alert rules; Grafana has it", () => {
+    const compose = parseYaml<{ services: Record<string, { image?: string; volumes?: string[]; ports?: string[] }> }>(
+      'examples/compose/docker-compose.yaml',
+    );
     const prometheus = compose.services.prometheus!;
     expect(prometheus.image).toMatch(/^prom\/prometheus:v3\.\d+\.\d+$/);
     // The mounts, by target: the scrape config, the repository's rule file in the folder it loads.
@@ -496,8 +558,12 @@ describe('deployment examples', () => {
       rule_files: string[];
       scrape_configs: Array<{ honor_labels?: boolean; static_configs: Array<{ targets: string[] }> }>;
     }>('examples/compose/prometheus.yaml');
-    const ruleMounts = Object.entries(mounts).filter(([target]) => scrape.rule_files.some((glob) => target.startsWith(glob.replace(/\*\.yml$/, '')) && target.endsWith('.yml')));
-    expect(ruleMounts.map(([, source]) => resolve(ROOT, 'examples/compose', source))).toEqual([join(ROOT, 'detections/ops/prometheus-rules.yml')]);
+    const ruleMounts = Object.entries(mounts).filter(([target]) =>
+      scrape.rule_files.some((glob) => target.startsWith(glob.replace(/\*\.yml$/, '')) && target.endsWith('.yml')),
+    );
+    expect(ruleMounts.map(([, source]) => resolve(ROOT, 'examples/compose', source))).toEqual([
+      join(ROOT, 'detections/ops/prometheus-rules.yml'),
+    ]);
     // The target is the collector's prometheus exporter, as both shipped configs define it.
     for (const rel of ['otel-collector.yaml', 'examples/compose/otel-collector.loki-only.yaml']) {
       const endpoint = String((parseYaml<CollectorConfig>(rel).exporters!.prometheus as { endpoint: string }).endpoint);
@@ -510,7 +576,9 @@ describe('deployment examples', () => {
     // On the host, only on loopback.
     expect(compose.services.collector!.ports).toContain(`127.0.0.1:${PROMETHEUS_EXPORTER_PORT}:${PROMETHEUS_EXPORTER_PORT}`);
     expect(prometheus.ports).toEqual(['127.0.0.1:9090:9090']);
-    const ds = parseYaml<{ datasources: Array<{ type: string; url: string }> }>('examples/compose/grafana/provisioning/datasources/prometheus.yaml');
+    const ds = parseYaml<{ datasources: Array<{ type: string; url: string }> }>(
+      'examples/compose/grafana/provisioning/datasources/prometheus.yaml',
+    );
     expect(ds.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' })]);
   });
 
@@ -535,9 +603,14 @@ describe('deployment examples', () => {
     expect(mounts[cursorVolume.name].readOnly, `${where}: cursor volume writable`).toBeFalsy();
     expect(env.SLACK_CURSOR_FILE.startsWith('/var/lib/slack-integration-logs/')).toBe(true);
     const secretVolume = Object.values(volumes).find((v: any) => v.secret) as any;
-    expect(env.SLACK_TOKEN_FILE.startsWith(`${mounts[secretVolume.name].mountPath}/`), `${where}: SLACK_TOKEN_FILE in the secret`).toBe(true);
+    expect(env.SLACK_TOKEN_FILE.startsWith(`${mounts[secretVolume.name].mountPath}/`), `${where}: SLACK_TOKEN_FILE in the secret`).toBe(
+      true,
+    );
     expect(env.SLACK_TOKEN, `${where}: no token in the environment`).toBeUndefined();
-    expect(Object.values(mounts).some((m: any) => m.mountPath === '/tmp' && volumes[m.name].emptyDir), `${where}: writable /tmp for the spool`).toBe(true);
+    expect(
+      Object.values(mounts).some((m: any) => m.mountPath === '/tmp' && volumes[m.name].emptyDir),
+      `${where}: writable /tmp for the spool`,
+    ).toBe(true);
     return c;
   }
 
@@ -555,7 +628,7 @@ describe('deployment examples', () => {
     const health = receiver.env.find((e: { name: string }) => e.name === 'SLACK_HEALTH_ENDPOINT')?.value as string;
     expect(health, 'SLACK_HEALTH_ENDPOINT set').toMatch(/^0\.0\.0\.0:\d+$/);
     const port = receiver.ports.find((p: { name: string }) => p.name === receiver.livenessProbe.httpGet.port);
-    expect(port?.containerPort, 'the probes\' port is the endpoint\'s').toBe(Number(health.split(':')[1]));
+    expect(port?.containerPort, "the probes' port is the endpoint's").toBe(Number(health.split(':')[1]));
     expect(receiver.livenessProbe.httpGet).toEqual({ path: '/healthz', port: port.name });
     expect(receiver.readinessProbe.httpGet).toEqual({ path: '/readyz', port: port.name });
     expect(pod.volumes.find((v: any) => v.secret).secret.secretName).toBe(secret.metadata.name);
@@ -598,9 +671,7 @@ describe('npm run example:embedded', () => {
     expect(script).toBe('npm run build && node examples/embedded/service.mjs');
 
     // No token and no collector from the caller's environment: demo mode, everything local.
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !/^(SLACK_|OTEL_)/.test(k)),
-    ) as NodeJS.ProcessEnv;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SLACK_|OTEL_)/.test(k))) as NodeJS.ProcessEnv;
     const child = spawn('npm', ['run', 'example:embedded'], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c) => (out += c));

@@ -1,10 +1,11 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AcknowledgedExporter, OtlpExportError, type ExportAck } from '../src/export/acknowledged-exporter.js';
+import { AcknowledgedExporter, type ExportAck } from '../src/export/acknowledged-exporter.js';
 import { collectorMessageOf } from '../src/export/refusal.js';
 import { RecordBuilder } from '../src/record/builder.js';
 import { startFakeCollector, type RunningCollector, type Protocol } from './otlp/transports.js';
+import { OtlpExportError } from '../src/core/errors.js';
 
 /**
  * The acknowledged exporter over each OTLP protocol, with the real OTel exporter pieces against
@@ -15,7 +16,13 @@ import { startFakeCollector, type RunningCollector, type Protocol } from './otlp
 const PROTOCOLS: Protocol[] = ['http/json', 'http/protobuf', 'grpc'];
 const builder = new RecordBuilder(resourceFromAttributes({ 'service.name': 'export-test' }), { name: 'export-test', version: '0' });
 const records = (n: number, tag: string): ReadableLogRecord[] =>
-  builder.build(Array.from({ length: n }, (_, i) => ({ body: `${tag}${i}`, timestamp: [1_700_000_000 + i, 0], attributes: { tag, i, 'log.record.uid': `${tag}-${i}` } })));
+  builder.build(
+    Array.from({ length: n }, (_, i) => ({
+      body: `${tag}${i}`,
+      timestamp: [1_700_000_000 + i, 0],
+      attributes: { tag, i, 'log.record.uid': `${tag}-${i}` },
+    })),
+  );
 
 const collectors: RunningCollector[] = [];
 const exporters: AcknowledgedExporter[] = [];
@@ -27,7 +34,10 @@ afterEach(async () => {
 async function setup(protocol: Protocol, maxInFlight = 2) {
   const running = await startFakeCollector(protocol);
   collectors.push(running);
-  const exporter = new AcknowledgedExporter({ protocol, url: running.endpoint, headers: {}, timeoutMillis: 5_000, compression: 'none' }, maxInFlight);
+  const exporter = new AcknowledgedExporter(
+    { protocol, url: running.endpoint, headers: {}, timeoutMillis: 5_000, compression: 'none' },
+    maxInFlight,
+  );
   exporters.push(exporter);
   return { receiver: running.collector, exporter };
 }
@@ -83,7 +93,9 @@ describe.each(PROTOCOLS)('acknowledged exporter over %s', (protocol) => {
     receiver.maxBodyBytes = 10;
     const error = (await exporter.deliver(records(3, 'big')).catch((e: unknown) => e)) as OtlpExportError;
     expect(error.refusal.kind).toBe('split');
-    expect(error.refusal.collectorMessage).toMatch(protocol === 'grpc' ? /^grpc: received message larger than max \(\d+ vs\. 10\)$/ : /^http: request body too large$/);
+    expect(error.refusal.collectorMessage).toMatch(
+      protocol === 'grpc' ? /^grpc: received message larger than max \(\d+ vs\. 10\)$/ : /^http: request body too large$/,
+    );
   });
 
   it('credentials refused: "elsewhere", and the message names the variable to fix', async () => {
@@ -91,13 +103,18 @@ describe.each(PROTOCOLS)('acknowledged exporter over %s', (protocol) => {
     receiver.enqueue({ status: protocol === 'grpc' ? 16 : 401, body: 'missing API key' });
     const error = (await exporter.deliver(records(1, 'c')).catch((e: unknown) => e)) as OtlpExportError;
     expect(error.refusal).toMatchObject({ kind: 'elsewhere', collectorMessage: 'missing API key' });
-    expect(error.message).toMatch(/^OTLP export to \S+ failed: (HTTP 401 Unauthorized|gRPC 16 UNAUTHENTICATED), the collector said "missing API key"; check the credentials in OTEL_EXPORTER_OTLP_HEADERS/);
+    expect(error.message).toMatch(
+      /^OTLP export to \S+ failed: (HTTP 401 Unauthorized|gRPC 16 UNAUTHENTICATED), the collector said "missing API key"; check the credentials in OTEL_EXPORTER_OTLP_HEADERS/,
+    );
   });
 });
 
 describe('refusal details', () => {
   it('a collector that is not there: retryable, "no answer" with the cause', async () => {
-    const exporter = new AcknowledgedExporter({ protocol: 'http/json', url: 'http://127.0.0.1:9/v1/logs', headers: {}, timeoutMillis: 1_000, compression: 'none' }, 1);
+    const exporter = new AcknowledgedExporter(
+      { protocol: 'http/json', url: 'http://127.0.0.1:9/v1/logs', headers: {}, timeoutMillis: 1_000, compression: 'none' },
+      1,
+    );
     exporters.push(exporter);
     const error = (await exporter.deliver(records(1, 'x')).catch((e: unknown) => e)) as OtlpExportError;
     expect(error.refusal.kind).toBe('retryable');

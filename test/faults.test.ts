@@ -67,7 +67,10 @@ describe('Slack side faults', () => {
     const reachable = entries.slice(25);
     expectExactlyOnce(h.collector.records, reachable);
     expect(summary.gap).toEqual({ entriesNotRead: 25, fromDate: 0, toDate: BASE_DATE + 25 });
-    const error = h.logger.at('error').map((l) => l.message).join('\n');
+    const error = h.logger
+      .at('error')
+      .map((l) => l.message)
+      .join('\n');
     expect(error).toContain('over_pagination_limit');
     expect(error).toContain('up to 25 entries');
     expect(error).toContain('may be missing');
@@ -114,7 +117,9 @@ describe('Slack side faults', () => {
     expect(byApp.get('A-float-date')!.attributes['slack.integration.date']).toBe('1.5');
     expect(byApp.get('A-huge')!.attributes['slack.integration.app_type']).toBe(huge);
     expect(byApp.get('A-odd')!.attributes['slack.integration.change_type']).toBe(odd); // JSON escapes the lone surrogate, so it arrives as sent
-    const rawOnes = h.collector.records.filter((r) => 'slack.integration.raw' in r.attributes).map((r) => r.attributes['slack.integration.raw']);
+    const rawOnes = h.collector.records
+      .filter((r) => 'slack.integration.raw' in r.attributes)
+      .map((r) => r.attributes['slack.integration.raw']);
     expect(rawOnes).toEqual([42]); // null carries no attribute; 42 is kept as it came
     expect(h.logger.at('warn').some((l) => l.message.includes('4 entries had no usable date'))).toBe(true);
 
@@ -133,13 +138,20 @@ describe('collector side faults', () => {
     const summary = await h.receiver({ backfillStartTime: 0 }).syncOnce();
     expect(summary.rejectedByCollector).toBe(3);
     expect(summary.exported).toBe(8);
-    const warn = h.logger.at('warn').map((l) => l.message).join('\n');
+    const warn = h.logger
+      .at('warn')
+      .map((l) => l.message)
+      .join('\n');
     expect(warn).toContain('rejected 3 of 8 records (OTLP partial success: timestamp too old)');
     expect(JSON.parse((await h.cursorText())!).position.date).toBe(BASE_DATE + 7);
   });
 
   it.each([
-    ['HTTP 401', { status: 401, body: '{"code":16,"message":"missing API key"}' }, /OTLP export to .* failed: HTTP 401 .*the collector said "missing API key"; the cursor stays at .*OTEL_EXPORTER_OTLP_HEADERS/],
+    [
+      'HTTP 401',
+      { status: 401, body: '{"code":16,"message":"missing API key"}' },
+      /OTLP export to .* failed: HTTP 401 .*the collector said "missing API key"; the cursor stays at .*OTEL_EXPORTER_OTLP_HEADERS/,
+    ],
     ['a collector slower than the export timeout', { delayMs: 3_000 }, /OTLP export to .* failed/],
   ])('keeps the cursor where acknowledged data ends on %s, then catches up', async (_name, reply, message) => {
     const entries = makeEntries(25);
@@ -174,7 +186,10 @@ describe('polling with an error that needs a person', () => {
     const status = receiver.status;
     expect(status.running).toBe(true);
     expect(status.lastError).toContain('invalid_auth');
-    const line = h.logger.at('error').map((l) => l.message).find((m) => m.includes('invalid_auth'));
+    const line = h.logger
+      .at('error')
+      .map((l) => l.message)
+      .find((m) => m.includes('invalid_auth'));
     expect(line).toMatch(/next try in 900s/);
     await h.shutdown(receiver);
   });

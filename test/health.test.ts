@@ -6,17 +6,17 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, optionsFromEnv, resolveConfig } from '../src/config.js';
-import { CursorStore } from '../src/cursor/store.js';
-import { parseHealthEndpoint } from '../src/health/endpoint.js';
+import { optionsFromEnv, resolveConfig } from '../src/config/config.js';
+import { CursorStore } from '../src/state/cursor-store.js';
+import { parseHealthEndpoint } from '../src/config/health-endpoint.js';
 import { HealthServer } from '../src/health/health-server.js';
 import { readiness, type StatusForReadiness } from '../src/health/readiness.js';
 import type { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import { freePort, makeEntries, OTHER_TOKEN, startHarness, TEST_TOKEN, type Harness } from './helpers.js';
 import { CLI, ROOT, spawnNode, until } from './process-helpers.js';
+import { ConfigError } from '../src/core/errors.js';
 
 const SECRET_PART = TEST_TOKEN.slice('xoxp-'.length);
-
 
 /** A polling receiver's environment (every second) against the harness's fakes, without self-metrics. */
 function pollingEnv(h: Harness, extra: Record<string, string>): Record<string, string> {
@@ -188,7 +188,12 @@ describe('HealthServer with a real receiver', () => {
     expect(at).toBeLessThanOrEqual(after);
     expectClean(ready);
 
-    for (const [method, path] of [['GET', '/'], ['GET', '/health'], ['POST', '/readyz'], ['GET', '/healthz/x']] as const) {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/health'],
+      ['POST', '/readyz'],
+      ['GET', '/healthz/x'],
+    ] as const) {
       expect((await get(port, path, method)).status, `${method} ${path}`).toBe(404);
     }
     expect((await get(port, '/healthz')).status).toBe(200);
@@ -196,7 +201,11 @@ describe('HealthServer with a real receiver', () => {
 
   it('503 collector_unavailable when the OTLP endpoint refuses connections', async () => {
     h = await startHarness({ entries: makeEntries(5) });
-    const receiver = h!.receiver({ backfillStartTime: 0, otlpEndpoint: `http://127.0.0.1:${await freePort()}/v1/logs`, otlpTimeoutMillis: 300 });
+    const receiver = h!.receiver({
+      backfillStartTime: 0,
+      otlpEndpoint: `http://127.0.0.1:${await freePort()}/v1/logs`,
+      otlpTimeoutMillis: 300,
+    });
     const port = await serve(receiver);
     const error = await h.failingPass(receiver);
     expect(error.name).toBe('OtlpExportError');
@@ -249,7 +258,9 @@ describe('HealthServer with a real receiver', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
     try {
-      const error = await HealthServer.listen({ endpoint: { host: '127.0.0.1', port }, status: () => ({}), pollIntervalMs: 1000 }).catch((e) => e);
+      const error = await HealthServer.listen({ endpoint: { host: '127.0.0.1', port }, status: () => ({}), pollIntervalMs: 1000 }).catch(
+        (e) => e,
+      );
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.message).toContain(`SLACK_HEALTH_ENDPOINT 127.0.0.1:${port}`);
       expect(error.message).toContain('EADDRINUSE');
@@ -313,7 +324,10 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
   it('--import register serves it without keeping the host alive: the host still exits when its work is done', async () => {
     h = await startHarness({ entries: makeEntries(6) });
     const port = await freePort();
-    const host = spawnNode(['--import', 'slack-integration-logs-receiver/register', join(ROOT, 'test', 'fixtures', 'host-app.mjs')], pollingEnv(h, { SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}`, HOST_WORK_MS: '3000' }));
+    const host = spawnNode(
+      ['--import', 'slack-integration-logs-receiver/register', join(ROOT, 'test', 'fixtures', 'host-app.mjs')],
+      pollingEnv(h, { SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}`, HOST_WORK_MS: '3000' }),
+    );
     // A host that never ends (the server holding it) fails the test instead of outliving it.
     const guard = setTimeout(() => host.child.kill('SIGKILL'), 20_000);
     let alive: Answer | undefined;

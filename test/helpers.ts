@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, expect } from 'vitest';
-import { FakeSlack, type FakeSlackOptions } from '../src/demo/fake-slack.js';
-import { FakeCollector, type DecodedLogRecord } from '../src/demo/fake-collector.js';
+import { FakeSlack, type FakeSlackOptions } from '../src/testing/fake-slack.js';
+import { FakeCollector, type DecodedLogRecord } from '../src/testing/fake-collector.js';
 import { startFakeCollector, type Protocol } from './otlp/transports.js';
-import type { DeadLetter } from '../src/export/dead-letters.js';
+import type { DeadLetter } from '../src/state/dead-letter-file.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
-import type { ReceiverLogger, SlackIntegrationLogRaw, SlackIntegrationLogsReceiverOptions } from '../src/types.js';
+import type { SlackIntegrationLogsReceiverOptions } from '../src/config/options.js';
+import type { ReceiverLogger, SlackIntegrationLogRaw } from '../src/core/types.js';
 
 /** A fake token: obviously not real, but shaped like a user token so no "not xoxp-" warning fires. */
 export const TEST_TOKEN = 'xoxp-test-not-a-real-token';
@@ -49,7 +50,7 @@ export class RecordingLogger implements ReceiverLogger {
   readonly lines: LoggedLine[] = [];
 
   private push(level: LoggedLine['level'], message: string, fields?: Record<string, unknown>): void {
-    let extra = '';
+    let extra: string;
     try {
       extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
     } catch {
@@ -192,10 +193,7 @@ export interface Harness {
   /** A receiver on the harness's servers and cursor file; `overrides` win. Shut down by `cleanup`. */
   receiver(overrides?: SlackIntegrationLogsReceiverOptions): SlackIntegrationLogsReceiver;
   /** A receiver built through `fromEnv`, with the harness's servers and cursor file in `env`. */
-  receiverFromEnv(
-    env?: Record<string, string | undefined>,
-    overrides?: SlackIntegrationLogsReceiverOptions,
-  ): SlackIntegrationLogsReceiver;
+  receiverFromEnv(env?: Record<string, string | undefined>, overrides?: SlackIntegrationLogsReceiverOptions): SlackIntegrationLogsReceiver;
   /** Runs `syncOnce` expecting it to reject; records and returns the error. */
   failingPass(receiver: SlackIntegrationLogsReceiver): Promise<Error>;
   /** The cursor file's text, or `undefined` when it does not exist. */
@@ -332,7 +330,13 @@ export async function expectNoTokenLeak(h: Harness, token = TEST_TOKEN, more: st
   const secretPart = token.slice('xoxp-'.length);
   const places: Array<[string, string]> = [
     ['log lines', h.logger.allText],
-    ['log fields', JSON.stringify(h.logger.lines.map((l) => l.fields ?? null), (_k, v) => (typeof v === 'bigint' ? String(v) : v))],
+    [
+      'log fields',
+      JSON.stringify(
+        h.logger.lines.map((l) => l.fields ?? null),
+        (_k, v) => (typeof v === 'bigint' ? String(v) : v),
+      ),
+    ],
     ['error messages', h.errors.join('\n')],
     ['cursor file', (await h.cursorText()) ?? ''],
     ['OTLP bodies', h.collector.bodies.join('\n')],

@@ -34,7 +34,13 @@ describe('a short page', () => {
     const newestFirst = [...entries, ...more].reverse();
     h.slack.beforeAnswer = (page) => {
       if (page === 2 && h.slack.requests.length <= 3) {
-        h.slack.enqueue(json({ ok: true, logs: [...newestFirst.slice(10, 11), ...newestFirst.slice(12, 20)], paging: { count: 10, total: 35, page: 2, pages: 4 } }));
+        h.slack.enqueue(
+          json({
+            ok: true,
+            logs: [...newestFirst.slice(10, 11), ...newestFirst.slice(12, 20)],
+            paging: { count: 10, total: 35, page: 2, pages: 4 },
+          }),
+        );
       }
     };
     await receiver.syncOnce().catch(() => undefined);
@@ -75,7 +81,10 @@ describe('a pass restarted by a page longer than its paging announces', () => {
     // Page 1 comes back with more entries than its paging announces (the pass restarts) while
     // page 2, prefetched, gets a 503 and would be retried 3 s later if nothing stopped it.
     const newestFirst = [...entries].reverse();
-    h.slack.enqueue(json({ ok: true, logs: newestFirst.slice(0, 11), paging: { count: 10, total: 35, page: 1, pages: 4 } }), { status: 503, body: '' });
+    h.slack.enqueue(json({ ok: true, logs: newestFirst.slice(0, 11), paging: { count: 10, total: 35, page: 1, pages: 4 } }), {
+      status: 503,
+      body: '',
+    });
     await h.receiver({ backfillStartTime: 0, retryDeadline: 30 }).syncOnce();
     expectExactlyOnce(h.collector.records, entries);
     const after = h.slack.requests.length;

@@ -9,7 +9,12 @@ const TOKEN = 'xoxp-lock-test-not-a-real-token';
 describe('two receivers on one cursor file', () => {
   let servers: LocalServers;
   beforeAll(async () => {
-    const entries = Array.from({ length: 30 }, (_, i) => ({ app_id: `A${i}`, user_id: 'U1', date: String(1_700_000_000 + i), change_type: 'added' }));
+    const entries = Array.from({ length: 30 }, (_, i) => ({
+      app_id: `A${i}`,
+      user_id: 'U1',
+      date: String(1_700_000_000 + i),
+      change_type: 'added',
+    }));
     servers = await startLocalServers(TOKEN, entries);
   });
   afterAll(async () => servers.stop());
@@ -45,8 +50,8 @@ describe('cursor store', () => {
   it('saves with mode 0600, and removes the temp files a killed save left, nothing else', async () => {
     const { mkdtemp, readFile, readdir, rm, stat, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
-    const { CursorStore } = await import('../src/cursor/store.js');
-    const { initialState } = await import('../src/cursor/cursor.js');
+    const { CursorStore } = await import('../src/state/cursor-store.js');
+    const { initialState } = await import('../src/state/cursor.js');
     const dir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-store-'));
     try {
       const path = join(dir, 'cursor.json');
@@ -72,8 +77,8 @@ describe('cursor store behind a symlink', () => {
   it('writes through a link to the file it points at (existing or not yet), and keeps the link', async () => {
     const { lstat, mkdir, mkdtemp, readFile, rm, symlink } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
-    const { CursorStore } = await import('../src/cursor/store.js');
-    const { initialState } = await import('../src/cursor/cursor.js');
+    const { CursorStore } = await import('../src/state/cursor-store.js');
+    const { initialState } = await import('../src/state/cursor.js');
     const dir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-link-'));
     try {
       await mkdir(join(dir, 'volume'));

@@ -132,7 +132,9 @@ describe('golden files', () => {
   });
 
   it('every uid in the golden set is distinct', () => {
-    const uids = NAMES.map((name) => toLogRecord(normalizeEntry(entryOf(name)), ctx(CASES[name]!.occurrence)).attributes!['log.record.uid']);
+    const uids = NAMES.map(
+      (name) => toLogRecord(normalizeEntry(entryOf(name)), ctx(CASES[name]!.occurrence)).attributes!['log.record.uid'],
+    );
     expect(new Set(uids).size).toBe(NAMES.length);
   });
 

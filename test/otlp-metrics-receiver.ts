@@ -1,7 +1,7 @@
 /**
  * A local OTLP/HTTP collector stand-in for the self-metrics tests: decodes `POST /v1/metrics`
  * (OTLP/JSON, as `@opentelemetry/exporter-metrics-otlp-http` sends it) into plain metric points,
- * and `POST /v1/logs` with the logs decoder of src/demo/otlp-receiver.ts, so one base URL serves
+ * and `POST /v1/logs` with the logs decoder of src/testing/fake-collector.ts, so one base URL serves
  * both signals as a collector does. Decoding follows the OTLP/JSON mapping of opentelemetry-proto
  * `metrics/v1`: `asInt` may come as a number or a decimal string. Protobuf metrics bodies
  * (`http/protobuf`) are kept undecoded and acknowledged. Listens on 127.0.0.1 only.
@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeLogsRequest, type DecodedLogRecord, type DecodedValue } from '../src/demo/fake-collector.js';
+import { decodeLogsRequest, type DecodedLogRecord, type DecodedValue } from '../src/testing/fake-collector.js';
 
 export interface DecodedMetricPoint {
   name: string;

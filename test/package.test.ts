@@ -15,13 +15,28 @@ describe('the package', () => {
   const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
 
   it('ships the built entry points, types, README and collector config', () => {
-    for (const f of ['package.json', 'README.md', 'otel-collector.yaml', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/register.js', 'dist/register.d.ts']) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'otel-collector.yaml',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli.js',
+      'dist/register.js',
+      'dist/register.d.ts',
+    ]) {
       expect(files, f).toContain(f);
     }
   });
 
   it('ships no tests, fixtures, sources, benchmarks or examples', () => {
-    const unwanted = files.filter((f) => /^(test|src|bench|examples|scripts|\.ci)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith('.d.ts')) || /\.test\./.test(f) || /golden|fixtures/.test(f));
+    const unwanted = files.filter(
+      (f) =>
+        /^(test|src|bench|examples|scripts|\.ci)\//.test(f) ||
+        (/\.ts$/.test(f) && !f.endsWith('.d.ts')) ||
+        /\.test\./.test(f) ||
+        /golden|fixtures/.test(f),
+    );
     expect(unwanted).toEqual([]);
   });
 
@@ -60,7 +75,9 @@ describe('the package', () => {
         banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
         logLevel: 'error',
       });
-      expect(execFileSync(process.execPath, [join(dir, 'server.mjs'), '--version'], { cwd: dir, encoding: 'utf8' }).trim()).toBe(pkg.version);
+      expect(execFileSync(process.execPath, [join(dir, 'server.mjs'), '--version'], { cwd: dir, encoding: 'utf8' }).trim()).toBe(
+        pkg.version,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -105,7 +122,7 @@ describe('README API section', () => {
 
 describe('docs/troubleshooting.md', () => {
   it('lists every Slack error code the receiver knows', async () => {
-    const { FATAL_FIXES, TRANSIENT_CODES, PAGINATION_LIMIT_CODE } = await import('../src/slack/errors.js');
+    const { FATAL_FIXES, TRANSIENT_CODES, PAGINATION_LIMIT_CODE } = await import('../src/slack/codes.js');
     const section = readFileSync(join(ROOT, 'docs', 'troubleshooting.md'), 'utf8');
     for (const code of [...Object.keys(FATAL_FIXES), ...TRANSIENT_CODES, PAGINATION_LIMIT_CODE]) {
       expect(section, code).toContain(`\`${code}\``);

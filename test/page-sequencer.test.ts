@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { normalizeEntry, type NormalizedEntry } from '../src/entry/normalize.js';
-import { PageSequencer, type NextStep, type PageResponse, type SequencerOptions, type TakenEntry } from '../src/sync/page-sequencer.js';
+import { PageSequencer, type NextStep, type SequencerOptions, type TakenEntry } from '../src/paging/page-sequencer.js';
+import type { PageResponse } from '../src/slack/page.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -181,7 +182,11 @@ describe('newest-first with a cursor floor', () => {
     const log = new SimLog('newest-first', specsFor(dates));
     const r = run(log, 10, { floor: 1012 });
     // 1024 is offset 0; the entry dated d is at offset 1024 - d.
-    expect(r.taken.map((t) => t.offset)).toEqual(range(1012, 1024).reverse().map((d) => 1024 - d));
+    expect(r.taken.map((t) => t.offset)).toEqual(
+      range(1012, 1024)
+        .reverse()
+        .map((d) => 1024 - d),
+    );
     // The simulation stamps page p with 1_700_000_000_000 + p.
     expect(r.taken.map((t) => t.fetchedAtMs)).toEqual(
       range(1012, 1024)
@@ -295,7 +300,11 @@ describe('drift between page requests', () => {
     const log = new SimLog('newest-first', specs);
     const r = run(log, 5, { floor: 1000 }, (i) => {
       if (i === 1) log.add(specsFor([1013]));
-      if (i === 2) log.add([{ date: 1014, id: 'top' }, { date: 1014, id: 'top' }]);
+      if (i === 2)
+        log.add([
+          { date: 1014, id: 'top' },
+          { date: 1014, id: 'top' },
+        ]);
     });
     expect(r.end).toEqual({ kind: 'done' });
     expect(takenIds(r.taken)).toEqual(expectedIds(specs, 1000));
@@ -453,15 +462,18 @@ describe('identical entries and missing dates', () => {
 
   // Pages of 5: newest-first [1010 1009 1008 same same] [same same 1002 1001 1000],
   // oldest-first [1000 1001 1002 same same] [same same 1008 1009 1010].
-  it.each(['newest-first', 'oldest-first'] as const)('identical entries (same fingerprint) across a page boundary are all taken, %s', (order) => {
-    const specs = sameAcrossBoundary;
-    expect(entryOf(specs[3]!).fingerprint).toBe(entryOf(specs[6]!).fingerprint);
-    const log = new SimLog(order, specs);
-    const r = run(log, 5, { floor: 1003 });
-    expect(r.end).toEqual({ kind: 'done' });
-    expect(r.requests).toEqual([1, 2, 1]); // the last request re-reads the first page taken (drift check)
-    expect(takenIds(r.taken)).toEqual(['e1008', 'e1009', 'e1010', 'same', 'same', 'same', 'same']);
-  });
+  it.each(['newest-first', 'oldest-first'] as const)(
+    'identical entries (same fingerprint) across a page boundary are all taken, %s',
+    (order) => {
+      const specs = sameAcrossBoundary;
+      expect(entryOf(specs[3]!).fingerprint).toBe(entryOf(specs[6]!).fingerprint);
+      const log = new SimLog(order, specs);
+      const r = run(log, 5, { floor: 1003 });
+      expect(r.end).toEqual({ kind: 'done' });
+      expect(r.requests).toEqual([1, 2, 1]); // the last request re-reads the first page taken (drift check)
+      expect(takenIds(r.taken)).toEqual(['e1008', 'e1009', 'e1010', 'same', 'same', 'same', 'same']);
+    },
+  );
 
   function undated(id: string): NormalizedEntry {
     return normalizeEntry({ user_id: 'U0001', change_type: 'added', app_id: id, date: 'yesterday' });
@@ -471,14 +483,39 @@ describe('identical entries and missing dates', () => {
   // Newest-first, the older neighbour is the entry after it: it does not change when newer entries
   // arrive above, so the entry keeps its place and is not delivered again on the next pass.
   it.each([
-    ['oldest-first', 'the one before it', 0, [dated(1000), dated(1001), undated('u'), dated(1002)], [['e1000', 1000], ['e1001', 1001], ['u', 1001], ['e1002', 1002]]],
-    ['newest-first', 'the one after it', 1000, [dated(1005), dated(1004), undated('u'), dated(1003)], [['e1005', 1005], ['e1004', 1004], ['u', 1003], ['e1003', 1003]]],
-  ] as const)('an entry with no usable date gets the sortDate of its older neighbour (%s: %s)', (_order, _neighbour, floor, entries, sortDates) => {
-    const sequencer = new PageSequencer({ floor });
-    const r = sequencer.accept({ page: 1, count: 10, total: 4, pages: 1, entries: [...entries], fetchedAtMs: 5 });
-    expect(r.next).toEqual({ kind: 'done' });
-    expect(r.taken.map((t) => [t.entry.fields.app_id, t.sortDate])).toEqual(sortDates);
-  });
+    [
+      'oldest-first',
+      'the one before it',
+      0,
+      [dated(1000), dated(1001), undated('u'), dated(1002)],
+      [
+        ['e1000', 1000],
+        ['e1001', 1001],
+        ['u', 1001],
+        ['e1002', 1002],
+      ],
+    ],
+    [
+      'newest-first',
+      'the one after it',
+      1000,
+      [dated(1005), dated(1004), undated('u'), dated(1003)],
+      [
+        ['e1005', 1005],
+        ['e1004', 1004],
+        ['u', 1003],
+        ['e1003', 1003],
+      ],
+    ],
+  ] as const)(
+    'an entry with no usable date gets the sortDate of its older neighbour (%s: %s)',
+    (_order, _neighbour, floor, entries, sortDates) => {
+      const sequencer = new PageSequencer({ floor });
+      const r = sequencer.accept({ page: 1, count: 10, total: 4, pages: 1, entries: [...entries], fetchedAtMs: 5 });
+      expect(r.next).toEqual({ kind: 'done' });
+      expect(r.taken.map((t) => [t.entry.fields.app_id, t.sortDate])).toEqual(sortDates);
+    },
+  );
 
   it('the entry before may be on the previous page', () => {
     const sequencer = new PageSequencer({ floor: 0 });

@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeSlack } from '../src/demo/fake-slack.js';
-import { FakeCollector } from '../src/demo/fake-collector.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { FakeSlack } from '../src/testing/fake-slack.js';
+import { FakeCollector } from '../src/testing/fake-collector.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');

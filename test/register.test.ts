@@ -9,7 +9,12 @@ const TOKEN = 'xoxp-register-test-not-a-real-token';
 
 let servers: LocalServers;
 beforeAll(async () => {
-  const entries = Array.from({ length: 12 }, (_, i) => ({ app_id: `A${i}`, user_id: 'U1', date: String(1_700_000_000 + i), change_type: 'added' }));
+  const entries = Array.from({ length: 12 }, (_, i) => ({
+    app_id: `A${i}`,
+    user_id: 'U1',
+    date: String(1_700_000_000 + i),
+    change_type: 'added',
+  }));
   servers = await startLocalServers(TOKEN, entries);
 });
 afterAll(async () => servers.stop());
@@ -23,7 +28,10 @@ describe('--import slack-integration-logs-receiver/register', () => {
     const h = host({ HOST_WORK_MS: '100' });
     expect(await h.exit).toEqual({ code: 0, signal: null });
     expect(h.stdout()).toContain('host: work done');
-    const lines = h.stderr().split('\n').filter((l) => l.includes('register'));
+    const lines = h
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('register'));
     expect(lines).toEqual(['slack-integration-logs-receiver/register: SLACK_TOKEN (or SLACK_TOKEN_FILE) is not set; not started']);
   });
 

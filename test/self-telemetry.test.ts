@@ -14,13 +14,13 @@ import * as grpc from '@grpc/grpc-js';
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/config.js';
-import { FakeSlack } from '../src/demo/fake-slack.js';
+import { FakeSlack } from '../src/testing/fake-slack.js';
 import { hostMeterProviderRegistered, startSelfTelemetry } from '../src/telemetry/meter-provider.js';
-import { selfMetricsSettingsFromEnv } from '../src/telemetry/metrics-settings.js';
+import { selfMetricsSettingsFromEnv } from '../src/config/metrics-settings.js';
 import { BASE_DATE, freePort, makeEntries, RecordingLogger, startHarness, TEST_TOKEN, type Harness } from './helpers.js';
 import { OtlpMetricsReceiver, type DecodedMetricPoint } from './otlp-metrics-receiver.js';
 import { CLI, ROOT, spawnNode, until } from './process-helpers.js';
+import { ConfigError } from '../src/core/errors.js';
 
 /** The instrument names (the README's "Self-metrics" table). */
 const METRIC = {
@@ -40,8 +40,15 @@ const HOST_APP = join(ROOT, 'test', 'fixtures', 'host-app.mjs');
 const ENTRIES = 25;
 
 /** Sum of the newest export's points; records refused or dead-lettered carry `error.type`. */
-function total(rx: OtlpMetricsReceiver, name: string, keep: (p: DecodedMetricPoint) => boolean = (p) => !('error.type' in p.attributes)): number {
-  return rx.latest(name).filter(keep).reduce((n, p) => n + p.value, 0);
+function total(
+  rx: OtlpMetricsReceiver,
+  name: string,
+  keep: (p: DecodedMetricPoint) => boolean = (p) => !('error.type' in p.attributes),
+): number {
+  return rx
+    .latest(name)
+    .filter(keep)
+    .reduce((n, p) => n + p.value, 0);
 }
 
 describe('selfMetricsSettingsFromEnv', () => {
@@ -56,10 +63,16 @@ describe('selfMetricsSettingsFromEnv', () => {
 
   it.each([
     [{ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c:9999/custom' }, 'http://c:9999/custom'],
-    [{ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c:9999/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }, 'http://c:9999/custom'],
+    [
+      { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c:9999/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' },
+      'http://c:9999/custom',
+    ],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, 'http://collector:4318/v1/metrics'],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/base/?tenant=a' }, 'http://collector:4318/base/v1/metrics?tenant=a'],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://elsewhere:1/v1/logs' }, 'http://collector:4318/v1/metrics'],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://elsewhere:1/v1/logs' },
+      'http://collector:4318/v1/metrics',
+    ],
     [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://collector:4318/v1/logs' }, 'http://collector:4318/v1/metrics'],
     [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://loki:3100/otlp/v1/logs' }, 'https://loki:3100/otlp/v1/metrics'],
     [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://gateway:8080/ingest' }, 'http://gateway:8080/v1/metrics'],
@@ -214,7 +227,11 @@ describe('a standalone run exports its self-metrics to the collector', () => {
 
   it('service.name defaults to slack-integration-logs; only the records endpoint set: metrics go to that collector', async () => {
     const env = await fresh();
-    const cli = spawnNode([CLI, '--once'], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${rx.base}/v1/logs` });
+    const cli = spawnNode([CLI, '--once'], {
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${rx.base}/v1/logs`,
+    });
     expect((await cli.exit).code, cli.stderr()).toBe(0);
     expect(rx.records).toHaveLength(ENTRIES);
     expect(total(rx, METRIC.exported)).toBe(ENTRIES);
@@ -234,7 +251,10 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     const env = await fresh();
     const cli = spawnNode([CLI], { ...env, SLACK_POLL_INTERVAL: '1s', OTEL_METRIC_EXPORT_INTERVAL: '200' });
     try {
-      await until(() => rx.latest(METRIC.exported).length > 0 && total(rx, METRIC.exported) === ENTRIES && (rx.requests['/v1/metrics'] ?? 0) >= 2, 10_000);
+      await until(
+        () => rx.latest(METRIC.exported).length > 0 && total(rx, METRIC.exported) === ENTRIES && (rx.requests['/v1/metrics'] ?? 0) >= 2,
+        10_000,
+      );
       expect(total(rx, METRIC.exported)).toBe(ENTRIES);
       await until(() => rx.latest(METRIC.nextPoll).length > 0, 5_000);
       const [delay] = rx.latest(METRIC.nextPoll);

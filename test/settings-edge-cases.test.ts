@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, optionsFromEnv, resolveConfig } from '../src/config.js';
+import { optionsFromEnv, resolveConfig } from '../src/config/config.js';
 import { harnessPerTest, makeEntries, TEST_TOKEN } from './helpers.js';
+import { ConfigError } from '../src/core/errors.js';
 
 /**
  * Settings that look valid but are not (refused up front, with a message that names the setting
@@ -21,8 +22,16 @@ describe('settings that looked valid', () => {
   };
 
   it.each([
-    ['a poll interval past a day (timers overflow)', { pollInterval: '600h' }, /SLACK_POLL_INTERVAL "600h" is not a duration from 1s to 24h/],
-    ['a backfill start in milliseconds', { backfillStartTime: String(Date.now()) }, /in the future \(milliseconds\? it takes Unix seconds\)/],
+    [
+      'a poll interval past a day (timers overflow)',
+      { pollInterval: '600h' },
+      /SLACK_POLL_INTERVAL "600h" is not a duration from 1s to 24h/,
+    ],
+    [
+      'a backfill start in milliseconds',
+      { backfillStartTime: String(Date.now()) },
+      /in the future \(milliseconds\? it takes Unix seconds\)/,
+    ],
     ['a backfill start in the future', { backfillStartTime: '2099-01-01' }, /SLACK_BACKFILL_START_TIME "2099-01-01" is in the future/],
     ['a date that does not exist', { backfillStartTime: '2026-02-30' }, /SLACK_BACKFILL_START_TIME "2026-02-30" is not an ISO 8601 date/],
     ['a token with a line break inside', { token: 'xoxp-abc\ndef' }, /line breaks or non-ASCII/],
@@ -30,11 +39,14 @@ describe('settings that looked valid', () => {
     expect(problemsOf(options as never).join('\n')).toMatch(message);
   });
 
-  it.each(['xoxe.xoxp-1-rotating-not-a-real-token', 'Bearer xoxp-not-a-real-token'])('a token put in SLACK_TOKEN_FILE (%s) is never echoed', (value) => {
-    const problems = problemsOf({ token: undefined, tokenFile: value });
-    expect(problems.join('\n')).toContain('SLACK_TOKEN_FILE holds what looks like a token');
-    expect(problems.join('\n')).not.toContain(value);
-  });
+  it.each(['xoxe.xoxp-1-rotating-not-a-real-token', 'Bearer xoxp-not-a-real-token'])(
+    'a token put in SLACK_TOKEN_FILE (%s) is never echoed',
+    (value) => {
+      const problems = problemsOf({ token: undefined, tokenFile: value });
+      expect(problems.join('\n')).toContain('SLACK_TOKEN_FILE holds what looks like a token');
+      expect(problems.join('\n')).not.toContain(value);
+    },
+  );
 
   it('a rotating user token (xoxe.xoxp-) gets no "not xoxp-" warning', () => {
     expect(resolveConfig({ token: 'xoxe.xoxp-1-rotating-not-a-real-token' }).warnings).toEqual([]);
@@ -55,7 +67,9 @@ describe('a SLACK_API_URL that can never work', () => {
     const h = await harness.start({ entries: makeEntries(2) });
     if (name === 'a redirect') h.slack.enqueue({ status: 301, headers: { location: 'https://example.invalid/api/' }, body: '' });
     const started = Date.now();
-    const error = (await h.failingPass(h.receiver({ backfillStartTime: 0, slackApiUrl: urlOf(h.slack.url), retryDeadline: 20 }))) as Error & { code?: string };
+    const error = (await h.failingPass(
+      h.receiver({ backfillStartTime: 0, slackApiUrl: urlOf(h.slack.url), retryDeadline: 20 }),
+    )) as Error & { code?: string };
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(error.name).toBe('SlackFatalError');
     expect(error.code).toBe(code);

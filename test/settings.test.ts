@@ -1,12 +1,12 @@
 /**
- * One settings table (src/settings.ts): the README's "Settings" table, `--help` (through
+ * One settings table (src/config/settings.ts): the README's "Settings" table, `--help` (through
  * ENV_VARS) and the environment parser all follow it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARS, optionsFromEnv } from '../src/config.js';
-import { SETTINGS, type Setting } from '../src/settings.js';
+import { ENV_VARS, optionsFromEnv } from '../src/config/config.js';
+import { SETTINGS, type Setting } from '../src/config/settings.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const settings = SETTINGS as readonly Setting[];
@@ -17,7 +17,13 @@ function readmeRow(s: Setting): string {
   const variable = rest.length === 0 ? `\`${first}\`` : `\`${rest.at(-1)}\` (\`${first}\` wins)`;
   const option = s.kind === 'filter' ? `\`filters.${s.filter}\`` : `\`${s.option}\``;
   const fallback = s.default !== undefined ? `\`${s.default}\`` : s.option === 'token' ? 'required' : 'unset';
-  const range = s.choices ? s.choices.map((c) => `\`${c}\``).join(', ') : s.min !== undefined ? (s.kind === 'duration' ? `${s.min}s to ${s.max! / 3600}h` : `${s.min} to ${s.max}`) : '';
+  const range = s.choices
+    ? s.choices.map((c) => `\`${c}\``).join(', ')
+    : s.min !== undefined
+      ? s.kind === 'duration'
+        ? `${s.min}s to ${s.max! / 3600}h`
+        : `${s.min} to ${s.max}`
+      : '';
   return `| ${variable} | ${option} | ${fallback} | ${range} | ${s.meaning} |`;
 }
 

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeEntry } from '../src/entry/normalize.js';
-import type { TakenEntry } from '../src/sync/page-sequencer.js';
-import { Spool, SpoolError } from '../src/sync/spool.js';
+import type { TakenEntry } from '../src/paging/page-sequencer.js';
+import { Spool } from '../src/state/spool.js';
+import { SpoolError } from '../src/core/errors.js';
 
 /** The spool: what goes in comes back, in either order, from memory and from disk. */
 
@@ -22,13 +23,26 @@ async function spoolDir(): Promise<string> {
 function taken(from: number, count: number): TakenEntry[] {
   return Array.from({ length: count }, (_, k) => {
     const i = from + k;
-    const raw = { user_id: `U${i}`, change_type: 'added', app_id: `A${i % 3}`, date: i % 4 === 3 ? 'soon' : String(1_700_000_000 + i), extra: { n: i } };
+    const raw = {
+      user_id: `U${i}`,
+      change_type: 'added',
+      app_id: `A${i % 3}`,
+      date: i % 4 === 3 ? 'soon' : String(1_700_000_000 + i),
+      extra: { n: i },
+    };
     return { entry: normalizeEntry(raw), offset: i, sortDate: 1_700_000_000 + i, fetchedAtMs: 1_700_000_000_000 + i };
   });
 }
 
 /** What a caller can see of a taken entry, as plain data. */
-const view = (t: TakenEntry) => ({ date: t.entry.date, fields: t.entry.fields, fingerprint: t.entry.fingerprint, offset: t.offset, sortDate: t.sortDate, fetchedAtMs: t.fetchedAtMs });
+const view = (t: TakenEntry) => ({
+  date: t.entry.date,
+  fields: t.entry.fields,
+  fingerprint: t.entry.fingerprint,
+  offset: t.offset,
+  sortDate: t.sortDate,
+  fetchedAtMs: t.fetchedAtMs,
+});
 
 async function readAll(spool: Spool, reverse: boolean): Promise<TakenEntry[]> {
   const out: TakenEntry[] = [];

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { initialState, type CursorState } from '../src/cursor/cursor.js';
+import { initialState, type CursorState } from '../src/state/cursor.js';
 import { normalizeEntry } from '../src/entry/normalize.js';
-import type { PageResponse } from '../src/sync/page-sequencer.js';
-import { runSyncPass, type DeliverableEntry } from '../src/sync/sync-pass.js';
+import type { PageResponse } from '../src/slack/page.js';
+import { runSyncPass, type DeliverableEntry } from '../src/delivery/pass.js';
 
 /**
  * Property: whatever Slack's order, page size, clamping, drift between page requests, identical
@@ -65,13 +65,18 @@ const scenario = fc.record({
   order: fc.constantFrom('newest-first' as const, 'oldest-first' as const),
   pageSize: fc.integer({ min: 1, max: 6 }),
   maxCount: fc.integer({ min: 1, max: 6 }),
-  initial: fc.array(fc.record({ dt: fc.integer({ min: 0, max: 2 }), v: fc.integer({ min: 0, max: 5 }), n: fc.boolean() }), { maxLength: 25 }),
+  initial: fc.array(fc.record({ dt: fc.integer({ min: 0, max: 2 }), v: fc.integer({ min: 0, max: 5 }), n: fc.boolean() }), {
+    maxLength: 25,
+  }),
   backfillOffset: fc.integer({ min: 0, max: 15 }),
   // Per pass: entries arriving before it, entries arriving while it pages, whether an export fails.
   passes: fc.array(
     fc.record({
       before: fc.array(fc.record({ dt: fc.integer({ min: 0, max: 2 }), v: fc.integer({ min: 0, max: 5 }) }), { maxLength: 6 }),
-      during: fc.array(fc.record({ atPage: fc.integer({ min: 1, max: 5 }), dt: fc.integer({ min: 0, max: 1 }), v: fc.integer({ min: 0, max: 5 }) }), { maxLength: 3 }),
+      during: fc.array(
+        fc.record({ atPage: fc.integer({ min: 1, max: 5 }), dt: fc.integer({ min: 0, max: 1 }), v: fc.integer({ min: 0, max: 5 }) }),
+        { maxLength: 3 },
+      ),
       failExportNo: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
       expireDelivered: fc.integer({ min: 0, max: 3 }),
     }),

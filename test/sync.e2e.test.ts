@@ -5,10 +5,9 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeCollector } from '../src/demo/fake-collector.js';
-import { SlackFatalError } from '../src/slack/errors.js';
-import { EXPORT_BATCH_SIZE } from '../src/sync/sync-pass.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { FakeCollector } from '../src/testing/fake-collector.js';
+import { EXPORT_BATCH_SIZE } from '../src/delivery/pass.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import {
   BASE_DATE,
   NS_PER_SECOND,
@@ -29,6 +28,7 @@ import {
   type Harness,
   type HarnessOptions,
 } from './helpers.js';
+import { SlackFatalError } from '../src/core/errors.js';
 
 const ORDERS = ['newest-first', 'oldest-first'] as const;
 
@@ -49,7 +49,11 @@ afterEach(async () => {
   if (!harness) return;
   try {
     // Every scenario: the token never shows in logs, errors, the cursor file or OTLP bodies.
-    await expectNoTokenLeak(harness, TEST_TOKEN, extra.flatMap((c) => c.bodies));
+    await expectNoTokenLeak(
+      harness,
+      TEST_TOKEN,
+      extra.flatMap((c) => c.bodies),
+    );
   } finally {
     for (const c of extra) await c.stop().catch(() => undefined);
     await harness.cleanup();
@@ -540,9 +544,7 @@ describe('record mapping on the wire', () => {
   it('fromEnv: service.name from OTEL_RESOURCE_ATTRIBUTES when OTEL_SERVICE_NAME is unset', async () => {
     const entries = makeEntries(2);
     const s = await setup({ entries });
-    await s
-      .receiverFromEnv({ SLACK_BACKFILL_START_TIME: '0', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attributes' })
-      .syncOnce();
+    await s.receiverFromEnv({ SLACK_BACKFILL_START_TIME: '0', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attributes' }).syncOnce();
     expect(s.collector.records).toHaveLength(2);
     for (const r of s.collector.records) expect(r.resource['service.name']).toBe('from-attributes');
   });
@@ -565,7 +567,11 @@ describe('record mapping on the wire', () => {
     const s = await setup({ entries });
     const base = s.collector.url.replace(/\/v1\/logs$/, '');
     await s
-      .receiverFromEnv({ SLACK_BACKFILL_START_TIME: '0', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_ENDPOINT: `${base}/` })
+      .receiverFromEnv({
+        SLACK_BACKFILL_START_TIME: '0',
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: undefined,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `${base}/`,
+      })
       .syncOnce();
     expectExactlyOnce(s.collector.records, entries);
   });
@@ -623,7 +629,12 @@ describe('the cursor file', () => {
     const s = await setup({ entries });
     const first = s.receiver({ backfillStartTime: 0 });
     await first.syncOnce();
-    const same = (): SlackIntegrationLogRaw => ({ app_id: 'ADUP', user_id: 'UDUP', date: String(newest(entries) + 3), change_type: 'enabled' });
+    const same = (): SlackIntegrationLogRaw => ({
+      app_id: 'ADUP',
+      user_id: 'UDUP',
+      date: String(newest(entries) + 3),
+      change_type: 'enabled',
+    });
     const more = [...makeEntries(5, { startDate: newest(entries) + 1, prefix: 'U' }), same(), same()];
     s.slack.add(...more);
 

@@ -3,17 +3,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../src/demo/fake-slack.js';
-import { FakeCollector } from '../src/demo/fake-collector.js';
-import { SlackIntegrationLogsReceiver, TeamsSyncError } from '../src/receiver.js';
-import type { SlackIntegrationLogRaw } from '../src/types.js';
+import { FakeSlack } from '../src/testing/fake-slack.js';
+import { FakeCollector } from '../src/testing/fake-collector.js';
+import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { RecordingLogger } from './helpers.js';
+import { TeamsSyncError } from '../src/core/errors.js';
 
 /** Enterprise Grid: several teams in one process, each with its own cursor; and filter sets. */
 
 const TOKEN = 'xoxp-org-test-not-a-real-token';
 const entriesFor = (team: string, n: number, start = 1_700_000_000): SlackIntegrationLogRaw[] =>
-  Array.from({ length: n }, (_, i) => ({ app_id: `${team}-A${i}`, user_id: 'U1', date: String(start + i), change_type: i % 2 ? 'added' : 'removed' }));
+  Array.from({ length: n }, (_, i) => ({
+    app_id: `${team}-A${i}`,
+    user_id: 'U1',
+    date: String(start + i),
+    change_type: i % 2 ? 'added' : 'removed',
+  }));
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -50,7 +56,10 @@ async function setup(teams: Record<string, SlackIntegrationLogRaw[]>) {
 }
 
 const appsOf = (otlp: FakeCollector, team: string) =>
-  otlp.records.filter((r) => r.resource['slack.team.id'] === team).map((r) => String(r.attributes['slack.integration.app_id'])).sort();
+  otlp.records
+    .filter((r) => r.resource['slack.team.id'] === team)
+    .map((r) => String(r.attributes['slack.integration.app_id']))
+    .sort();
 
 describe('SLACK_TEAM_ID: several teams', () => {
   it('sends team_id on every request, tags every record, and keeps one cursor per team', async () => {
@@ -58,8 +67,16 @@ describe('SLACK_TEAM_ID: several teams', () => {
     const receiver = s.make({ slackTeamIds: ['T0AAA', 'T0BBB'] });
     const summary = await receiver.syncOnce();
 
-    expect(appsOf(s.otlp, 'T0AAA')).toEqual(entriesFor('T0AAA', 25).map((e) => e.app_id).sort());
-    expect(appsOf(s.otlp, 'T0BBB')).toEqual(entriesFor('T0BBB', 7).map((e) => e.app_id).sort());
+    expect(appsOf(s.otlp, 'T0AAA')).toEqual(
+      entriesFor('T0AAA', 25)
+        .map((e) => e.app_id)
+        .sort(),
+    );
+    expect(appsOf(s.otlp, 'T0BBB')).toEqual(
+      entriesFor('T0BBB', 7)
+        .map((e) => e.app_id)
+        .sort(),
+    );
     expect(s.otlp.records).toHaveLength(32);
     expect(s.slack.requests.every((q) => q.params.team_id === 'T0AAA' || q.params.team_id === 'T0BBB')).toBe(true);
     expect(summary.exported).toBe(32);
@@ -106,7 +123,8 @@ describe('SLACK_TEAM_ID: several teams', () => {
     await poller.start();
     const until = Date.now() + 8000;
     const brokenLogged = () => s.logger.at('error').some((l) => l.message.startsWith('team T0CCC:') && l.message.includes('invalid_auth'));
-    while (!(appsOf(s.otlp, 'T0AAA').includes('T0AAA-late') && brokenLogged()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (!(appsOf(s.otlp, 'T0AAA').includes('T0AAA-late') && brokenLogged()) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     expect(appsOf(s.otlp, 'T0AAA').filter((a) => a === 'T0AAA-late')).toHaveLength(1);
     expect(brokenLogged()).toBe(true);
   });
@@ -119,15 +137,17 @@ describe('filters', () => {
     await s.slack.stop();
     const slack = await new FakeSlack({ token: TOKEN, entries: base }).start();
     cleanup.push(() => slack.stop());
-    const make = (filters: Record<string, string>) =>
-      s.make({ slackApiUrl: slack.url, filters });
+    const make = (filters: Record<string, string>) => s.make({ slackApiUrl: slack.url, filters });
 
     const removed = make({ change_type: 'removed' });
     await removed.syncOnce();
     await removed.shutdown({ timeoutMillis: 2000 });
     expect(slack.requests.length).toBeGreaterThanOrEqual(2);
     expect(slack.requests.every((q) => q.params.change_type === 'removed')).toBe(true);
-    const wantRemoved = base.filter((e) => e.change_type === 'removed').map((e) => e.app_id).sort();
+    const wantRemoved = base
+      .filter((e) => e.change_type === 'removed')
+      .map((e) => e.app_id)
+      .sort();
     expect(s.otlp.records.map((r) => String(r.attributes['slack.integration.app_id'])).sort()).toEqual(wantRemoved);
 
     const added = make({ change_type: 'added' });

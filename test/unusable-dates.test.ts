@@ -11,7 +11,9 @@ const harness = harnessPerTest();
 describe('dates that are not Unix seconds', () => {
   it('a date in milliseconds is exported as malformed and does not move the cursor into the future', async () => {
     const entries = makeEntries(3);
-    const h = await harness.start({ entries: [...entries, { app_id: 'A-ms', user_id: 'U1', date: String((BASE_DATE + 3) * 1000), change_type: 'added' }] });
+    const h = await harness.start({
+      entries: [...entries, { app_id: 'A-ms', user_id: 'U1', date: String((BASE_DATE + 3) * 1000), change_type: 'added' }],
+    });
     const receiver = h.receiver({ backfillStartTime: 0 });
     const first = await receiver.syncOnce();
     expect(first.exported).toBe(4);

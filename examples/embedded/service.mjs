@@ -4,7 +4,7 @@
 //   npm run example:embedded          (builds the package first)
 //
 // Without SLACK_TOKEN (or SLACK_TOKEN_FILE) it runs in DEMO mode: a local fake Slack workspace and a
-// local OTLP/HTTP receiver on 127.0.0.1, both shipped in dist/demo/. It then checks that the host's
+// local OTLP/HTTP receiver on 127.0.0.1, both shipped in dist/testing/. It then checks that the host's
 // own log and the Slack records both arrived, prints the receiver's self-metric, and exits 0 (else 1).
 // With a token it does one real pass against Slack and your collector (OTEL_EXPORTER_OTLP_ENDPOINT).
 //
@@ -42,9 +42,9 @@ async function main() {
 
   if (demo) {
     // Demo-only helpers, loaded only in demo mode.
-    const { FakeSlack } = await import('../../dist/demo/fake-slack.js');
-    const { FakeCollector } = await import('../../dist/demo/fake-collector.js');
-    const { demoEntries } = await import('../../dist/demo/workspace.js');
+    const { FakeSlack } = await import('../../dist/testing/fake-slack.js');
+    const { FakeCollector } = await import('../../dist/testing/fake-collector.js');
+    const { demoEntries } = await import('../../dist/testing/workspace.js');
     const entries = demoEntries(Math.floor(Date.now() / 1000));
     expectedEntries = entries.length;
     slack = await new FakeSlack({ token: DEMO_TOKEN, entries }).start();
@@ -78,20 +78,17 @@ async function main() {
 
   // --- The embedded receiver ------------------------------------------------------------------
   // Same settings as the CLI (environment variables); the overrides win.
-  const receiver = SlackIntegrationLogsReceiver.fromEnv(
-    demo ? { ...process.env, SLACK_TOKEN: DEMO_TOKEN } : process.env,
-    {
-      meterProvider: metrics.getMeterProvider(), // the NodeSDK's MeterProvider (also the default)
-      ...(demo
-        ? {
-            slackApiUrl: slack.url,
-            otlpEndpoint: collector.url,
-            cursorFile: join(cursorDir, 'cursor.json'),
-            backfillStartTime: 0,
-          }
-        : {}),
-    },
-  );
+  const receiver = SlackIntegrationLogsReceiver.fromEnv(demo ? { ...process.env, SLACK_TOKEN: DEMO_TOKEN } : process.env, {
+    meterProvider: metrics.getMeterProvider(), // the NodeSDK's MeterProvider (also the default)
+    ...(demo
+      ? {
+          slackApiUrl: slack.url,
+          otlpEndpoint: collector.url,
+          cursorFile: join(cursorDir, 'cursor.json'),
+          backfillStartTime: 0,
+        }
+      : {}),
+  });
 
   let ok = false;
   try {
@@ -117,9 +114,7 @@ async function main() {
 
     if (demo) {
       const slackRecords = collector.records.filter((r) => r.eventName === 'slack.integration.change');
-      const hostRecords = collector.records.filter(
-        (r) => r.resource['service.name'] === HOST_SERVICE && r.body === hostMessage,
-      );
+      const hostRecords = collector.records.filter((r) => r.resource['service.name'] === HOST_SERVICE && r.body === hostMessage);
       const problems = [];
       if (slackRecords.length !== expectedEntries) {
         problems.push(`expected ${expectedEntries} Slack records at the OTLP receiver, got ${slackRecords.length}`);

@@ -11,11 +11,13 @@ import { parser as logqlParser } from '@grafana/lezer-logql';
 import { IterMode } from '@lezer/common';
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 
-const input = JSON.parse(await new Promise((resolve) => {
-  let text = '';
-  process.stdin.on('data', (d) => (text += d));
-  process.stdin.on('end', () => resolve(text));
-}));
+const input = JSON.parse(
+  await new Promise((resolve) => {
+    let text = '';
+    process.stdin.on('data', (d) => (text += d));
+    process.stdin.on('end', () => resolve(text));
+  }),
+);
 
 /** A string literal's value: backticks are raw, double quotes escape as in Go (JSON is close enough here). */
 function unquote(text) {
@@ -64,7 +66,8 @@ function analyse({ id, lang, expr }) {
       const text = expr.slice(node.from, node.to);
       if (node.type.isError) result.errors.push(`${node.from}: ${JSON.stringify(expr.slice(Math.max(0, node.from - 20), node.to + 20))}`);
       if (lang === 'logql') {
-        if (node.name === 'Selector') result.selectors.push(childrenOf(node).flatMap((m) => (m.name === 'Matchers' ? collectMatchers(m, expr) : [])));
+        if (node.name === 'Selector')
+          result.selectors.push(childrenOf(node).flatMap((m) => (m.name === 'Matchers' ? collectMatchers(m, expr) : [])));
         if (node.name === 'PipelineStage') {
           const stage = childrenOf(node).filter((c) => c.name !== 'Pipe');
           result.stages.push(stage.map((c) => c.name).join(' '));

@@ -14,8 +14,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import YAML from 'yaml';
-import { FakeSlack } from '../../dist/demo/fake-slack.js';
-import { FakeCollector } from '../../dist/demo/fake-collector.js';
+import { FakeSlack } from '../../dist/testing/fake-slack.js';
+import { FakeCollector } from '../../dist/testing/fake-collector.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'detections', 'examples');
@@ -26,7 +26,9 @@ const EXAMPLE_FIELD = 'detection_example';
 /** `<rule stem>:<positive|negative>:<index>` -> the entry as Slack sends it, marked with its id. */
 function examples() {
   const out = [];
-  for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.yml')).sort()) {
+  for (const file of readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
     const doc = YAML.parse(readFileSync(join(EXAMPLES, file), 'utf8'));
     const stem = basename(file, '.yml');
     for (const kind of ['positive', 'negative']) {
@@ -83,7 +85,8 @@ function flatten(record, run) {
     body: record.body ?? null,
   };
   for (const [k, v] of [...Object.entries(record.resource), ...Object.entries(record.attributes)]) {
-    if (k in flat && JSON.stringify(flat[k]) !== JSON.stringify(v)) throw new Error(`${flat.key}: ${k} differs between resource and record`);
+    if (k in flat && JSON.stringify(flat[k]) !== JSON.stringify(v))
+      throw new Error(`${flat.key}: ${k} differs between resource and record`);
     flat[k] = v;
   }
   return flat;
@@ -96,8 +99,14 @@ if (!out) {
 }
 const list = examples();
 const lines = [];
-for (const [run, team] of [['workspace', undefined], ['grid', GRID_TEAM]]) {
-  const records = await runOnce(list.map((e) => e.entry), team);
+for (const [run, team] of [
+  ['workspace', undefined],
+  ['grid', GRID_TEAM],
+]) {
+  const records = await runOnce(
+    list.map((e) => e.entry),
+    team,
+  );
   const seen = new Set(records.map((r) => r.attributes[`slack.integration.${EXAMPLE_FIELD}`]));
   const missing = list.filter((e) => !seen.has(e.id)).map((e) => e.id);
   if (records.length !== list.length || missing.length > 0) {

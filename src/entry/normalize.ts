@@ -78,9 +78,7 @@ export function parseSlackDate(value: unknown, nowSeconds = Date.now() / 1000): 
  */
 export function normalizeEntry(raw: unknown, nowSeconds = Date.now() / 1000): NormalizedEntry {
   const fields: Record<string, unknown> =
-    raw !== null && typeof raw === 'object' && !Array.isArray(raw)
-      ? { ...(raw as Record<string, unknown>) }
-      : { raw };
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : { raw };
   // The fingerprint sees `date` as a number whenever it is one, usable or not, so an entry whose
   // date becomes usable later (a clock catching up) keeps its fingerprint.
   const numeric = wholeNumber(fields.date);

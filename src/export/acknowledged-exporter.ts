@@ -1,39 +1,11 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { createOtlpLogsExporter, type Answer, type OtlpProtocol, type OtlpSettings } from './otlp-exporter.js';
-import { describeRefusal, oneLine, type Refusal } from './refusal.js';
+import type { OtlpProtocol, OtlpSettings } from '../config/otlp.js';
+import { createOtlpLogsExporter, type Answer } from './otlp-exporter.js';
+import { describeRefusal, oneLine } from './refusal.js';
 
-/**
- * An OTLP export the collector did not acknowledge. The message gives, on one line, the status
- * (HTTP status or gRPC code), the collector's own message, what the cursor did and the fix.
- */
-export class OtlpExportError extends Error {
-  override readonly name = 'OtlpExportError';
-  /** @param url the endpoint, shown without credentials or query (see `redactUrl`). */
-  constructor(
-    readonly url: string,
-    readonly refusal: Refusal,
-    /** What happened to the cursor, when the caller knows it. */
-    readonly cursorNote?: string,
-    options?: ErrorOptions,
-  ) {
-    super(
-      [
-        `OTLP export to ${url} failed: ${refusal.status}`,
-        refusal.collectorMessage ? `, the collector said "${refusal.collectorMessage}"` : '',
-        cursorNote ? `; ${cursorNote}` : '',
-        `; ${refusal.fix}`,
-      ].join(''),
-      options,
-    );
-  }
-
-  /** The same error, saying what the cursor did. */
-  withCursorNote(note: string): OtlpExportError {
-    return new OtlpExportError(this.url, this.refusal, note, { cause: this });
-  }
-}
+import { OtlpExportError } from '../core/errors.js';
 
 /** What the collector said about an acknowledged request. */
 export interface ExportAck {
@@ -115,7 +87,7 @@ export class AcknowledgedExporter {
             kind: 'elsewhere',
             status: 'a 2xx answer that is not an OTLP response',
             collectorMessage: oneLine(answer.notOtlp),
-            fix: 'this is not an OTLP logs endpoint (a web page, a proxy\'s default answer?): check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL',
+            fix: "this is not an OTLP logs endpoint (a web page, a proxy's default answer?): check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL",
           }),
         );
       } else {

@@ -1,30 +1,10 @@
 import protobuf from 'protobufjs';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
-import type { OtlpProtocol } from './otlp-exporter.js';
+import type { OtlpProtocol } from '../config/otlp.js';
+import type { Refusal, RefusalKind } from '../core/errors.js';
 
-/**
- * What a failed OTLP export means, decided from the collector's answer alone (pure).
- *
- * - `split`: the collector refused this request for what it holds (HTTP 400 or 413, gRPC
- *   INVALID_ARGUMENT, or a message too large): a smaller request may pass, so the batch is halved.
- * - `elsewhere`: the request never reached a working OTLP logs endpoint (401, 403, 404, a wrong
- *   protocol...): no record is at fault, nothing is dead-lettered, the pass fails.
- * - `retryable`: the collector is down, busy or slow (429, 5xx, network): the pass fails and the
- *   next one sends the same records again.
- */
-export type RefusalKind = 'split' | 'elsewhere' | 'retryable';
-
-export interface Refusal {
-  kind: RefusalKind;
-  /** `HTTP 400 Bad Request`, `gRPC 3 INVALID_ARGUMENT`, or what happened when there was no answer. */
-  status: string;
-  /** The collector's own message (the OTLP `Status` body, or the gRPC details), one line. */
-  collectorMessage?: string;
-  /** What the person can do about it. */
-  fix: string;
-}
-
-const RETRY_FIX = 'check that the collector runs and keeps up: the next pass sends the same records again (OTEL_EXPORTER_OTLP_TIMEOUT sets how long each export is retried)';
+const RETRY_FIX =
+  'check that the collector runs and keeps up: the next pass sends the same records again (OTEL_EXPORTER_OTLP_TIMEOUT sets how long each export is retried)';
 const SPLIT_FIX = 'the batch is split to find the records at fault';
 const CREDENTIALS_FIX = 'check the credentials in OTEL_EXPORTER_OTLP_HEADERS (or OTEL_EXPORTER_OTLP_LOGS_HEADERS)';
 
@@ -37,7 +17,11 @@ const GRPC: Record<number, [name: string, kind: RefusalKind, fix?: string]> = {
   5: ['NOT_FOUND', 'elsewhere', 'check OTEL_EXPORTER_OTLP_ENDPOINT: it must be an OTLP gRPC endpoint (host:port, usually 4317)'],
   7: ['PERMISSION_DENIED', 'elsewhere', CREDENTIALS_FIX],
   8: ['RESOURCE_EXHAUSTED', 'retryable'],
-  12: ['UNIMPLEMENTED', 'elsewhere', 'the endpoint does not serve OTLP logs over gRPC: check its port (4317 for gRPC, 4318 for HTTP) and OTEL_EXPORTER_OTLP_PROTOCOL'],
+  12: [
+    'UNIMPLEMENTED',
+    'elsewhere',
+    'the endpoint does not serve OTLP logs over gRPC: check its port (4317 for gRPC, 4318 for HTTP) and OTEL_EXPORTER_OTLP_PROTOCOL',
+  ],
   13: ['INTERNAL', 'retryable'],
   14: ['UNAVAILABLE', 'retryable'],
   16: ['UNAUTHENTICATED', 'elsewhere', CREDENTIALS_FIX],
@@ -71,7 +55,6 @@ export function describeRefusal(error: unknown, protocol: OtlpProtocol): Refusal
   };
 }
 
-
 function httpRefusal(status: number, statusText: string, collectorMessage: string | undefined, protocol: OtlpProtocol): Refusal {
   const line = `HTTP ${status}${statusText && statusText !== 'undefined' ? ` ${statusText}` : ''}`;
   const of = (kind: RefusalKind, fix: string): Refusal => ({ kind, status: line, collectorMessage, fix });
@@ -87,11 +70,13 @@ function httpRefusal(status: number, statusText: string, collectorMessage: strin
     return of('elsewhere', `the collector does not take ${protocol}: set OTEL_EXPORTER_OTLP_PROTOCOL to a protocol it serves`);
   }
   if (status === 429 || status >= 500) return of('retryable', RETRY_FIX);
-  return of('elsewhere', 'the collector refused the request itself, not its records: check the endpoint and the collector\'s logs');
+  return of('elsewhere', "the collector refused the request itself, not its records: check the endpoint and the collector's logs");
 }
 
 /** google.rpc.Status, as OTLP/HTTP error bodies carry it (protobuf or JSON). */
-const StatusMessage = new protobuf.Type('Status').add(new protobuf.Field('code', 1, 'int32')).add(new protobuf.Field('message', 2, 'string'));
+const StatusMessage = new protobuf.Type('Status')
+  .add(new protobuf.Field('code', 1, 'int32'))
+  .add(new protobuf.Field('message', 2, 'string'));
 
 /**
  * The collector's message from an error body. The exporter hands the body over as UTF-8 text,
@@ -117,6 +102,7 @@ export function collectorMessageOf(body: unknown): string | undefined {
 
 /** One line of plain text: control characters (terminal escapes, line separators) become spaces. */
 export function oneLine(text: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const line = text.replace(/[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+/g, ' ').trim();
   if (!line) return undefined;
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;

@@ -1,5 +1,5 @@
-import { OtlpExportError, type ExportAck } from './acknowledged-exporter.js';
-import type { Refusal } from './refusal.js';
+import { type ExportAck } from './acknowledged-exporter.js';
+import { OtlpExportError, type Refusal } from '../core/errors.js';
 
 /** How one batch went, once every record was either acknowledged or refused on its own. */
 export interface SplitOutcome<T> {

@@ -1,8 +1,8 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '../config.js';
-import type { HealthEndpoint } from './endpoint.js';
+import type { HealthEndpoint } from '../config/health-endpoint.js';
 import { readiness, type StatusForReadiness } from './readiness.js';
+import { ConfigError } from '../core/errors.js';
 
 export interface HealthServerOptions {
   endpoint: HealthEndpoint;

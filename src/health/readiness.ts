@@ -30,10 +30,22 @@ export interface Readiness {
 
 /** Why the last pass failed, by error class: a reason code and what it means. */
 export const REASONS: Readonly<Record<string, { reason: string; message: string }>> = {
-  SlackFatalError: { reason: 'slack_needs_a_person', message: 'Slack refused the token or its scope; a person must fix it (the log names the fix)' },
-  SlackUnavailableError: { reason: 'slack_unavailable', message: 'Slack could not be read within the retry deadline; retrying with backoff' },
-  SlackPaginationLimitError: { reason: 'slack_pagination_limit', message: 'Slack would not page far enough to reach the cursor; see the log' },
-  OtlpExportError: { reason: 'collector_unavailable', message: 'the OTLP collector did not acknowledge the last export; the records are sent again when it is back' },
+  SlackFatalError: {
+    reason: 'slack_needs_a_person',
+    message: 'Slack refused the token or its scope; a person must fix it (the log names the fix)',
+  },
+  SlackUnavailableError: {
+    reason: 'slack_unavailable',
+    message: 'Slack could not be read within the retry deadline; retrying with backoff',
+  },
+  SlackPaginationLimitError: {
+    reason: 'slack_pagination_limit',
+    message: 'Slack would not page far enough to reach the cursor; see the log',
+  },
+  OtlpExportError: {
+    reason: 'collector_unavailable',
+    message: 'the OTLP collector did not acknowledge the last export; the records are sent again when it is back',
+  },
   CursorLockedError: { reason: 'cursor_locked', message: 'another receiver holds the cursor file lock; run one receiver per cursor file' },
   CursorFileError: { reason: 'cursor_unusable', message: 'the cursor file cannot be read or written; see the log' },
   SpoolError: { reason: 'spool_unusable', message: 'the spool beside the cursor file cannot be used; see the log' },
@@ -56,7 +68,10 @@ export function readiness(status: StatusForReadiness, nowMs: number, pollInterva
   }
   const windowMs = STALE_AFTER_POLL_INTERVALS * pollIntervalMs;
   if (nowMs - status.lastSuccessAt > windowMs) {
-    return notReady({ reason: 'stale', message: `no pass succeeded in the last ${STALE_AFTER_POLL_INTERVALS} poll intervals (${Math.round(windowMs / 1000)}s)` });
+    return notReady({
+      reason: 'stale',
+      message: `no pass succeeded in the last ${STALE_AFTER_POLL_INTERVALS} poll intervals (${Math.round(windowMs / 1000)}s)`,
+    });
   }
   return { ready: true, body: { status: 'ready', last_success } };
 }

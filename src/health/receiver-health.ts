@@ -1,4 +1,4 @@
-import type { HealthEndpoint } from './endpoint.js';
+import type { HealthEndpoint } from '../config/health-endpoint.js';
 import { HealthServer } from './health-server.js';
 import type { StatusForReadiness } from './readiness.js';
 
@@ -18,7 +18,12 @@ export class ReceiverHealth {
   /** @throws ConfigError when it cannot listen. */
   async open(keepProcessAlive: boolean): Promise<void> {
     if (!this.endpoint) return;
-    this.server ??= HealthServer.listen({ endpoint: this.endpoint, status: this.status, pollIntervalMs: this.pollIntervalMs, keepProcessAlive });
+    this.server ??= HealthServer.listen({
+      endpoint: this.endpoint,
+      status: this.status,
+      pollIntervalMs: this.pollIntervalMs,
+      keepProcessAlive,
+    });
     await this.server;
   }
 

@@ -1,11 +1,6 @@
 import type { LogRecord } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
-import {
-  LoggerProvider,
-  type LogRecordProcessor,
-  type ReadableLogRecord,
-  type SdkLogRecord,
-} from '@opentelemetry/sdk-logs';
+import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord, type SdkLogRecord } from '@opentelemetry/sdk-logs';
 
 /**
  * Turns LogRecord fields into SDK records (`ReadableLogRecord`) through a real `LoggerProvider`,

@@ -2,7 +2,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { SeverityNumber, type LogAttributes, type LogRecord } from '@opentelemetry/api-logs';
 import { sha256Hex } from '../entry/fingerprint.js';
 import type { NormalizedEntry } from '../entry/normalize.js';
-import type { TimestampPolicy } from '../types.js';
+import type { TimestampPolicy } from '../core/types.js';
 
 /**
  * Slack entry -> OpenTelemetry LogRecord. Pure. The names are a contract (see README, "Record mapping").

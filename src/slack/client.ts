@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import { normalizeEntry } from '../entry/normalize.js';
-import type { PageResponse, PaginationLimit } from '../sync/page-sequencer.js';
-import type { ReceiverLogger, SlackIntegrationLogFilters } from '../types.js';
-import { StoppedError } from '../errors.js';
-import { FATAL_FIXES, PAGINATION_LIMIT_CODE, SlackFatalError, SlackPaginationLimitError, SlackUnavailableError, TRANSIENT_CODES } from './errors.js';
+import type { PageResponse, PaginationLimit } from './page.js';
+import type { ReceiverLogger, SlackIntegrationLogFilters } from '../core/types.js';
+import { SlackFatalError, SlackPaginationLimitError, SlackUnavailableError, StoppedError } from '../core/errors.js';
+import { FATAL_FIXES, PAGINATION_LIMIT_CODE, TRANSIENT_CODES } from './codes.js';
 
 export interface IntegrationLogsClientOptions {
   token: string;
@@ -129,7 +129,14 @@ type Failure =
   | { kind: 'transient'; reason: string };
 
 function classify(error: unknown): Failure {
-  const e = error as { code?: string; data?: Record<string, unknown>; retryAfter?: number; statusCode?: number; original?: Error; message?: string };
+  const e = error as {
+    code?: string;
+    data?: Record<string, unknown>;
+    retryAfter?: number;
+    statusCode?: number;
+    original?: Error;
+    message?: string;
+  };
   if (e?.code === ErrorCode.RateLimitedError) {
     return { kind: 'rate_limit', retryAfterSeconds: Math.max(1, Number(e.retryAfter) || 1) };
   }
@@ -152,7 +159,11 @@ function classify(error: unknown): Failure {
         : '';
     return {
       kind: 'fatal',
-      error: new SlackFatalError(code, `Slack team.integrationLogs failed: ${code}${scopes}: ${fix ?? "Slack's error code; see https://api.slack.com/methods/team.integrationLogs#errors"}`, { cause: error }),
+      error: new SlackFatalError(
+        code,
+        `Slack team.integrationLogs failed: ${code}${scopes}: ${fix ?? "Slack's error code; see https://api.slack.com/methods/team.integrationLogs#errors"}`,
+        { cause: error },
+      ),
     };
   }
   if (e?.code === ErrorCode.HTTPError) {
@@ -162,7 +173,11 @@ function classify(error: unknown): Failure {
     }
     return {
       kind: 'fatal',
-      error: new SlackFatalError(`http_${status}`, `Slack team.integrationLogs failed: HTTP ${status}: check SLACK_API_URL (and any proxy in between)`, { cause: error }),
+      error: new SlackFatalError(
+        `http_${status}`,
+        `Slack team.integrationLogs failed: HTTP ${status}: check SLACK_API_URL (and any proxy in between)`,
+        { cause: error },
+      ),
     };
   }
   if (e?.code === ErrorCode.RequestError) {
@@ -171,14 +186,22 @@ function classify(error: unknown): Failure {
     if (detail === 'unexpected redirect') {
       return {
         kind: 'fatal',
-        error: new SlackFatalError('redirect', 'Slack team.integrationLogs failed: SLACK_API_URL answered with a redirect: set it to the final URL (e.g. https://slack.com/api/)', { cause: error }),
+        error: new SlackFatalError(
+          'redirect',
+          'Slack team.integrationLogs failed: SLACK_API_URL answered with a redirect: set it to the final URL (e.g. https://slack.com/api/)',
+          { cause: error },
+        ),
       };
     }
     if (detail === 'bad port') {
       // The Fetch standard blocks some ports outright: no retry can ever succeed.
       return {
         kind: 'fatal',
-        error: new SlackFatalError('bad_port', 'Slack team.integrationLogs failed: SLACK_API_URL uses a port that Node refuses to connect to (a blocked port of the Fetch standard): use another port', { cause: error }),
+        error: new SlackFatalError(
+          'bad_port',
+          'Slack team.integrationLogs failed: SLACK_API_URL uses a port that Node refuses to connect to (a blocked port of the Fetch standard): use another port',
+          { cause: error },
+        ),
       };
     }
     return { kind: 'transient', reason: `Slack request failed (${detail})` };

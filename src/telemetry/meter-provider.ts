@@ -7,12 +7,12 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import { optionsFromEnv } from '../config.js';
-import { defaultOf } from '../settings.js';
-import type { ReceiverLogger } from '../types.js';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
-import type { OtlpProtocol } from '../export/otlp-exporter.js';
-import { selfMetricsSettingsFromEnv } from './metrics-settings.js';
+import { optionsFromEnv } from '../config/config.js';
+import { defaultOf } from '../config/settings.js';
+import type { ReceiverLogger } from '../core/types.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../core/version.js';
+import type { OtlpProtocol } from '../config/otlp.js';
+import { selfMetricsSettingsFromEnv } from '../config/metrics-settings.js';
 import { displayUrl, ReportingMetricExporter } from './reporting-exporter.js';
 
 /** How long the exit waits for the last self-metrics export (the collector may be down). */
@@ -51,7 +51,11 @@ export async function startSelfTelemetry(env: Record<string, string | undefined>
       const exporter =
         name === 'console'
           ? new ReportingMetricExporter(new ConsoleMetricExporter(), 'the console', logger)
-          : new ReportingMetricExporter(await otlpMetricExporter(settings.otlp.protocol, settings.otlp.url), displayUrl(settings.otlp.url), logger);
+          : new ReportingMetricExporter(
+              await otlpMetricExporter(settings.otlp.protocol, settings.otlp.url),
+              displayUrl(settings.otlp.url),
+              logger,
+            );
       return new PeriodicExportingMetricReader({
         exporter,
         exportIntervalMillis: settings.exportIntervalMillis,
@@ -69,7 +73,8 @@ export async function startSelfTelemetry(env: Record<string, string | undefined>
       ),
       sleep(timeoutMs, false, { ref: false }),
     ]);
-    if (!done) logger.warn(`self-metrics: the last export did not end within ${timeoutMs / 1000}s (collector unreachable?); not waiting for it`);
+    if (!done)
+      logger.warn(`self-metrics: the last export did not end within ${timeoutMs / 1000}s (collector unreachable?); not waiting for it`);
     return done;
   };
   return { meterProvider: provider, shutdown: (timeoutMs = SELF_METRICS_FLUSH_MS) => (ended ??= shutdown(timeoutMs)) };
@@ -91,6 +96,9 @@ async function otlpMetricExporter(protocol: OtlpProtocol, url: string): Promise<
 function selfResource(env: Record<string, string | undefined>): Resource {
   const { serviceName, resourceAttributes = {} } = optionsFromEnv(env);
   return defaultResource().merge(
-    resourceFromAttributes({ ...resourceAttributes, 'service.name': serviceName ?? resourceAttributes['service.name'] ?? defaultOf('serviceName') }),
+    resourceFromAttributes({
+      ...resourceAttributes,
+      'service.name': serviceName ?? resourceAttributes['service.name'] ?? defaultOf('serviceName'),
+    }),
   );
 }

@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { ReceiverLogger } from '../types.js';
+import type { ReceiverLogger } from '../core/types.js';
 
 /**
  * Wraps a metric exporter so that a failed export is said once on the receiver's log (the SDK only

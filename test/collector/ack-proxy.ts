@@ -1,7 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeLogsRequest, type DecodedLogRecord } from '../../src/demo/fake-collector.js';
+import { decodeLogsRequest, type DecodedLogRecord } from '../../src/testing/fake-collector.js';
 import { decodeExportLogsRequest } from '../otlp/protobuf.js';
 
 const LOGS_PATH = '/v1/logs';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { DecodedLogRecord } from '../../src/demo/fake-collector.js';
+import type { DecodedLogRecord } from '../../src/testing/fake-collector.js';
 import { makeEntries } from '../helpers.js';
 import { LOKI_MAX_BEHIND_NS } from './loki-receiver.js';
 import { type Pipeline, countDelivery, keyOf, startPipeline } from './pipeline.js';
@@ -32,7 +32,9 @@ describe('receiver -> real Collector (shipped Loki pipeline) -> Loki-shaped OTLP
   });
 
   it('every entry arrives exactly once, each copy with one log.record.uid', () => {
-    const expected = Object.values(TEAMS).flat().map((e) => String(e.app_id));
+    const expected = Object.values(TEAMS)
+      .flat()
+      .map((e) => String(e.app_id));
     const count = countDelivery(p.loki.records, expected);
     expect(count.missing).toEqual([]);
     expect(count.duplicates).toBe(0);
@@ -69,7 +71,7 @@ describe('receiver -> real Collector (shipped Loki pipeline) -> Loki-shaped OTLP
     }
   });
 
-  it('the records carry the entries\' values, eventName and event.name', () => {
+  it("the records carry the entries' values, eventName and event.name", () => {
     const entries = new Map(Object.entries(TEAMS).flatMap(([team, list]) => list.map((e) => [String(e.app_id), { team, e }])));
     for (const r of p.loki.records) {
       const { team, e } = entries.get(keyOf(r))!;

@@ -10,7 +10,10 @@ import { type Pipeline, countDelivery, startPipeline, untilQuiet } from './pipel
 const binary = inject('otelcolBinary');
 
 function expectExactlyOnce(p: Pipeline, entries: ReturnType<typeof makeEntries>) {
-  const count = countDelivery(p.loki.records, entries.map((e) => String(e.app_id)));
+  const count = countDelivery(
+    p.loki.records,
+    entries.map((e) => String(e.app_id)),
+  );
   expect(count.missing).toEqual([]);
   expect(count.duplicates).toBe(0);
   expect(p.loki.records).toHaveLength(entries.length);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../../src/sync/sync-pass.js';
+import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../../src/delivery/pass.js';
 import { makeEntries } from '../helpers.js';
 import { until } from '../process-helpers.js';
 import { type Pipeline, countDelivery, keyOf, startPipeline, untilQuiet } from './pipeline.js';
@@ -46,7 +46,11 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
   for (const { run, signal } of runs) {
     it(`run ${run}: ${ENTRIES} entries, ${signal} after ${KILL_AFTER_ACKNOWLEDGED} acknowledged, restart, rerun: 0 acknowledged records lost`, async () => {
       const entries = makeEntries(ENTRIES, { prefix: `k${run}`, perSecond: 1 });
-      p = await startPipeline({ binary: inject('otelcolBinary'), entries, edit: VARIANT === 'sending-queue-batch' ? withQueueBatching : undefined });
+      p = await startPipeline({
+        binary: inject('otelcolBinary'),
+        entries,
+        edit: VARIANT === 'sending-queue-batch' ? withQueueBatching : undefined,
+      });
       // A slow Loki: the Collector's queue holds acknowledged records when it dies.
       p.loki.delayMs = 100;
       const t0 = Date.now();
@@ -126,7 +130,10 @@ describe('known limitation: kill -9 while Loki is down and the queue holds more 
     await p.collector.start();
     await untilQuiet(p, 3000, 60_000);
 
-    const count = countDelivery(p.loki.records, entries.map((e) => String(e.app_id)));
+    const count = countDelivery(
+      p.loki.records,
+      entries.map((e) => String(e.app_id)),
+    );
     const refusedKeys = [...new Set(p.loki.tooFarBehind.map((a) => keyOf(a.record)))];
     console.log(
       `kill -9 while Loki down: entries=${entries.length} acknowledged=${p.proxy.acknowledged.length} missing=${count.missing.length} ` +
@@ -137,7 +144,12 @@ describe('known limitation: kill -9 while Loki is down and the queue holds more 
     expect(count.missing.sort()).toEqual(refusedKeys.sort());
     expect(count.missing.length).toBeGreaterThan(0);
     expect(count.missing.length).toBeLessThanOrEqual(REQUEST_RECORDS);
-    expect(count.missing.sort()).toEqual(entries.slice(0, count.missing.length).map((e) => String(e.app_id)).sort());
+    expect(count.missing.sort()).toEqual(
+      entries
+        .slice(0, count.missing.length)
+        .map((e) => String(e.app_id))
+        .sort(),
+    );
     // The Collector says so in its log: the only trace of it.
     expect(p.collector.output).toContain('Exporting failed. Dropping data.');
     expect(p.collector.output).toContain('entry too far behind');

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import type { DecodedLogRecord } from '../../src/demo/fake-collector.js';
+import type { DecodedLogRecord } from '../../src/testing/fake-collector.js';
 import { decodeExportLogsRequest, encodeExportLogsResponse, encodeStatus } from '../otlp/protobuf.js';
 
 /**

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DecodedLogRecord } from '../../src/demo/fake-collector.js';
-import { FakeSlack } from '../../src/demo/fake-slack.js';
-import type { SlackIntegrationLogRaw } from '../../src/types.js';
+import type { DecodedLogRecord } from '../../src/testing/fake-collector.js';
+import { FakeSlack } from '../../src/testing/fake-slack.js';
+import type { SlackIntegrationLogRaw } from '../../src/core/types.js';
 import { TEST_TOKEN } from '../helpers.js';
 import { CLI, spawnNode } from '../process-helpers.js';
 import { AckProxy } from './ack-proxy.js';

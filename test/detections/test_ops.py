@@ -70,8 +70,8 @@ def test_the_promql_check_sees_a_broken_query():
 
 def test_stalled_threshold_is_three_default_poll_intervals():
     stalled = next(r for r in rules_of(OPS / "prometheus-rules.yml") if r["alert"] == "SlackIntegrationLogsReceiverStalled")
-    # The settings table (src/settings.ts) holds the default: `option: 'pollInterval', ..., default: '60s'`.
-    row = re.search(r"option: 'pollInterval'[^}]*default: '(\d+)s'", (ROOT / "src" / "settings.ts").read_text())
+    # The settings table (src/config/settings.ts) holds the default: `option: 'pollInterval', ..., default: '60s'`.
+    row = re.search(r"option: 'pollInterval'[^}]*default: '(\d+)s'", (ROOT / "src" / "config" / "settings.ts").read_text())
     default_poll = int(row.group(1))
     assert stalled["expr"].endswith(f"> 3 * {default_poll}")
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../../src/demo/fake-slack.js';
-import { FakeCollector } from '../../src/demo/fake-collector.js';
+import { FakeSlack } from '../../src/testing/fake-slack.js';
+import { FakeCollector } from '../../src/testing/fake-collector.js';
 
 /**
  * `npm run test:hosts` (needs the npm registry): hosts on both OpenTelemetry JS lines
@@ -32,8 +32,16 @@ let otlp: FakeCollector;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'otel-hosts-'));
   await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT });
-  tarball = join(work, (await readdir(work)).find((f) => f.endsWith('.tgz'))!);
-  const entries = Array.from({ length: ENTRIES }, (_, i) => ({ app_id: `A${i}`, user_id: 'U1', date: String(1_700_000_000 + i), change_type: 'added' }));
+  tarball = join(
+    work,
+    (await readdir(work)).find((f) => f.endsWith('.tgz'))!,
+  );
+  const entries = Array.from({ length: ENTRIES }, (_, i) => ({
+    app_id: `A${i}`,
+    user_id: 'U1',
+    date: String(1_700_000_000 + i),
+    change_type: 'added',
+  }));
   slack = await new FakeSlack({ token: TOKEN, entries }).start();
   otlp = await new FakeCollector().start();
 }, 120_000);
@@ -77,7 +85,13 @@ describe.each(lines)('a host on $name (Node $node)', ({ name, node, deps, cleanT
     }
     // Scanners see what the receiver runs: the SDK packages are in the host's dependency tree.
     const tree = await run('npm', ['ls', '--all', '--parseable'], { cwd: host, env }).catch((e: { stdout: string }) => e);
-    for (const pkg of ['@opentelemetry/sdk-logs', '@opentelemetry/otlp-transformer', '@opentelemetry/resources', '@grpc/grpc-js', 'protobufjs']) {
+    for (const pkg of [
+      '@opentelemetry/sdk-logs',
+      '@opentelemetry/otlp-transformer',
+      '@opentelemetry/resources',
+      '@grpc/grpc-js',
+      'protobufjs',
+    ]) {
       expect(tree.stdout, pkg).toContain(`/node_modules/${pkg}`);
     }
 

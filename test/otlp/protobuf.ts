@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import type { DecodedLogRecord, DecodedValue } from '../../src/demo/fake-collector.js';
+import type { DecodedLogRecord, DecodedValue } from '../../src/testing/fake-collector.js';
 
 /**
  * OTLP logs in protobuf, for the tests' receivers: decodes an ExportLogsServiceRequest into the
- * same plain records as the JSON receiver (`src/demo/fake-collector.ts`), and encodes the replies.
+ * same plain records as the JSON receiver (`src/testing/fake-collector.ts`), and encodes the replies.
  * Messages from `otlp-logs.proto` (next to this file), read with protobufjs.
  */
 

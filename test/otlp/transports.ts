@@ -1,8 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { Server as GrpcServer, ServerCredentials, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
-import { FakeCollector } from '../../src/demo/fake-collector.js';
+import {
+  Server as GrpcServer,
+  ServerCredentials,
+  status as grpcStatus,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
+import { FakeCollector } from '../../src/testing/fake-collector.js';
 import { decodeExportLogsRequest, encodeExportLogsResponse, encodeStatus } from './protobuf.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { CursorState } from '../cursor/cursor.js';
+import type { CursorState } from '../state/cursor.js';
 
 /**
  * Saves the cursor behind the collector's acknowledgements, off the export's critical path.

@@ -1,11 +1,13 @@
 import type { NormalizedEntry } from '../entry/normalize.js';
-import { isoSeconds } from '../logger.js';
-import type { CursorPosition, PagingGap, ReceiverLogger } from '../types.js';
-import type { CursorHint, CursorState } from '../cursor/cursor.js';
+import { isoSeconds } from '../core/logger.js';
+import type { CursorPosition, PagingGap, ReceiverLogger } from '../core/types.js';
+import type { CursorHint, CursorState } from '../state/cursor.js';
 import { DeliveryFilter, UndatedFilter } from './delivery-filter.js';
 import { Checkpointer } from './checkpointer.js';
-import { PageSequencer, type PageOrder, type PageResponse, type PaginationLimit, type TakenEntry } from './page-sequencer.js';
-import { Spool } from './spool.js';
+import { PageSequencer, type PageOrder, type TakenEntry } from '../paging/page-sequencer.js';
+import type { PageResponse, PaginationLimit } from '../slack/page.js';
+import { Spool } from '../state/spool.js';
+import { SyncConsistencyError } from '../core/errors.js';
 
 /**
  * Records per export batch. Small enough that the batches past the saved cursor (what a crash
@@ -90,10 +92,6 @@ export interface PassResult {
   gap?: PagingGap;
 }
 
-class SyncConsistencyError extends Error {
-  override readonly name = 'SyncConsistencyError';
-}
-
 /**
  * One sync pass: page through Slack from the newest entries down to the cursor (or, oldest-first,
  * from the cursor's page up to the end), spool what is new, then export it oldest first in batches,
@@ -124,12 +122,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
   }
 }
 
-async function collect(
-  deps: PassDeps,
-  start: CursorState,
-  spool: Spool,
-  result: PassResult,
-): Promise<PageSequencer> {
+async function collect(deps: PassDeps, start: CursorState, spool: Spool, result: PassResult): Promise<PageSequencer> {
   const progress = progressReporter(deps);
   for (let attempt = 0; ; attempt++) {
     const useHint = attempt === 0 && start.hint?.order === 'oldest-first';
@@ -246,7 +239,10 @@ async function exportSpool(
   };
   /** Ends the open batch: its entries, and the cursor once they are delivered. */
   const close = (): ClosedBatch => {
-    const closed = { entries: batch, state: nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount) };
+    const closed = {
+      entries: batch,
+      state: nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount),
+    };
     batch = [];
     return closed;
   };

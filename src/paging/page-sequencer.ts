@@ -1,4 +1,5 @@
 import type { NormalizedEntry } from '../entry/normalize.js';
+import type { PageResponse } from '../slack/page.js';
 
 /**
  * Paging decisions for one sync pass over `team.integrationLogs`: which page to request next, which
@@ -20,31 +21,6 @@ import type { NormalizedEntry } from '../entry/normalize.js';
 
 export type PageOrder = 'newest-first' | 'oldest-first' | 'unknown';
 
-/** One page as Slack returned it, entries normalized. Numbers are from Slack's `paging` object. */
-/** Slack refused to page this far (`over_pagination_limit`): `error` is what to throw when nothing was read. */
-export interface PaginationLimit {
-  paginationLimit: Error;
-}
-
-export interface PageResponse {
-  /** The page number Slack answered for (`paging.page`). */
-  page: number;
-  /** Entries per page as Slack applied it (`paging.count`): it may clamp what was asked. */
-  count: number;
-  /** Entries in the whole log at the time of this request (`paging.total`). */
-  total: number;
-  /**
-   * `false` when Slack gave no usable total (missing, or below what the answer itself shows):
-   * `total` is then a guess and says nothing about drift.
-   */
-  totalKnown?: boolean;
-  /** Pages in the whole log at the time of this request (`paging.pages`). */
-  pages: number;
-  entries: NormalizedEntry[];
-  /** When the page arrived, Unix milliseconds: the records' observed time. */
-  fetchedAtMs: number;
-}
-
 /** An entry taken for delivery, with where it stood and the date it sorts by. */
 export interface TakenEntry {
   entry: NormalizedEntry;
@@ -56,10 +32,7 @@ export interface TakenEntry {
   fetchedAtMs: number;
 }
 
-export type NextStep =
-  | { kind: 'fetch'; page: number }
-  | { kind: 'done' }
-  | { kind: 'restart'; reason: string };
+export type NextStep = { kind: 'fetch'; page: number } | { kind: 'done' } | { kind: 'restart'; reason: string };
 
 export interface AcceptResult {
   taken: TakenEntry[];
@@ -241,7 +214,9 @@ export class PageSequencer {
     // entries out, and stopping there would skip everything older.
     const isLastPage = response.page >= response.pages;
     if (!isLastPage && entries.length !== count) {
-      return this.restart(`Slack returned ${entries.length} entries on page ${response.page} of ${response.pages}, not the ${count} its paging announced`);
+      return this.restart(
+        `Slack returned ${entries.length} entries on page ${response.page} of ${response.pages}, not the ${count} its paging announced`,
+      );
     }
     let next: NextStep = { kind: 'fetch', page: response.page + 1 };
     if (this.reachedOlder || isLastPage) {

@@ -1,6 +1,7 @@
-import { ConfigError, withSignalPath } from '../config.js';
-import { OTLP_PROTOCOLS, type OtlpProtocol } from '../export/otlp-exporter.js';
-import { SETTINGS, defaultOf, settingOf, type Setting } from '../settings.js';
+import { withSignalPath } from './config.js';
+import { OTLP_PROTOCOLS, type OtlpProtocol } from './otlp.js';
+import { SETTINGS, defaultOf, settingOf, type Setting } from './settings.js';
+import { ConfigError } from '../core/errors.js';
 
 /**
  * Where the receiver's self-metrics go when it runs standalone (the CLI, or `--import .../register`
@@ -34,7 +35,14 @@ export function selfMetricsSettingsFromEnv(env: Env): SelfMetricsSettings {
   const problems: string[] = [];
 
   const exporterText = get('OTEL_METRICS_EXPORTER') ?? defaultOf('metricsExporter')!;
-  const names = [...new Set(exporterText.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))];
+  const names = [
+    ...new Set(
+      exporterText
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
   for (const name of names) {
     if (!settingOf('metricsExporter').choices!.includes(name)) {
       problems.push(
@@ -47,7 +55,11 @@ export function selfMetricsSettingsFromEnv(env: Env): SelfMetricsSettings {
   }
 
   const millis = (option: 'metricExportIntervalMillis' | 'metricExportTimeoutMillis') => {
-    const { env: [name], min, max } = settingOf(option) as Setting;
+    const {
+      env: [name],
+      min,
+      max,
+    } = settingOf(option) as Setting;
     const fallback = Number(defaultOf(option));
     const text = get(name!);
     if (text === undefined) return fallback;
@@ -63,7 +75,9 @@ export function selfMetricsSettingsFromEnv(env: Env): SelfMetricsSettings {
   const exportTimeoutMillis = Math.min(exportIntervalMillis, millis('metricExportTimeoutMillis'));
 
   // Signal-specific first, then the general one, then whatever the records use: one collector.
-  const protocolVar = ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'].find((n) => get(n));
+  const protocolVar = ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'].find((n) =>
+    get(n),
+  );
   // The logs' default encoding, so one collector setting serves both signals.
   let protocol = defaultOf('otlpProtocol') as OtlpProtocol;
   if (protocolVar) {

@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { writeFileAtomic } from '../files/atomic-write.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { parseCursor, serializeCursor, type CursorScope, type CursorState } from './cursor.js';
+import { CursorFileError, CursorLockedError } from '../core/errors.js';
 
 /** `path` with symlinks followed, also to a target that does not exist yet; `path` when it is none. */
 async function followLinks(path: string): Promise<string> {
@@ -19,16 +20,6 @@ async function followLinks(path: string): Promise<string> {
     }
   }
   return current;
-}
-
-/** The cursor file cannot be used. The message names the file and the fix. */
-export class CursorFileError extends Error {
-  override readonly name: string = 'CursorFileError';
-}
-
-/** Another process holds the cursor file's lock. */
-export class CursorLockedError extends CursorFileError {
-  override readonly name: string = 'CursorLockedError';
 }
 
 export interface CursorStoreOptions {
@@ -67,7 +58,10 @@ export class CursorStore {
         retries: lockWaitMs > 0 ? { retries: Math.ceil(lockWaitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
         onCompromised: (err) => {
           // Another process may have taken the lock over: saving now could double-export.
-          this.compromised = new CursorLockedError(`lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`, { cause: err });
+          this.compromised = new CursorLockedError(
+            `lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`,
+            { cause: err },
+          );
         },
       });
     } catch (e) {
@@ -99,7 +93,10 @@ export class CursorStore {
       text = await readFile(this.path, 'utf8');
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;
-      throw new CursorFileError(`cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`, { cause: e });
+      throw new CursorFileError(
+        `cannot read cursor file ${this.path}: ${(e as Error).message}; fix its permissions or set SLACK_CURSOR_FILE`,
+        { cause: e },
+      );
     }
     try {
       return parseCursor(text, scope);

@@ -1,20 +1,20 @@
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { ResolvedConfig } from '../config.js';
-import { cursorFileFor, initialState, type CursorScope, type CursorState } from '../cursor/cursor.js';
-import { CursorStore } from '../cursor/store.js';
-import { StoppedError } from '../errors.js';
-import { normalizeEntry } from '../entry/normalize.js';
-import { OtlpExportError, type AcknowledgedExporter } from '../export/acknowledged-exporter.js';
-import { DeadLetterFile, deadLetterFileFor, type DeadLetter } from '../export/dead-letters.js';
-import { deliverSplitting, type SplitOutcome } from '../export/split-delivery.js';
-import { RecordBuilder } from '../record/builder.js';
-import { recordUid, toLogRecord } from '../record/mapping.js';
-import { isoSeconds } from '../logger.js';
-import type { SelfMetrics } from '../self-metrics.js';
-import { IntegrationLogsClient } from '../slack/client.js';
-import { runSyncPass, type DeliverableEntry } from './sync-pass.js';
-import type { ReceiverLogger, SyncSummary } from '../types.js';
+import type { ResolvedConfig } from './config/config.js';
+import { cursorFileFor, initialState, type CursorScope, type CursorState } from './state/cursor.js';
+import { CursorStore } from './state/cursor-store.js';
+import { OtlpExportError, StoppedError } from './core/errors.js';
+import { normalizeEntry } from './entry/normalize.js';
+import { type AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import { DeadLetterFile, deadLetterFileFor, type DeadLetter } from './state/dead-letter-file.js';
+import { deliverSplitting, type SplitOutcome } from './export/split-delivery.js';
+import { RecordBuilder } from './record/builder.js';
+import { recordUid, toLogRecord } from './record/mapping.js';
+import { isoSeconds } from './core/logger.js';
+import type { SelfMetrics } from './telemetry/self-metrics.js';
+import { IntegrationLogsClient } from './slack/client.js';
+import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
+import type { ReceiverLogger, SyncSummary } from './core/types.js';
 
 export interface TeamSyncDeps {
   config: ResolvedConfig;
@@ -137,7 +137,9 @@ export class TeamSync {
     if (!state || !backfillStartExplicit || state.backfillStart === backfillStart) return state;
     const untouched = state.position.date === state.backfillStart && Object.keys(state.position.delivered).length === 0 && !state.undated;
     if (!untouched) return state;
-    this.logger.info(`cursor ${this.store.path} never delivered anything: starting from SLACK_BACKFILL_START_TIME ${isoSeconds(backfillStart)} instead of ${isoSeconds(state.backfillStart)}`);
+    this.logger.info(
+      `cursor ${this.store.path} never delivered anything: starting from SLACK_BACKFILL_START_TIME ${isoSeconds(backfillStart)} instead of ${isoSeconds(state.backfillStart)}`,
+    );
     return { ...initialState(backfillStart, this.scope), persisted: false };
   }
 
@@ -178,35 +180,37 @@ export class TeamSync {
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
     };
-    const result = await this.withCursorNote(() => runSyncPass(
-      {
-        fetchPage: (page, passSignal) => {
-          interrupted();
-          return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
-        },
-        prepare: (batch) => {
-          // Held only until the exporter has serialized them (docs/performance.md, "Heap").
-          let records: ReadableLogRecord[] | undefined = this.build(batch);
-          return () => {
+    const result = await this.withCursorNote(() =>
+      runSyncPass(
+        {
+          fetchPage: (page, passSignal) => {
             interrupted();
-            const built = records!;
-            records = undefined;
-            return this.send(batch, built);
-          };
+            return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
+          },
+          prepare: (batch) => {
+            // Held only until the exporter has serialized them (docs/performance.md, "Heap").
+            let records: ReadableLogRecord[] | undefined = this.build(batch);
+            return () => {
+              interrupted();
+              const built = records!;
+              records = undefined;
+              return this.send(batch, built);
+            };
+          },
+          saveCursor: async (state) => {
+            await this.store.save(state);
+            this.state = state;
+            this.deps.metrics.cursorDate(this.metricAttributes(), state.position.date);
+          },
+          logger: this.logger,
+          progressIntervalMs: this.deps.config.progressIntervalMs,
+          // Beside the cursor, under its lock: a killed pass leaves nothing in /tmp, and the next
+          // pass clears what it left.
+          spoolDir: `${this.store.path}.spool`,
         },
-        saveCursor: async (state) => {
-          await this.store.save(state);
-          this.state = state;
-          this.deps.metrics.cursorDate(this.metricAttributes(), state.position.date);
-        },
-        logger: this.logger,
-        progressIntervalMs: this.deps.config.progressIntervalMs,
-        // Beside the cursor, under its lock: a killed pass leaves nothing in /tmp, and the next
-        // pass clears what it left.
-        spoolDir: `${this.store.path}.spool`,
-      },
-      this.state!,
-    ));
+        this.state!,
+      ),
+    );
     this.state = result.state;
     const summary: SyncSummary = {
       fetched: result.fetched,
@@ -374,7 +378,12 @@ export class TeamSync {
   private buildLetter(letter: DeadLetter): ReadableLogRecord[] {
     const { timestampPolicy } = this.deps.config;
     const observedAtMs = timestampPolicy === 'observed' ? Date.now() : Date.parse(letter.fetchedAt) || Date.now();
-    const record = toLogRecord(normalizeEntry(letter.entry), { occurrence: letter.occurrence, observedAtMs, timestampPolicy, teamId: this.teamId });
+    const record = toLogRecord(normalizeEntry(letter.entry), {
+      occurrence: letter.occurrence,
+      observedAtMs,
+      timestampPolicy,
+      teamId: this.teamId,
+    });
     record.attributes!['log.record.uid'] = letter['log.record.uid'];
     return this.builder.build([record]);
   }
@@ -385,9 +394,7 @@ export class TeamSync {
       return await run();
     } catch (error) {
       if (error instanceof OtlpExportError && !error.cursorNote && this.state) {
-        throw error.withCursorNote(
-          `the cursor stays at ${isoSeconds(this.state.position.date)}, after the last record delivered or kept`,
-        );
+        throw error.withCursorNote(`the cursor stays at ${isoSeconds(this.state.position.date)}, after the last record delivered or kept`);
       }
       throw error;
     }

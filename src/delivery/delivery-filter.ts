@@ -1,4 +1,4 @@
-import type { CursorPosition } from '../types.js';
+import type { CursorPosition } from '../core/types.js';
 
 /**
  * Decides, for entries met oldest first, which are new and which occurrence of their content each

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SlackIntegrationLogRaw } from '../types.js';
+import type { SlackIntegrationLogRaw } from '../core/types.js';
 
 /**
  * A local stand-in for Slack's Web API `team.integrationLogs`, speaking its wire format:

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
-import type { CursorPosition, SlackIntegrationLogFilters } from '../types.js';
+import type { CursorPosition, SlackIntegrationLogFilters } from '../core/types.js';
 
 /**
  * The cursor file's meaning and format (version 1). Pure: reading and writing are in `store.ts`.
@@ -26,9 +26,7 @@ import type { CursorPosition, SlackIntegrationLogFilters } from '../types.js';
 export const CURSOR_FORMAT = 'slack-integration-logs-receiver/cursor';
 export const CURSOR_VERSION = 1;
 
-export type CursorHint =
-  | { order: 'newest-first' }
-  | { order: 'oldest-first'; offset: number; count: number };
+export type CursorHint = { order: 'newest-first' } | { order: 'oldest-first'; offset: number; count: number };
 
 /** What a cursor is a position in: one team (or the token's workspace) and one filter set. */
 export interface CursorScope {
@@ -63,7 +61,9 @@ function canonicalFilters(filters: SlackIntegrationLogFilters): Record<string, s
 }
 
 function sameScope(a: CursorScope, b: CursorScope): boolean {
-  return (a.teamId ?? null) === (b.teamId ?? null) && JSON.stringify(canonicalFilters(a.filters)) === JSON.stringify(canonicalFilters(b.filters));
+  return (
+    (a.teamId ?? null) === (b.teamId ?? null) && JSON.stringify(canonicalFilters(a.filters)) === JSON.stringify(canonicalFilters(b.filters))
+  );
 }
 
 export interface CursorState {
@@ -97,9 +97,7 @@ const fileSchema = z.object({
     .optional(),
   backfillStart: unixSeconds,
   undated: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)).optional(),
-  scope: z
-    .object({ teamId: z.string().optional(), filters: z.record(z.string(), z.string()) })
-    .optional(),
+  scope: z.object({ teamId: z.string().optional(), filters: z.record(z.string(), z.string()) }).optional(),
   updatedAt: z.string().optional(),
 });
 
@@ -115,7 +113,9 @@ export function serializeCursor(state: CursorState, now = new Date()): string {
     ...(state.hint ? { hint: state.hint } : {}),
     backfillStart: state.backfillStart,
     ...(state.undated ? { undated: state.undated } : {}),
-    ...(state.scope ? { scope: { ...(state.scope.teamId ? { teamId: state.scope.teamId } : {}), filters: canonicalFilters(state.scope.filters) } } : {}),
+    ...(state.scope
+      ? { scope: { ...(state.scope.teamId ? { teamId: state.scope.teamId } : {}), filters: canonicalFilters(state.scope.filters) } }
+      : {}),
     updatedAt: now.toISOString(),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
@@ -130,7 +130,7 @@ export function parseCursor(text: string, expected?: CursorScope): CursorState {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`not valid JSON (${(e as Error).message})`);
+    throw new Error(`not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const version = (json as { version?: unknown } | null)?.version;
   if (typeof version === 'number' && version !== CURSOR_VERSION) {
@@ -153,6 +153,6 @@ export function parseCursor(text: string, expected?: CursorScope): CursorState {
     backfillStart,
     persisted: true,
     ...(undated ? { undated } : {}),
-    ...(expected ?? scope ? { scope: expected ?? scope } : {}),
+    ...((expected ?? scope) ? { scope: expected ?? scope } : {}),
   };
 }

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { OtlpProtocol, OtlpSettings } from './export/otlp-exporter.js';
-import { parseHealthEndpoint, type HealthEndpoint } from './health/endpoint.js';
+import type { OtlpProtocol, OtlpSettings } from './otlp.js';
+import { parseHealthEndpoint, type HealthEndpoint } from './health-endpoint.js';
 import { SETTINGS, defaultOf, envLabel, rangeOf, settingOf, type Setting } from './settings.js';
-import type { SlackIntegrationLogFilters, SlackIntegrationLogsReceiverOptions, TimestampPolicy } from './types.js';
+import type { SlackIntegrationLogFilters, TimestampPolicy } from '../core/types.js';
+import type { SlackIntegrationLogsReceiverOptions } from './options.js';
+import { ConfigError } from '../core/errors.js';
 
 /**
  * Settings: environment variables -> options -> validated config with defaults. Every problem is
@@ -19,14 +21,6 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
     meaning: `${s.meaning.replace(/`/g, '')}${range ? ` [${s.kind === 'choice' ? 'one of' : 'range'}: ${range}]` : ''}`,
   };
 });
-
-/** Invalid settings. `problems` lists each one; the message joins them on one line. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`);
-  }
-}
 
 export interface ResolvedConfig {
   token: string;
@@ -92,7 +86,8 @@ export function optionsFromEnv(env: Env): SlackIntegrationLogsReceiverOptions {
     }
   }
   // The spec's rule: the signal path is appended to the base URL for HTTP, never for gRPC.
-  if (base !== undefined && options.otlpEndpoint === undefined) options.otlpEndpoint = options.otlpProtocol === 'grpc' ? base : withLogsPath(base);
+  if (base !== undefined && options.otlpEndpoint === undefined)
+    options.otlpEndpoint = options.otlpProtocol === 'grpc' ? base : withLogsPath(base);
   return options as SlackIntegrationLogsReceiverOptions;
 }
 
@@ -164,8 +159,6 @@ export function parseBackfillStart(value: Date | number | string): number | unde
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-
-
 /**
  * Validates options and fills defaults.
  * @param now Unix seconds used when no backfill start is set.
@@ -181,7 +174,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   }
   if (!token && options.tokenFile && /xox[a-z]/i.test(options.tokenFile)) {
     // Never echo it: it is the token itself, put in the wrong variable.
-    problems.push('SLACK_TOKEN_FILE holds what looks like a token, not a file path: put the token in SLACK_TOKEN, or its file path in SLACK_TOKEN_FILE');
+    problems.push(
+      'SLACK_TOKEN_FILE holds what looks like a token, not a file path: put the token in SLACK_TOKEN, or its file path in SLACK_TOKEN_FILE',
+    );
   } else if (!token && options.tokenFile) {
     try {
       token = readFileSync(options.tokenFile, 'utf8').trim();
@@ -190,7 +185,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
       problems.push(`SLACK_TOKEN_FILE ${options.tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   } else if (!token) {
-    problems.push('SLACK_TOKEN is not set: set SLACK_TOKEN (or SLACK_TOKEN_FILE) to a user token (xoxp-) with the admin scope, or run with --demo');
+    problems.push(
+      'SLACK_TOKEN is not set: set SLACK_TOKEN (or SLACK_TOKEN_FILE) to a user token (xoxp-) with the admin scope, or run with --demo',
+    );
   }
   if (token && !/^[\x21-\x7e]+$/.test(token)) {
     problems.push('the Slack token holds spaces, line breaks or non-ASCII characters: copy the token again, alone');
@@ -229,7 +226,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
     const value = options[option];
     const s = parseDurationSeconds(value ?? defaultOf(option)!);
     if (s === undefined || s < setting.min! || s > setting.max!) {
-      problems.push(`${variableOf(option)} ${JSON.stringify(String(value))} is not a duration from ${rangeOf(setting)} (e.g. 30s, 5m, or plain seconds)`);
+      problems.push(
+        `${variableOf(option)} ${JSON.stringify(String(value))} is not a duration from ${rangeOf(setting)} (e.g. 30s, 5m, or plain seconds)`,
+      );
       return parseDurationSeconds(defaultOf(option)!)!;
     }
     return s;

@@ -3,19 +3,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CursorFileError } from '../cursor/store.js';
 import { restoreEntry } from '../entry/normalize.js';
-import type { TakenEntry } from './page-sequencer.js';
+import type { TakenEntry } from '../paging/page-sequencer.js';
+import { SpoolError } from '../core/errors.js';
 
 // The callback forms: several times cheaper per call than node:fs/promises' FileHandle-based
 // readFile and writeFile, and a backfill makes hundreds of these calls.
 const readFile = promisify(fs.readFile);
 const writeFile = promisify(fs.writeFile);
-
-/** The spool (beside the cursor) cannot be used. The message names it and the fix. */
-export class SpoolError extends CursorFileError {
-  override readonly name: string = 'SpoolError';
-}
 
 /**
  * Entries kept in memory before the spool spills to disk: a full page at the default page size, so
@@ -87,7 +82,9 @@ export class Spool {
         writes.push(writeFile(this.fileOf(this.chunks++), encodeChunk(taken.slice(i, i + this.fileEntries)), { mode: 0o600 }));
       }
       await Promise.all(writes).catch((e: NodeJS.ErrnoException) => {
-        throw new SpoolError(`cannot write to the spool at ${this.dir} (${e.code ?? e.message}): check free space and permissions`, { cause: e });
+        throw new SpoolError(`cannot write to the spool at ${this.dir} (${e.code ?? e.message}): check free space and permissions`, {
+          cause: e,
+        });
       });
     }
     this.entries += taken.length;
@@ -124,7 +121,10 @@ export class Spool {
           };
         },
         (e: NodeJS.ErrnoException) => {
-          throw new SpoolError(`cannot read the spool file ${file} (${e.code ?? e.message}): something else removed or changed it; the next pass reads Slack again`, { cause: e });
+          throw new SpoolError(
+            `cannot read the spool file ${file} (${e.code ?? e.message}): something else removed or changed it; the next pass reads Slack again`,
+            { cause: e },
+          );
         },
       );
     };
@@ -162,7 +162,15 @@ export class Spool {
 type EncodedEntry = [Record<string, unknown>, number, number, number | null, number];
 
 function encodeChunk(taken: TakenEntry[]): string {
-  return JSON.stringify(taken.map(({ entry, offset, sortDate, fetchedAtMs }): EncodedEntry => [entry.fields, offset, sortDate, entry.date ?? null, fetchedAtMs]));
+  return JSON.stringify(
+    taken.map(({ entry, offset, sortDate, fetchedAtMs }): EncodedEntry => [
+      entry.fields,
+      offset,
+      sortDate,
+      entry.date ?? null,
+      fetchedAtMs,
+    ]),
+  );
 }
 
 function decodeChunk(text: string, reverse: boolean, file: string): TakenEntry[] {
@@ -170,8 +178,16 @@ function decodeChunk(text: string, reverse: boolean, file: string): TakenEntry[]
   try {
     encoded = JSON.parse(text) as EncodedEntry[];
   } catch (e) {
-    throw new SpoolError(`the spool file ${file} is corrupt (${(e as Error).message}): something else changed it; the next pass reads Slack again`, { cause: e });
+    throw new SpoolError(
+      `the spool file ${file} is corrupt (${(e as Error).message}): something else changed it; the next pass reads Slack again`,
+      { cause: e },
+    );
   }
   if (reverse) encoded.reverse();
-  return encoded.map(([fields, offset, sortDate, date, fetchedAtMs]) => ({ entry: restoreEntry(date ?? undefined, fields), offset, sortDate, fetchedAtMs }));
+  return encoded.map(([fields, offset, sortDate, date, fetchedAtMs]) => ({
+    entry: restoreEntry(date ?? undefined, fields),
+    offset,
+    sortDate,
+    fetchedAtMs,
+  }));
 }

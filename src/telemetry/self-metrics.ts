@@ -1,5 +1,5 @@
 import { metrics, type Attributes, type Counter, type MeterProvider } from '@opentelemetry/api';
-import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../core/version.js';
 
 /** `error.type` values on records that were not delivered (see `records`). */
 export type RecordErrorType = 'rejected' | 'dead_lettered' | 'export_failed';
@@ -33,18 +33,48 @@ export class SelfMetrics {
     );
     this.slackRequests = counter('slack.integration_logs.requests', '{request}', 'team.integrationLogs requests, by outcome');
     this.rateLimitWaits = counter('slack.integration_logs.rate_limit.waits', '{wait}', 'Slack HTTP 429 answers waited out');
-    this.passes = counter('slack.integration_logs.passes', '{pass}', 'Sync passes that ended, with error.type (the error class) when one failed');
-    const gauge = <T>(name: string, unit: string, description: string, values: Map<string, { attributes: Attributes } & T>, value: (v: T) => number) =>
+    this.passes = counter(
+      'slack.integration_logs.passes',
+      '{pass}',
+      'Sync passes that ended, with error.type (the error class) when one failed',
+    );
+    const gauge = <T>(
+      name: string,
+      unit: string,
+      description: string,
+      values: Map<string, { attributes: Attributes } & T>,
+      value: (v: T) => number,
+    ) =>
       meter.createObservableGauge(name, { unit, description }).addCallback((result) => {
         for (const v of values.values()) result.observe(value(v), v.attributes);
       });
-    gauge('slack.integration_logs.cursor.lag', 's', 'Seconds between now and the date of the newest delivered entry (the cursor)', this.cursors, (v: { date: number }) =>
-      Math.max(0, Date.now() / 1000 - v.date),
+    gauge(
+      'slack.integration_logs.cursor.lag',
+      's',
+      'Seconds between now and the date of the newest delivered entry (the cursor)',
+      this.cursors,
+      (v: { date: number }) => Math.max(0, Date.now() / 1000 - v.date),
     );
-    gauge('slack.integration_logs.last_success.time', 's', 'Unix time (seconds) of the last sync pass that ended without error', this.successes, (v: { at: number }) => v.at);
-    gauge('slack.integration_logs.dead_letters.pending', '{record}', 'Records in the dead-letter file, waiting for --replay-dead-letters', this.pending, (v: { count: number }) => v.count);
-    gauge('slack.integration_logs.next_poll.delay', 's', 'Polling mode: seconds until the next pass starts', this.nextPolls, (v: { at: number }) =>
-      Math.max(0, v.at - Date.now() / 1000),
+    gauge(
+      'slack.integration_logs.last_success.time',
+      's',
+      'Unix time (seconds) of the last sync pass that ended without error',
+      this.successes,
+      (v: { at: number }) => v.at,
+    );
+    gauge(
+      'slack.integration_logs.dead_letters.pending',
+      '{record}',
+      'Records in the dead-letter file, waiting for --replay-dead-letters',
+      this.pending,
+      (v: { count: number }) => v.count,
+    );
+    gauge(
+      'slack.integration_logs.next_poll.delay',
+      's',
+      'Polling mode: seconds until the next pass starts',
+      this.nextPolls,
+      (v: { at: number }) => Math.max(0, v.at - Date.now() / 1000),
     );
   }
 

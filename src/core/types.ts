@@ -1,6 +1,3 @@
-import type { MeterProvider } from '@opentelemetry/api';
-import type { SettingOptions } from './settings.js';
-
 /**
  * Public types of slack-integration-logs-receiver, in one place.
  *
@@ -32,33 +29,19 @@ export interface SlackIntegrationLogRaw {
   [field: string]: unknown;
 }
 
-/** Optional server-side filters of `team.integrationLogs` (`change_type`, `app_id`, `service_id`, `user`), sent on every page. */
-export type SlackIntegrationLogFilters = NonNullable<SettingOptions['filters']>;
+/** Optional server-side filters of `team.integrationLogs`, sent on every page (Slack's argument names). */
+export interface SlackIntegrationLogFilters {
+  change_type?: string;
+  app_id?: string;
+  service_id?: string;
+  user?: string;
+}
 
 /**
  * How a Slack entry's time is placed on the LogRecord: `entry`, Slack's `date`; `observed`, when
  * the entry was fetched (Slack's `date` then stays in `slack.integration.date`).
  */
-export type TimestampPolicy = NonNullable<SettingOptions['timestampPolicy']>;
-
-/**
- * Options of {@link SlackIntegrationLogsReceiver}. Those that mirror an environment variable are
- * typed from the settings table (`src/settings.ts`, the README's "Settings"); the rest are for
- * embedding only.
- */
-export interface SlackIntegrationLogsReceiverOptions extends SettingOptions {
-  /**
-   * The host's OpenTelemetry resource (anything with `attributes`, e.g. an SDK `Resource`): when
-   * given, the records carry it instead of the one from `serviceName` / `resourceAttributes`.
-   */
-  resource?: { attributes: Record<string, unknown> };
-  /** Where self-metrics go. Default: the global MeterProvider (the host's, when it registered one). */
-  meterProvider?: MeterProvider;
-  /** Where diagnostics go. Default: one line per message on stderr. */
-  logger?: ReceiverLogger;
-  /** `SLACK_HEALTH_ENDPOINT`: `host:port` (a port alone: on 127.0.0.1) of `GET /healthz` and `GET /readyz`, served while polling (`start()`). Default: none. */
-  healthEndpoint?: string;
-}
+export type TimestampPolicy = 'entry' | 'observed';
 
 /** A structured diagnostics sink. `fields` never hold the token. */
 export interface ReceiverLogger {

@@ -1,6 +1,6 @@
 import { readFile, rm, truncate } from 'node:fs/promises';
-import { CursorFileError } from '../cursor/store.js';
-import { appendDurably, writeFileAtomic } from '../files/atomic-write.js';
+import { appendDurably, writeFileAtomic } from './atomic-write.js';
+import { CursorFileError } from '../core/errors.js';
 
 /**
  * One record the collector refused even alone: one JSON line of the dead-letter file. It holds
@@ -52,7 +52,10 @@ export class DeadLetterFile {
       await appendDurably(this.path, fresh.map((l) => `${JSON.stringify(l)}\n`).join(''));
     } catch (e) {
       await truncate(this.path, complete).catch(() => undefined);
-      throw new CursorFileError(`cannot write dead-letter file ${this.path}: ${(e as Error).message}; nothing past these records was counted as delivered`, { cause: e });
+      throw new CursorFileError(
+        `cannot write dead-letter file ${this.path}: ${(e as Error).message}; nothing past these records was counted as delivered`,
+        { cause: e },
+      );
     }
   }
 
@@ -77,7 +80,9 @@ export class DeadLetterFile {
         typeof letter?.fetchedAt === 'string' ? undefined : 'fetchedAt',
       ].filter(Boolean);
       if (missing.length > 0) {
-        throw new CursorFileError(`dead-letter file ${this.path} line ${i + 1} has no valid ${missing.join(', ')}: fix or remove that line`);
+        throw new CursorFileError(
+          `dead-letter file ${this.path} line ${i + 1} has no valid ${missing.join(', ')}: fix or remove that line`,
+        );
       }
       return letter;
     });
@@ -90,7 +95,11 @@ export class DeadLetterFile {
         await rm(this.path, { force: true });
         return;
       }
-      await writeFileAtomic(this.path, `${this.path}.${process.pid}.${++this.replaces}.tmp`, letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      await writeFileAtomic(
+        this.path,
+        `${this.path}.${process.pid}.${++this.replaces}.tmp`,
+        letters.map((l) => `${JSON.stringify(l)}\n`).join(''),
+      );
     } catch (e) {
       throw new CursorFileError(`cannot rewrite dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
     }

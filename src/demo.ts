@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SlackIntegrationLogsReceiver } from '../receiver.js';
-import type { SyncSummary } from '../types.js';
-import { FakeSlack } from './fake-slack.js';
-import { FakeCollector, type DecodedLogRecord } from './fake-collector.js';
-import { demoEntries, demoLaterEntries } from './workspace.js';
+import { SlackIntegrationLogsReceiver } from './receiver.js';
+import type { SyncSummary } from './core/types.js';
+import { FakeSlack } from './testing/fake-slack.js';
+import { FakeCollector, type DecodedLogRecord } from './testing/fake-collector.js';
+import { demoEntries, demoLaterEntries } from './testing/workspace.js';
 
 const DEMO_TOKEN = 'xoxp-demo-token-not-a-real-one';
 
@@ -23,7 +23,9 @@ export async function runDemo(env: Record<string, string | undefined>, out: (lin
   const dir = await mkdtemp(join(tmpdir(), 'slack-integration-logs-demo-'));
   out('DEMO: an embedded fake Slack workspace (not your Slack; no token needed).');
   const yours = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? `${env.OTEL_EXPORTER_OTLP_ENDPOINT} (+ /v1/logs)`;
-  out(`DEMO: Slack API ${slack.url}, OTLP ${collector ? `${collector.url} (embedded receiver, prints what it decodes)` : `${yours} (your collector)`}`);
+  out(
+    `DEMO: Slack API ${slack.url}, OTLP ${collector ? `${collector.url} (embedded receiver, prints what it decodes)` : `${yours} (your collector)`}`,
+  );
   if (collector) collector.onRecords = (records) => records.forEach((r) => out(formatRecord(r)));
 
   const receiver = SlackIntegrationLogsReceiver.fromEnv(
@@ -40,7 +42,9 @@ export async function runDemo(env: Record<string, string | undefined>, out: (lin
     out('\nDEMO pass 1: backfill of everything the workspace has');
     summaries.push(await receiver.syncOnce());
     out(summaryLine(summaries[0]!));
-    out('  (the two identical "maria disabled" lines are two real events in one second: both are delivered, each with its own log.record.uid)');
+    out(
+      '  (the two identical "maria disabled" lines are two real events in one second: both are delivered, each with its own log.record.uid)',
+    );
     slack.add(...demoLaterEntries(now));
     out('\nDEMO pass 2: two new entries arrived; only they are exported');
     summaries.push(await receiver.syncOnce());

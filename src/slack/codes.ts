@@ -40,28 +40,3 @@ export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
 
 /** Slack will not page further (documented for team.accessLogs: page <= 100; assumed here too). */
 export const PAGINATION_LIMIT_CODE = 'over_pagination_limit';
-
-/**
- * A Slack error that needs a person (bad token, missing scope...). `code` is Slack's own.
- * The message names the code and the fix; it never holds the token.
- */
-export class SlackFatalError extends Error {
-  override readonly name = 'SlackFatalError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** Slack could not be read within the retry deadline (network, 5xx, 429s, bodies that are not JSON). */
-export class SlackUnavailableError extends Error {
-  override readonly name = 'SlackUnavailableError';
-}
-
-/** Slack refused a page number (`over_pagination_limit`). */
-export class SlackPaginationLimitError extends Error {
-  override readonly name = 'SlackPaginationLimitError';
-}
