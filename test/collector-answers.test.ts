@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harnessPerTest, makeEntries, ONE_LINE, passWithFirstAnswer, type Harness } from './helpers.js';
-import type { Protocol } from './otlp/transports.js';
+import type { OtlpProtocol } from '../src/config/otlp.js';
 
 const harness = harnessPerTest();
 let h: Harness;
@@ -41,7 +41,7 @@ describe('HTTP statuses', () => {
     expect(delivered).toBe(4);
   });
 
-  it.each<Protocol>(['http/json', 'http/protobuf'])(
+  it.each<OtlpProtocol>(['http/json', 'http/protobuf'])(
     'over %s, an endpoint that answers 200 with an HTML page (not a collector) does not count as delivered',
     async (protocol) => {
       const entries = makeEntries(5);
@@ -112,7 +112,7 @@ describe('OTLP partial success', () => {
     );
   });
 
-  it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])(
+  it.each<OtlpProtocol>(['http/json', 'http/protobuf', 'grpc'])(
     'over %s: a partial success on a split half is counted, capped at that half',
     async (protocol) => {
       const entries = makeEntries(8);

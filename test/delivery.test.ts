@@ -21,9 +21,9 @@ import {
   waitFor,
   type Harness,
 } from './helpers.js';
-import type { Protocol } from './otlp/transports.js';
+import type { OtlpProtocol } from '../src/config/otlp.js';
 
-const PROTOCOLS: Protocol[] = ['http/json', 'http/protobuf', 'grpc'];
+const PROTOCOLS: OtlpProtocol[] = ['http/json', 'http/protobuf', 'grpc'];
 
 const harness = harnessPerTest();
 let h: Harness;
@@ -158,7 +158,7 @@ describe('exact times', () => {
     expect(h.collector.records.map((r) => r.timeUnixNano)).toEqual([86_400_000_000_000n]);
   });
 
-  it.each<Protocol>(['http/json', 'http/protobuf', 'grpc'])(
+  it.each<OtlpProtocol>(['http/json', 'http/protobuf', 'grpc'])(
     'over %s, timeUnixNano is date × 1e9 exactly and observedTimeUnixNano whole milliseconds',
     async (protocol) => {
       const entries = [1, 1_392_163_801, 1_700_000_001, 1_796_000_003].map((d, i) => ({

@@ -12,7 +12,8 @@ import { inspect } from 'node:util';
 import { afterEach, expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/testing/fake-slack.js';
 import { FakeCollector, type DecodedLogRecord } from '../src/testing/fake-collector.js';
-import { startFakeCollector, type Protocol } from './otlp/transports.js';
+import type { OtlpProtocol } from '../src/config/otlp.js';
+import { startFakeCollector } from '../src/testing/start-fake-collector.js';
 import { deadLetterFileFor, type DeadLetter } from '../src/state/dead-letter-file.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import type { SlackIntegrationLogsReceiverOptions } from '../src/config/options.js';
@@ -177,7 +178,7 @@ export interface HarnessOptions {
   /** Enterprise Grid teams' logs, by team ID. */
   teams?: Record<string, SlackIntegrationLogRaw[]>;
   /** The OTLP protocol the fake collector serves and the receivers use. Default http/json. */
-  protocol?: Protocol;
+  protocol?: OtlpProtocol;
 }
 
 export interface Harness {
@@ -393,7 +394,7 @@ export const appIdOf = (r: { attributes: Record<string, unknown> }): string => S
 /** The outcome of one pass of 4 entries where the collector gives `status` and `body` to the first request only. */
 export async function passWithFirstAnswer(
   harness: { start(options?: HarnessOptions): Promise<Harness> },
-  protocol: Protocol,
+  protocol: OtlpProtocol,
   status: number,
   body: string,
 ): Promise<{ h: Harness; outcome: { ok: true } | { ok: false; error: Error }; requests: number; delivered: number }> {

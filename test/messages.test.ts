@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { collectorMessageOf } from '../src/export/refusal.js';
 import { harnessPerTest, makeEntries, ONE_LINE, passWithFirstAnswer, type Harness } from './helpers.js';
-import type { Protocol } from './otlp/transports.js';
+import type { OtlpProtocol } from '../src/config/otlp.js';
 
 const harness = harnessPerTest();
 let h: Harness;
@@ -29,7 +29,7 @@ describe("a collector's error body in a message", () => {
     }
   });
 
-  it.each<Protocol>(['http/json', 'grpc'])(
+  it.each<OtlpProtocol>(['http/json', 'grpc'])(
     "over %s, the collector's message with terminal escapes or a Unicode line break: the logged error is one line without control characters",
     async (protocol) => {
       const { outcome } = await passWithFirstAnswer(

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { expectExactlyOnce, expectOldestFirst, harnessPerTest, makeEntries, nowSeconds, type Harness } from './helpers.js';
-import type { Protocol } from './otlp/transports.js';
+import type { OtlpProtocol } from '../src/config/otlp.js';
 
 const harness = harnessPerTest();
 let h: Harness;
@@ -34,7 +34,7 @@ describe('order per stream', () => {
     expectOldestFirst(h.collector.records);
   });
 
-  it.each<Protocol>(['http/json', 'grpc'])(
+  it.each<OtlpProtocol>(['http/json', 'grpc'])(
     'over %s, twelve teams and a slow collector: one request per stream at a time, each team in order, each record once',
     async (protocol) => {
       const teams = Object.fromEntries(
