@@ -17,6 +17,6 @@ writeFileSync(
 );
 rmSync(new URL('dist', root), { recursive: true, force: true });
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-chmodSync(new URL(pkg.bin['slack-integration-logs'], root), 0o755);
 // The test kit's protobuf and gRPC collectors read the OTLP definitions beside their module.
 copyFileSync(new URL('src/testing/otlp-logs.proto', root), new URL('dist/testing/otlp-logs.proto', root));
+chmodSync(new URL(pkg.bin['slack-integration-logs'], root), 0o755);
