@@ -15,6 +15,7 @@ import type { SelfMetrics } from './telemetry/self-metrics.js';
 import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
+import type { TokenProvider } from './slack/credentials.js';
 
 export interface TeamSyncDeps {
   config: ResolvedConfig;
@@ -24,6 +25,8 @@ export interface TeamSyncDeps {
   resource: Resource;
   scope: { name: string; version: string };
   metrics: SelfMetrics;
+  /** One for every stream: they share the token (and its refreshes). */
+  credentials: TokenProvider;
 }
 
 /** What `--replay-dead-letters` did for one team. */
@@ -72,7 +75,7 @@ export class TeamSync {
     this.store = new CursorStore(cursorFileFor(config.cursorFile, this.scope));
     this.deadLetters = new DeadLetterFile(deadLetterFileFor(this.store.path));
     this.client = new IntegrationLogsClient({
-      token: config.token,
+      credentials: deps.credentials,
       slackApiUrl: config.slackApiUrl,
       pageSize: config.pageSize,
       filters: config.filters,

@@ -6,6 +6,7 @@ import { SETTINGS, defaultOf, envLabel, rangeOf, settingOf, type Setting } from 
 import type { SlackIntegrationLogFilters, TimestampPolicy } from '../core/types.js';
 import type { SlackIntegrationLogsReceiverOptions } from './options.js';
 import { ConfigError } from '../core/errors.js';
+import { resolveRotation, rotationRequested, type RotationConfig } from './rotation.js';
 
 /**
  * Settings: environment variables -> options -> validated config with defaults. Every problem is
@@ -23,7 +24,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
 });
 
 export interface ResolvedConfig {
-  token: string;
+  /** The token (`SLACK_TOKEN`, or `SLACK_TOKEN_FILE`'s content at start); with rotation, the first access token, if given. */
+  token?: string;
+  /** The file the token came from: re-read when it changes. */
+  tokenFile?: string;
+  /** Token rotation's settings, when given. */
+  rotation?: RotationConfig;
   slackApiUrl: string;
   /** Unix seconds. */
   backfillStart: number;
@@ -168,7 +174,10 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   const problems: string[] = [];
   const warnings: string[] = [];
 
+  const rotation = resolveRotation(options, problems, warnings);
+  const rotating = rotationRequested(options);
   let token = options.token?.trim();
+  let tokenFile: string | undefined;
   if (token && options.tokenFile) {
     warnings.push('SLACK_TOKEN and SLACK_TOKEN_FILE are both set: SLACK_TOKEN is used');
   }
@@ -180,11 +189,12 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   } else if (!token && options.tokenFile) {
     try {
       token = readFileSync(options.tokenFile, 'utf8').trim();
+      tokenFile = options.tokenFile;
       if (!token) problems.push(`SLACK_TOKEN_FILE ${options.tokenFile} is empty`);
     } catch (e) {
       problems.push(`SLACK_TOKEN_FILE ${options.tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-  } else if (!token) {
+  } else if (!token && !rotating) {
     problems.push(
       'SLACK_TOKEN is not set: set SLACK_TOKEN (or SLACK_TOKEN_FILE) to a user token (xoxp-) with the admin scope, or run with --demo',
     );
@@ -286,7 +296,9 @@ export function resolveConfig(options: SlackIntegrationLogsReceiverOptions, now 
   }
   const resourceAttributes = { ...options.resourceAttributes };
   return {
-    token: token!,
+    ...(token ? { token } : {}),
+    ...(tokenFile ? { tokenFile } : {}),
+    ...(rotation ? { rotation } : {}),
     slackApiUrl,
     backfillStart,
     backfillStartExplicit: options.backfillStartTime !== undefined,
