@@ -41,9 +41,9 @@ export class FakeOAuth {
     return Date.now() < expiresAt ? 'ok' : 'token_expired';
   }
 
-  /** Every access token issued so far expires now. */
-  expireAll(): void {
-    for (const token of this.access.keys()) this.access.set(token, 0);
+  /** These access tokens (default: every one issued so far) expire now. */
+  expire(...tokens: string[]): void {
+    for (const token of tokens.length > 0 ? tokens : [...this.access.keys()]) this.access.set(token, 0);
   }
 
   /** An access token accepted until it expires; for a test that starts with one. */
