@@ -56,42 +56,24 @@ export const SETTINGS = [
     option: 'token',
     env: ['SLACK_TOKEN'],
     kind: 'secret',
-    meaning:
-      'user OAuth token (`xoxp-`) with the `admin` scope; required unless `SLACK_TOKEN_FILE` or token rotation (`SLACK_REFRESH_TOKEN`), with which it is the first access token',
+    meaning: 'user OAuth token (`xoxp-`) with the `admin` scope; required unless `SLACK_TOKEN_FILE` or `SLACK_REFRESH_TOKEN`',
   },
   {
     option: 'tokenFile',
     env: ['SLACK_TOKEN_FILE'],
     kind: 'path',
-    meaning:
-      'a file holding the token (container secrets), re-read when it changes; surrounding whitespace ignored; `SLACK_TOKEN` wins when both are set',
+    meaning: 'a file holding the token, re-read when it changes; `SLACK_TOKEN` wins',
   },
   {
     option: 'refreshToken',
     env: ['SLACK_REFRESH_TOKEN'],
     kind: 'secret',
-    meaning:
-      'token rotation: the refresh token (`xoxe-1-`); with `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` the receiver refreshes the access token itself, keeping the chain in `<SLACK_CURSOR_FILE>.credentials.json` (docs/credentials.md)',
+    meaning: 'token rotation (docs/credentials.md)',
   },
-  {
-    option: 'refreshTokenFile',
-    env: ['SLACK_REFRESH_TOKEN_FILE'],
-    kind: 'path',
-    meaning: 'a file holding the refresh token, re-read when it changes; `SLACK_REFRESH_TOKEN` wins when both are set',
-  },
-  { option: 'clientId', env: ['SLACK_CLIENT_ID'], kind: 'text', meaning: "token rotation: the app's client ID" },
-  {
-    option: 'clientSecret',
-    env: ['SLACK_CLIENT_SECRET'],
-    kind: 'secret',
-    meaning: "token rotation: the app's client secret, sent as HTTP Basic to `oauth.v2.access`",
-  },
-  {
-    option: 'clientSecretFile',
-    env: ['SLACK_CLIENT_SECRET_FILE'],
-    kind: 'path',
-    meaning: 'a file holding the client secret, re-read when it changes; `SLACK_CLIENT_SECRET` wins when both are set',
-  },
+  { option: 'refreshTokenFile', env: ['SLACK_REFRESH_TOKEN_FILE'], kind: 'path', meaning: 'a file holding it' },
+  { option: 'clientId', env: ['SLACK_CLIENT_ID'], kind: 'text', meaning: "the app's client ID" },
+  { option: 'clientSecret', env: ['SLACK_CLIENT_SECRET'], kind: 'secret', meaning: "the app's client secret" },
+  { option: 'clientSecretFile', env: ['SLACK_CLIENT_SECRET_FILE'], kind: 'path', meaning: 'a file holding it' },
   {
     option: 'slackApiUrl',
     env: ['SLACK_API_URL'],
