@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import { FakeSlack } from '../src/testing/fake-slack.js';
@@ -209,6 +210,53 @@ describe('token rotation', () => {
     expect(s.oauth.refreshes).toBe(2);
     expectExactlyOnce(s.collector.records, [...batch(0), ...batch(1), ...batch(2)]);
     expect(s.logger.allText).toContain(`token rotation: using the refresh token kept in ${s.credentialsFile}`);
+    await s.expectNoSecretLeak();
+  });
+});
+
+describe('the credential state in self-metrics', () => {
+  class PullReader extends MetricReader {
+    constructor() {
+      super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    }
+    protected async onForceFlush(): Promise<void> {}
+    protected async onShutdown(): Promise<void> {}
+  }
+
+  it('counts refreshes (failed ones with error.type) and shows when the token in use expires', async () => {
+    const s = await setup({ entries: batch(0), expiresIn: 7200 });
+    const reader = new PullReader();
+    const receiver = s.receiver({ meterProvider: new MeterProvider({ readers: [reader] }) });
+    const before = Date.now();
+    await receiver.syncOnce();
+    s.oauth.expire();
+    await receiver.syncOnce();
+    const after = Date.now();
+    const points = async (name: string) =>
+      (await reader.collect()).resourceMetrics.scopeMetrics
+        .flatMap((m) => m.metrics)
+        .filter((m) => m.descriptor.name === name)
+        .flatMap((m) => m.dataPoints as Array<{ value: number; attributes: Record<string, unknown> }>);
+    expect((await points('slack.integration_logs.credentials.refreshes')).map((p) => [p.value, p.attributes])).toEqual([[2, {}]]);
+    const [expiry, ...more] = await points('slack.integration_logs.credentials.expiry.time');
+    expect(more).toEqual([]);
+    expect(expiry!.value).toBeGreaterThanOrEqual(before / 1000 + 7200);
+    expect(expiry!.value).toBeLessThanOrEqual(after / 1000 + 7200);
+
+    // A receiver of its own chain (another cursor) with a wrong client secret: one failed refresh.
+    const otherReader = new PullReader();
+    const wrong = s.receiver({
+      clientSecret: 'another-wrong-secret-1111',
+      cursorFile: join(s.dir, 'other', 'cursor.json'),
+      meterProvider: new MeterProvider({ readers: [otherReader] }),
+    });
+    await failing(s, wrong);
+    const failed = (await otherReader.collect()).resourceMetrics.scopeMetrics
+      .flatMap((m) => m.metrics)
+      .filter((m) => m.descriptor.name === 'slack.integration_logs.credentials.refreshes')
+      .flatMap((m) => m.dataPoints as Array<{ value: number; attributes: Record<string, unknown> }>);
+    expect(failed.map((p) => [p.value, p.attributes])).toEqual([[1, { 'error.type': 'SlackFatalError' }]]);
+    expect(await points('slack.integration_logs.credentials.expiry.time')).toHaveLength(1);
     await s.expectNoSecretLeak();
   });
 });
