@@ -123,7 +123,7 @@ describe('a token file that changes (WatchedFile)', () => {
     await writeFile(path, 'xoxp-one');
     const source = new TokenSource(new WatchedFile(path, 'xoxp-one'), new RecordingLogger(), path);
     expect(await source.token()).toBe('xoxp-one');
-    expect(await source.renew('xoxp-one')).toBe(false);
+    expect(await source.renew('xoxp-one')).toBe(false); // the same token: Slack's error stands
     await writeFile(path, 'xoxp-two');
     expect(await source.renew('xoxp-one')).toBe(true);
     expect(await source.token()).toBe('xoxp-two');
@@ -214,7 +214,7 @@ describe('refreshing through oauth.v2.access', () => {
     expect(error.cause).toBeUndefined();
   });
 
-  it('streams that find the token expired at once share one refresh (single flight)', async () => {
+  it('streams that find the token expired at once share one refresh (single flight); invalid_auth gets none', async () => {
     const file = new CredentialsFile(join(dir, 'cursor.json.credentials.json'));
     const source = new RotatingTokenSource(
       {
@@ -229,7 +229,7 @@ describe('refreshing through oauth.v2.access', () => {
     );
     const first = await source.token();
     expect(oauth.refreshes).toBe(1);
-    const renewed = await Promise.all(Array.from({ length: 5 }, () => source.renew(first)));
+    const renewed = await Promise.all(Array.from({ length: 5 }, () => source.renew(first, 'token_expired')));
     expect(renewed).toEqual([true, true, true, true, true]);
     expect(oauth.refreshes).toBe(2);
     const latest = await source.token();
@@ -237,5 +237,8 @@ describe('refreshing through oauth.v2.access', () => {
     // Kept before use: the file holds the refresh token the fake would accept next.
     expect((await file.read())?.refresh_token).toBe(oauth.issued[3]);
     expect(source.state()).toMatchObject({ kind: 'refresh', refreshes: 2, failures: 0 });
+    // invalid_auth is no expiry (a team the token's owner is not in): no refresh for it.
+    expect(await source.renew(latest, 'invalid_auth')).toBe(false);
+    expect(oauth.refreshes).toBe(2);
   });
 });

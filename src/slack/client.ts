@@ -101,7 +101,7 @@ export class IntegrationLogsClient {
           const code = (failure.error as SlackFatalError).code;
           if (!renewed && (code === 'token_expired' || code === 'invalid_auth')) {
             renewed = true;
-            if (await this.options.credentials.renew(token)) continue;
+            if (await this.options.credentials.renew(token, code)) continue;
           }
           throw failure.error;
         }

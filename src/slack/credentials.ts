@@ -11,10 +11,10 @@ export interface TokenProvider {
   /** The access token to use now (re-read or refreshed first when due). */
   token(): Promise<string>;
   /**
-   * Slack refused `rejected` (`token_expired`, `invalid_auth`): whether a newer token is there to
-   * retry the request with once (re-read or refreshed); `false`: Slack's error stands.
+   * Slack refused `rejected` with `code` (`token_expired`, `invalid_auth`): whether a newer token is
+   * there to retry the request with once (re-read or refreshed); `false`: Slack's error stands.
    */
-  renew(rejected: string): Promise<boolean>;
+  renew(rejected: string, code: string): Promise<boolean>;
 }
 
 /** A refresh chain's state, as the credentials file keeps it (Slack's field names). */

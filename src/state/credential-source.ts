@@ -97,10 +97,12 @@ export class RotatingTokenSource implements TokenProvider {
     }
   }
 
-  async renew(rejected: string): Promise<boolean> {
+  async renew(rejected: string, code: string): Promise<boolean> {
     const current = await this.load();
     // Another stream refreshed after this one's request left: its token is the one to retry with.
     if (current.access_token !== undefined && current.access_token !== rejected) return true;
+    // `invalid_auth` is no expiry (with SLACK_TEAM_ID: a team the token's owner is not in): a refresh would not help.
+    if (code !== 'token_expired') return false;
     await this.refresh(rejected);
     return true;
   }
