@@ -3,6 +3,7 @@
  * `@slack/web-api` against the fake Slack's `oauth.v2.access` (expiring access tokens, single-use
  * refresh tokens) and the fake collector.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -211,6 +212,32 @@ describe('token rotation', () => {
     expectExactlyOnce(s.collector.records, [...batch(0), ...batch(1), ...batch(2)]);
     expect(s.logger.allText).toContain(`token rotation: using the refresh token kept in ${s.credentialsFile}`);
     await s.expectNoSecretLeak();
+  });
+});
+
+describe('a new refresh token given while running', () => {
+  it('SLACK_REFRESH_TOKEN_FILE rewritten after a reinstall: read again, it starts a new chain that replaces the file', async () => {
+    const s = await setup({ entries: batch(0) });
+    const refreshFile = join(s.dir, 'refresh-token');
+    await writeFile(refreshFile, R0);
+    const receiver = s.receiver({ refreshToken: undefined, refreshTokenFile: refreshFile });
+    await receiver.syncOnce();
+    const fresh = s.oauth.reinstall();
+    await writeFile(`${refreshFile}.new`, `${fresh}\n`);
+    await rename(`${refreshFile}.new`, refreshFile);
+    s.slack.add(...batch(1));
+    await receiver.syncOnce();
+    // The new chain has no access token yet: refreshed at once with the new refresh token.
+    expect(s.oauth.refreshes).toBe(2);
+    expect(s.slack.requests.filter((r) => r.path.endsWith('/oauth.v2.access')).at(-1)!.params.refresh_token).toBe(fresh);
+    const kept = JSON.parse(await readFile(s.credentialsFile, 'utf8')) as { chain: string; refresh_token: string };
+    expect(kept.chain).toBe(createHash('sha256').update(fresh).digest('hex').slice(0, 16));
+    expect(kept.refresh_token).toBe(s.oauth.issued.at(-1));
+    expect(s.logger.allText).toContain(
+      'descends from another refresh token than the configured one (SLACK_REFRESH_TOKEN), which starts a new chain',
+    );
+    expectExactlyOnce(s.collector.records, [...batch(0), ...batch(1)]);
+    await s.expectNoSecretLeak([refreshFile]);
   });
 });
 

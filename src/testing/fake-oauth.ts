@@ -46,6 +46,14 @@ export class FakeOAuth {
     for (const token of tokens.length > 0 ? tokens : [...this.access.keys()]) this.access.set(token, 0);
   }
 
+  /** A new refresh token that works, as a reinstall (or `oauth.v2.exchange`) gives one. */
+  reinstall(): string {
+    const refreshToken = `xoxe-1-${randomBytes(12).toString('hex')}`;
+    this.refreshTokens.set(refreshToken, Infinity);
+    this.issued.push(refreshToken);
+    return refreshToken;
+  }
+
   /** An access token accepted until it expires; for a test that starts with one. */
   issueAccessToken(expiresIn = this.options.expiresIn): string {
     const token = `xoxe.xoxp-1-${randomBytes(12).toString('hex')}`;
