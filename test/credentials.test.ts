@@ -214,6 +214,33 @@ describe('refreshing through oauth.v2.access', () => {
     expect(error.cause).toBeUndefined();
   });
 
+  it('a refresh whose result could not be written is kept in memory, written before it is used, and not refreshed again', async () => {
+    const real = new CredentialsFile(join(dir, 'cursor.json.credentials.json'));
+    let failWrites = 1;
+    const file = Object.assign(Object.create(real) as CredentialsFile, {
+      write: async (c: RotatingCredentials) => {
+        if (failWrites-- > 0) throw new CursorFileError('cannot write credentials file (EROFS)');
+        return real.write(c);
+      },
+    });
+    const source = new RotatingTokenSource(
+      {
+        slackApiUrl: slack.url,
+        clientId: CLIENT.clientId,
+        clientSecret: fixedValue(CLIENT.clientSecret),
+        refreshToken: fixedValue(R0),
+        timeoutMs: 5000,
+      },
+      file,
+      new RecordingLogger(),
+    );
+    await expect(source.token()).rejects.toThrow('EROFS');
+    expect(await real.read()).toBeUndefined();
+    expect(await source.token()).toBe(oauth.issued[0]);
+    expect(oauth.refreshes).toBe(1);
+    expect((await real.read())?.refresh_token).toBe(oauth.issued[1]);
+  });
+
   it('streams that find the token expired at once share one refresh (single flight); invalid_auth gets none', async () => {
     const file = new CredentialsFile(join(dir, 'cursor.json.credentials.json'));
     const source = new RotatingTokenSource(

@@ -150,8 +150,9 @@ export class RotatingTokenSource implements TokenProvider {
     const held = this.needsPerson;
     if (held && held.refreshToken === this.current!.refresh_token && held.clientSecret === clientSecret) throw held.error;
     return this.file.withLock(async () => {
-      // A receiver sharing the file (another filter set) may have refreshed: its result is the chain now.
-      const kept = await this.file.read();
+      // A receiver sharing the file (another filter set) may have refreshed: its result is the chain now
+      // (unless this one's last result is not on disk yet: then the file's is the spent one).
+      const kept = this.unsaved ? undefined : await this.file.read();
       if (kept && kept.chain === this.current!.chain && kept.refresh_token !== this.current!.refresh_token) {
         this.current = kept;
         if (kept.access_token !== stale && !refreshDue(kept, Date.now())) return kept.access_token!;
