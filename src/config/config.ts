@@ -14,8 +14,10 @@ import { SETTINGS, envLabel, rangeOf, settingOf, type RowOf, type Setting } from
  * (ConfigError), before any request is made.
  */
 
+const ROWS: readonly Setting[] = SETTINGS;
+
 /** Every environment variable read, with its default, for `--help` and the README (from `SETTINGS`). */
-export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: string }> = (SETTINGS as readonly Setting[]).map((s) => {
+export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: string }> = ROWS.map((s) => {
   const range = rangeOf(s);
   return {
     name: envLabel(s),

@@ -131,8 +131,10 @@ export function expectation(row: Setting): string {
       return 'key=value pairs, comma-separated';
     case 'filter':
       return 'a plain value (one line)';
+    case 'path':
+      return 'a file path';
     default:
-      return 'a text';
+      return 'a text, not blank';
   }
 }
 

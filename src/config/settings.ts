@@ -1,3 +1,5 @@
+import { OTLP_PROTOCOLS } from './otlp.js';
+
 /**
  * Every setting, once: its option, its environment variables, its type, default, range and
  * meaning. The parser (`config.ts`), `ENV_VARS`, `--help`, the README's settings table and the
@@ -58,8 +60,6 @@ export interface Setting {
   signal?: 'logs' | 'metrics';
   /** For `endpoint`: the default of the `grpc` protocol. */
   grpcDefault?: string;
-  /** Unset: the value of this (records') option, so that one collector setting serves both signals. */
-  inherits?: string;
   /**
    * Read only when the receiver runs standalone (the CLI, `--import .../register` without a host
    * MeterProvider), to set up its self-metrics: not an option of the library.
@@ -167,7 +167,7 @@ export const SETTINGS = [
     option: 'otlpProtocol',
     env: ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     kind: 'choice',
-    choices: ['http/json', 'http/protobuf', 'grpc'],
+    choices: OTLP_PROTOCOLS,
     default: 'http/json',
     meaning: 'the OTLP protocol',
   },
@@ -252,8 +252,7 @@ export const SETTINGS = [
     option: 'metricsProtocol',
     env: ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     kind: 'choice',
-    choices: ['http/json', 'http/protobuf', 'grpc'],
-    inherits: 'otlpProtocol',
+    choices: OTLP_PROTOCOLS,
     standalone: true,
     meaning: "standalone only: the self-metrics' OTLP protocol; unset: the records' protocol",
   },
@@ -262,7 +261,6 @@ export const SETTINGS = [
     env: ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
     kind: 'endpoint',
     signal: 'metrics',
-    inherits: 'otlpEndpoint',
     default: 'http://localhost:4318/v1/metrics',
     grpcDefault: 'http://localhost:4317',
     standalone: true,
