@@ -232,6 +232,12 @@ describe('one message for every problem, the self-metrics ones included', () => 
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('an invalid OTEL_EXPORTER_OTLP_ENDPOINT, read for the records and the metrics, is said once', () => {
+    expect(readSettings({ SLACK_TOKEN: TEST_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }).problems).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT "collector:4318" is not an http(s) URL (e.g. http://localhost:4318)',
+    ]);
+  });
+
   it('without the standalone settings (a host MeterProvider takes the metrics), theirs are not read', () => {
     expect(() => settingsFromEnv({ SLACK_TOKEN: TEST_TOKEN, OTEL_METRICS_EXPORTER: 'prometheus' }, { standalone: false })).not.toThrow();
     expect(settingsFromEnv({ SLACK_TOKEN: TEST_TOKEN }, { standalone: false }).selfMetrics).toBeUndefined();

@@ -119,8 +119,10 @@ export function expectation(row: Setting): string {
     case 'choice':
       return `one of ${rangeOf(row)}`;
     case 'url':
+      return `an http(s) URL (e.g. ${row.default})`;
     case 'endpoint':
-      return `an http(s) URL (e.g. ${row.default ?? 'https://example.com/'})`;
+      // The same for every signal: a problem of the general variable, read for each, is said once.
+      return `an http(s) URL (e.g. ${new URL(row.default!).origin})`;
     case 'time':
       return 'an ISO 8601 date (2026-01-31), date-time (2026-01-31T12:00:00Z) or Unix seconds';
     case 'host-port':
