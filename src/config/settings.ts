@@ -79,7 +79,7 @@ export const SETTINGS = [
     option: 'tokenFile',
     env: ['SLACK_TOKEN_FILE'],
     kind: 'path',
-    meaning: 'a file holding the token (container secrets); surrounding whitespace ignored; `SLACK_TOKEN` wins when both are set',
+    meaning: 'a file holding the token (container secrets), whitespace around it ignored; `SLACK_TOKEN` wins',
   },
   {
     option: 'slackApiUrl',
@@ -150,8 +150,7 @@ export const SETTINGS = [
     option: 'slackTeamIds',
     env: ['SLACK_TEAM_ID'],
     kind: 'list',
-    meaning:
-      'Enterprise Grid, org-level token: comma-separated team IDs, each polled with its own client, cursor file and Resource (`slack.team.id`)',
+    meaning: 'Enterprise Grid, org-level token: comma-separated team IDs, each with its own client, cursor file and `slack.team.id`',
   },
   {
     option: 'filters',
@@ -178,8 +177,7 @@ export const SETTINGS = [
     signal: 'logs',
     default: 'http://localhost:4318/v1/logs',
     grpcDefault: 'http://localhost:4317',
-    meaning:
-      'the OTLP logs endpoint; `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL, `/v1/logs` appended for HTTP, used as is for `grpc` (default `http://localhost:4317`)',
+    meaning: 'the OTLP logs endpoint (`/v1/logs` after a base URL for HTTP; `grpc`: as is, default `http://localhost:4317`)',
   },
   {
     option: 'otlpHeaders',
@@ -208,7 +206,7 @@ export const SETTINGS = [
     option: 'healthEndpoint',
     env: ['SLACK_HEALTH_ENDPOINT'],
     kind: 'host-port',
-    meaning: '`host:port` of `GET /healthz` and `GET /readyz` while polling (a port alone: 127.0.0.1); see docs/operations.md',
+    meaning: '`host:port` of `/healthz` and `/readyz` while polling (a port alone: 127.0.0.1; docs/operations.md)',
   },
   {
     option: 'serviceName',
@@ -264,8 +262,7 @@ export const SETTINGS = [
     default: 'http://localhost:4318/v1/metrics',
     grpcDefault: 'http://localhost:4317',
     standalone: true,
-    meaning:
-      "standalone only: the self-metrics' endpoint, `/v1/metrics` after the base URL; unset: the records' collector; headers, timeout and compression: `OTEL_EXPORTER_OTLP_METRICS_*`, read by the exporter",
+    meaning: "standalone only: the self-metrics' endpoint (`/v1/metrics` after a base URL); unset: the records' collector",
   },
 ] as const satisfies readonly Setting[];
 
