@@ -39,7 +39,7 @@ export function parseBackfillStart(value: Date | number | string): number | unde
 }
 
 /** `key=value,key2=value2`, percent-decoded, as the OTel spec defines for headers and resource attributes. */
-export function parseKeyValues(text: string): Record<string, string> {
+function parseKeyValues(text: string): Record<string, string> {
   const decode = (s: string) => {
     try {
       return decodeURIComponent(s.trim());

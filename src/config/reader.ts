@@ -18,7 +18,7 @@ export interface Source {
  * variable of the row that is set, the signal-specific one before the general one; blank counts as
  * unset. Absent: the default applies.
  */
-export function sourceOf(row: Setting, given: unknown, env: Env): Source | undefined {
+function sourceOf(row: Setting, given: unknown, env: Env): Source | undefined {
   if (given !== undefined) return { value: given, name: row.env.at(-1)!, general: false };
   for (const [index, name] of row.env.entries()) {
     const text = env[name];

@@ -269,9 +269,7 @@ export const SETTINGS = [
 type Spec = (typeof SETTINGS)[number];
 
 /** An option (or standalone setting) of the table. */
-export type SettingName = Spec['option'];
-/** The options of the table of one kind. */
-export type SettingOfKind<K extends SettingKind> = Extract<Spec, { kind: K }>['option'];
+type SettingName = Spec['option'];
 /** The table row of a setting (the first, for `filters`). */
 export type RowOf<O extends SettingName> = Extract<Spec, { option: O }>;
 
