@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ENV_VARS } from './config/config.js';
+import { ENV_VARS, settingsFromEnv } from './config/config.js';
 import { runDemo } from './demo.js';
 import { SlackIntegrationLogsReceiver } from './receiver.js';
-import { startSelfTelemetry } from './telemetry/meter-provider.js';
+import { hostMeterProviderRegistered, startSelfTelemetry } from './telemetry/meter-provider.js';
 import { stderrLogger } from './core/logger.js';
 import type { SyncSummary } from './core/types.js';
 import { PACKAGE_VERSION } from './core/version.js';
@@ -85,8 +85,9 @@ async function main(argv: string[]): Promise<number | never> {
     return EXIT.ok;
   }
 
-  // Self-metrics to the same collector, unless a host MeterProvider (an --import'ed SDK) wins.
-  const telemetry = await startSelfTelemetry(process.env, stderrLogger());
+  // Every setting checked at once; self-metrics to the same collector, unless a host MeterProvider (an --import'ed SDK) wins.
+  const settings = settingsFromEnv(process.env, { standalone: !hostMeterProviderRegistered() });
+  const telemetry = await startSelfTelemetry(settings, stderrLogger());
   const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env, { meterProvider: telemetry.meterProvider });
   if (values['replay-dead-letters']) {
     try {

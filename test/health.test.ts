@@ -58,7 +58,10 @@ describe('parseHealthEndpoint (SLACK_HEALTH_ENDPOINT)', () => {
   );
 
   it('comes from the environment and is validated with the other settings, every problem at once', () => {
-    expect(optionsFromEnv({ SLACK_HEALTH_ENDPOINT: ' 0.0.0.0:13133 ' }).healthEndpoint).toBe('0.0.0.0:13133');
+    expect(resolveConfig(optionsFromEnv({ SLACK_TOKEN: TEST_TOKEN, SLACK_HEALTH_ENDPOINT: ' 0.0.0.0:13133 ' })).healthEndpoint).toEqual({
+      host: '0.0.0.0',
+      port: 13133,
+    });
     expect(resolveConfig({ token: TEST_TOKEN, healthEndpoint: '9000' }).healthEndpoint).toEqual({ host: '127.0.0.1', port: 9000 });
     expect(resolveConfig({ token: TEST_TOKEN }).healthEndpoint).toBeUndefined();
     let error: unknown;
