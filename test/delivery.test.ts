@@ -22,7 +22,7 @@ import {
 } from './helpers.js';
 
 import type { Protocol } from './otlp/transports.js';
-import { CursorFileError } from '../src/core/errors.js';
+import { DeadLetterFileError } from '../src/core/errors.js';
 
 const PROTOCOLS: Protocol[] = ['http/json', 'http/protobuf', 'grpc'];
 
@@ -165,7 +165,7 @@ describe('a damaged dead-letter file', () => {
     expect((await r.syncOnce()).exported).toBe(5);
     expect(h.logger.at('warn').some((l) => l.message.startsWith(`1 dead letter(s) wait in ${file}`))).toBe(true);
     const error = await r.replayDeadLetters().catch((e: unknown) => e as Error);
-    expect(error).toBeInstanceOf(CursorFileError);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
     expect((error as Error).message).toBe(
       `dead-letter file ${file} line 1 has no valid entry, log.record.uid, occurrence, fetchedAt: fix or remove that line`,
     );
