@@ -260,6 +260,7 @@ function combine(ok: Record<string, SyncSummary>, errors: Record<string, Error>)
     fetched: sum('fetched'),
     exported: sum('exported'),
     skippedAlreadyDelivered: sum('skippedAlreadyDelivered'),
+    olderThanCursor: sum('olderThanCursor'),
     slackRequests: sum('slackRequests'),
     rateLimitWaits: sum('rateLimitWaits'),
     exportBatches: sum('exportBatches'),

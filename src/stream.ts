@@ -14,6 +14,7 @@ import { isoSeconds } from './core/logger.js';
 import type { SelfMetrics } from './telemetry/self-metrics.js';
 import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
+import { olderReason, passSummaryLine } from './delivery/pass-summary.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 
 /** The settings a stream uses. */
@@ -72,7 +73,7 @@ export class Stream {
     // One Resource per team: a collector or Loki can make the team a stream of its own.
     const resource = teamId ? deps.resource.merge(resourceFromAttributes({ 'slack.team.id': teamId })) : deps.resource;
     this.builder = new RecordBuilder(resource, deps.scope);
-    this.store = new CursorStore(cursorFileFor(settings.cursorFile, this.scope));
+    this.store = new CursorStore(cursorFileFor(settings.cursorFile, this.scope), { onWait: (message) => this.logger.info(message) });
     this.deadLetters = new DeadLetterFile(deadLetterFileFor(this.store.path));
     this.sender = new BatchSender({
       exporter: deps.exporter,
@@ -185,6 +186,7 @@ export class Stream {
       await this.store.save(this.state);
       this.state = { ...this.state, persisted: true };
     }
+    const start = this.state;
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
     };
@@ -219,7 +221,7 @@ export class Stream {
           // pass clears what it left.
           spoolDir: `${this.store.path}.spool`,
         },
-        this.state!,
+        start,
       ),
     );
     this.state = result.state;
@@ -227,6 +229,7 @@ export class Stream {
       fetched: result.fetched,
       exported: result.exported,
       skippedAlreadyDelivered: result.skippedAlreadyDelivered,
+      olderThanCursor: result.olderThanCursor,
       slackRequests: this.client.requests - requestsBefore,
       rateLimitWaits: this.client.rateLimitWaits - waitsBefore,
       exportBatches: result.exportBatches,
@@ -240,13 +243,12 @@ export class Stream {
     };
     if (result.undatedEntries > 0) {
       this.logger.warn(
-        `${result.undatedEntries} entries had no usable date: exported with the time they were fetched, Slack's value in slack.integration.date`,
+        `${result.undatedEntries} entries had no usable date: exported with the date of the entry beside them in the log, Slack's value in slack.integration.date`,
       );
     }
-    this.logger.info(
-      `sync pass: ${summary.exported} exported, ${summary.skippedAlreadyDelivered} already delivered, ${summary.slackRequests} Slack request(s), cursor at ${isoSeconds(summary.cursor.date)}`,
-      { ...summary, cursor: summary.cursor.date },
-    );
+    this.logger.info(passSummaryLine(summary, start, result.state), { ...summary, cursor: summary.cursor.date });
+    this.deps.metrics.skipped(summary.skippedAlreadyDelivered, this.metricAttributes(), 'already_delivered');
+    this.deps.metrics.skipped(summary.olderThanCursor, this.metricAttributes(), olderReason(start));
     this.deps.metrics.lastSuccess(this.metricAttributes());
     return summary;
   }

@@ -379,6 +379,24 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
     expect(h.collector.records).toHaveLength(6);
   }, 30_000);
 
+  it('the CLI stops with exit 2 and one line when the health port is taken (a HealthEndpointError)', async () => {
+    h = await startHarness({ entries: makeEntries(3) });
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const cli = spawnNode([CLI], pollingEnv(h, { SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}` }));
+      expect((await cli.exit).code, cli.stderr()).toBe(2);
+      const lines = cli.stderr().trim().split('\n');
+      expect(lines.at(-1)).toBe(
+        `slack-integration-logs: SLACK_HEALTH_ENDPOINT 127.0.0.1:${port}: cannot listen (EADDRINUSE): another process uses the port, choose another`,
+      );
+      expect(cli.stderr()).not.toContain(SECRET_PART);
+    } finally {
+      taken.close();
+    }
+  }, 30_000);
+
   it('the CLI refuses an invalid SLACK_HEALTH_ENDPOINT with exit 2 and one line', async () => {
     const cli = spawnNode([CLI, '--once'], {
       PATH: process.env.PATH!,
