@@ -105,7 +105,7 @@ export class SlackIntegrationLogsReceiver {
    * oldest first, moves the cursor after each acknowledged batch. Takes the cursor files' locks on
    * first use (held until `shutdown`).
    *
-   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, CursorFileError;
+   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, a StateFileError;
    *   with several teams, TeamsSyncError when any team failed (the others were delivered).
    */
   async syncOnce(): Promise<SyncSummary> {
