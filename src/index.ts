@@ -29,9 +29,5 @@ export {
   StoppedError,
   SyncConsistencyError,
   TeamsSyncError,
-  type ExitCode,
-  type ReadinessReason,
-  type Refusal,
-  type RefusalKind,
 } from './core/errors.js';
 export type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
