@@ -1,34 +1,31 @@
 /**
  * The bench's "outside world", in its own process so that the receiver's process measures only
- * the receiver: the fake Slack Web API (no rate limit) and a local OTLP receiver for each protocol,
- * each decoding every request: OTLP/HTTP JSON (the package's FakeCollector, ../dist/testing), OTLP/HTTP
- * protobuf and OTLP/gRPC (./otlp-collectors.mjs). Driven by its parent over IPC:
+ * the receiver: the fake Slack Web API (no rate limit) and a local OTLP collector for each protocol
+ * (OTLP/HTTP JSON, OTLP/HTTP protobuf, OTLP/gRPC), all from the package's test kit (../dist/testing).
+ * Each decodes every request, so a malformed one is refused (400 / INVALID_ARGUMENT) instead of
+ * counted, and keeps no record: they are only counted. Driven by its parent over IPC:
  *   { id, cmd: 'load', count }           -> a fresh fake Slack holding entries 0..count-1 -> { slackUrl }
  *   { id, cmd: 'add', from, count }      -> adds entries from..from+count-1 (newer)   -> { size }
  *   { id, cmd: 'stats' }                 -> { slackRequests, otlpRequests, otlpRecords, ... } (all protocols together)
  *   { id, cmd: 'stop' }
  * On start it sends { type: 'ready', otlpUrls: { 'http/json', 'http/protobuf', grpc } }.
  */
-import { FakeSlack } from '../dist/testing/fake-slack.js';
-import { FakeCollector } from '../dist/testing/fake-collector.js';
+import { FakeSlack, startFakeCollector } from '../dist/testing/index.js';
 import { makeEntries } from './entries.mjs';
-import { startGrpc, startProtobufHttp } from './otlp-collectors.mjs';
 
 export const BENCH_TOKEN = 'xoxp-bench-not-a-real-token';
 
-const otlp = await new FakeCollector().start();
-// Keep nothing: the receiver decodes every request (so malformed OTLP still fails with 400), we only count.
-otlp.records.push = () => 0;
-otlp.bodies.push = () => 0;
 let otlpRecords = 0;
-otlp.onRecords = (records) => {
-  otlpRecords += records.length;
-};
-const countRecords = (n) => {
-  otlpRecords += n;
-};
-const otlpProtobuf = await startProtobufHttp(countRecords);
-const otlpGrpc = await startGrpc(countRecords);
+const collectors = {};
+for (const protocol of ['http/json', 'http/protobuf', 'grpc']) {
+  const c = await startFakeCollector(protocol);
+  c.collector.keepRecords = false;
+  c.collector.onRecords = (records) => {
+    otlpRecords += records.length;
+  };
+  collectors[protocol] = c;
+}
+const running = Object.values(collectors);
 
 let slack;
 
@@ -60,7 +57,7 @@ const handlers = {
     return {
       serversCpuMs: (cpu.user + cpu.system) / 1000,
       slackRequests: slack?.requests.length ?? 0,
-      otlpRequests: otlp.requests + otlpProtobuf.requests + otlpGrpc.requests,
+      otlpRequests: running.reduce((n, r) => n + r.collector.requests, 0),
       otlpRecords,
       serversRssMB: m.rss / 2 ** 20,
       serversHeapMB: m.heapUsed / 2 ** 20,
@@ -68,9 +65,7 @@ const handlers = {
   },
   async stop() {
     await slack?.stop();
-    await otlp.stop();
-    await otlpProtobuf.stop();
-    await otlpGrpc.stop();
+    for (const r of running) await r.stop();
     setImmediate(() => process.exit(0));
     return {};
   },
@@ -85,4 +80,4 @@ process.on('message', async (msg) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ type: 'ready', otlpUrls: { 'http/json': otlp.url, 'http/protobuf': otlpProtobuf.url, grpc: otlpGrpc.url } });
+process.send({ type: 'ready', otlpUrls: Object.fromEntries(Object.entries(collectors).map(([protocol, r]) => [protocol, r.endpoint])) });

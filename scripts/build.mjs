@@ -5,7 +5,7 @@
 // The package's name and version are written into the build (src/generated/package-info.ts), so
 // nothing reads package.json at run time: a host that bundles its server has none to read.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
@@ -17,4 +17,6 @@ writeFileSync(
 );
 rmSync(new URL('dist', root), { recursive: true, force: true });
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+// The test kit's protobuf and gRPC collectors read the OTLP definitions beside their module.
+copyFileSync(new URL('src/testing/otlp-logs.proto', root), new URL('dist/testing/otlp-logs.proto', root));
 chmodSync(new URL(pkg.bin['slack-integration-logs'], root), 0o755);

@@ -22,6 +22,8 @@ import {
   type Harness,
   type HarnessOptions,
 } from './helpers.js';
+import lockfile from 'proper-lockfile';
+import { cliServersPerTest } from './process-helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -435,4 +437,45 @@ describe('polling mode', () => {
     expect(new Set(uids).size).toBe(uids.length);
     expect(s.collector.records.length === 0 || s.collector.records.length === entries.length).toBe(true);
   });
+});
+
+describe('--once with several teams (SLACK_TEAM_ID): the exit code names the worst outcome', () => {
+  const cli = cliServersPerTest('xoxp-cli-teams-not-a-real-token');
+  const appIdOf = (r: { attributes: Record<string, unknown> }) => String(r.attributes['slack.integration.app_id']);
+  const teamOf = (r: { resource: Record<string, unknown> }) => String(r.resource['slack.team.id']);
+
+  it('one team dead-letters a record, the other is clean: exit 5', async () => {
+    const s = await cli.start({ T0AAA: makeEntries(10, { prefix: 'a' }), T0BBB: makeEntries(10, { prefix: 'b' }) });
+    s.collector.refuseRecord = (r) => appIdOf(r) === 'Aa00003';
+    const r = await s.run(['--once'], { SLACK_TEAM_ID: 'T0AAA,T0BBB' });
+    expect(r.code, r.stderr).toBe(5);
+    expect(s.collector.records).toHaveLength(19);
+  });
+
+  it('one team fails (every record refused), the other dead-letters: exit 1, and the other team was delivered', async () => {
+    const s = await cli.start({ T0AAA: makeEntries(10, { prefix: 'a' }), T0BBB: makeEntries(10, { prefix: 'b' }) });
+    s.collector.refuseRecord = (r) => teamOf(r) === 'T0AAA' || appIdOf(r) === 'Ab00003';
+    const r = await s.run(['--once'], { SLACK_TEAM_ID: 'T0AAA,T0BBB' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(s.collector.records.filter((rec) => teamOf(rec) === 'T0BBB')).toHaveLength(9);
+    expect(r.stderr).toContain('team T0AAA: OTLP export');
+  });
+
+  it('one team refused by Slack (not in the org), the other dead-letters: exit 3', async () => {
+    const s = await cli.start({ T0BBB: makeEntries(10, { prefix: 'b' }) });
+    s.collector.refuseRecord = (r) => appIdOf(r) === 'Ab00003';
+    const r = await s.run(['--once'], { SLACK_TEAM_ID: 'T0AAA,T0BBB' });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('invalid_auth');
+  });
+
+  it("one team's cursor locked by another receiver, the other clean: exit 4, the other delivered", async () => {
+    const s = await cli.start({ T0AAA: makeEntries(5, { prefix: 'a' }), T0BBB: makeEntries(5, { prefix: 'b' }) });
+    await mkdir(join(s.dir, 'state'), { recursive: true });
+    const release = await lockfile.lock(join(s.dir, 'state', 'cursor.T0AAA.json'), { realpath: false, stale: 5_000, update: 1_000 });
+    cli.onCleanup(release);
+    const r = await s.run(['--once'], { SLACK_TEAM_ID: 'T0AAA,T0BBB' });
+    expect(r.code, r.stderr).toBe(4);
+    expect(s.collector.records.map(teamOf)).toEqual(Array(5).fill('T0BBB'));
+  }, 30_000);
 });

@@ -1,11 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../src/delivery/pass.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
+import { readDeadLetters } from './helpers.js';
 import { CLI, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
 
 /**
  * SIGKILL at random moments of a 20,000-entry backfill, restarting each time: nothing is lost,
- * and duplicates stay within MAX_RESENT_BATCHES export batches (500 records) per kill.
+ * and duplicates stay within MAX_RESENT_BATCHES export batches (500 records) per kill. The same
+ * while batches are split and records dead-lettered, and a disk that fills during a dead-letter
+ * append (RLIMIT_FSIZE: the write stops part-way, as on ENOSPC). Child processes of the built CLI
+ * against a fake Slack and a fake collector on 127.0.0.1.
  */
 
 const TOKEN = 'xoxp-crash-test-not-a-real-token';
@@ -94,4 +101,113 @@ describe('SIGKILL during a backfill', () => {
     }
     expect(new Map([...got].map(([k, v]) => [k, v.size]))).toEqual(want);
   }, 120_000);
+});
+
+const appIdOf = (r: { attributes: Record<string, unknown> }) => String(r.attributes['slack.integration.app_id']);
+
+/** `n` entries with distinct app IDs, two a second. */
+function distinctEntries(n: number): SlackIntegrationLogRaw[] {
+  return Array.from({ length: n }, (_, i) => ({
+    app_id: `A${String(i).padStart(5, '0')}`,
+    app_type: 'Crash App',
+    user_id: `U${i % 5}`,
+    date: String(1_700_000_000 + Math.floor(i / 2)),
+    change_type: i % 2 ? 'added' : 'removed',
+    scope: 'chat:write',
+  }));
+}
+
+describe('crashes during splitting and dead-lettering', () => {
+  let servers: LocalServers | undefined;
+  afterEach(async () => {
+    await servers?.stop();
+    servers = undefined;
+  });
+
+  it('SIGKILL at random moments while every batch is split and poison records are dead-lettered: nothing lost, duplicates within 500 per kill', async () => {
+    const all = distinctEntries(3_000);
+    const poison = new Set(all.filter((_, i) => i % 97 === 13).map((e) => String(e.app_id)));
+    servers = await startLocalServers(TOKEN, all);
+    const otlp = servers.otlp;
+    otlp.maxBodyBytes = 20_000; // every 250-record batch is split a few times
+    otlp.refuseRecord = (r) => poison.has(appIdOf(r));
+    otlp.delayMs = 2;
+    const env = servers.env({ OTEL_EXPORTER_OTLP_TIMEOUT: '3000' });
+    const file = join(servers.dir, 'cursor.json.dead-letters.jsonl');
+    const kills = 5;
+    const after = randoms(3, kills, 400);
+    const extraMs = randoms(5, kills, 30);
+    for (let k = 0; k < kills; k++) {
+      const { child, exit } = spawnNode([CLI, '--once'], env);
+      const start = otlp.records.length;
+      await until(() => otlp.records.length >= start + 1 + after[k]!, 20_000);
+      await new Promise((r) => setTimeout(r, extraMs[k]));
+      child.kill('SIGKILL');
+      await exit;
+    }
+    const final = spawnNode([CLI, '--once'], env);
+    const { code } = await final.exit;
+    expect([0, 5], final.stderr()).toContain(code);
+
+    const delivered = new Set(otlp.records.map(appIdOf));
+    const letters = readDeadLetters(file);
+    const kept = new Set(letters.map((l) => l.entry.app_id));
+    const lost = all.map((e) => String(e.app_id)).filter((id) => !delivered.has(id) && !kept.has(id));
+    const duplicates = otlp.records.length - delivered.size;
+    const duplicateLetters = letters.length - kept.size;
+    console.log(
+      `split+kill: ${otlp.records.length} records, ${delivered.size} unique, ${duplicates} duplicates; ${letters.length} dead letters (${kept.size} unique); lost ${lost.length}`,
+    );
+    expect(lost).toEqual([]);
+    expect([...kept].sort()).toEqual([...poison].sort());
+    expect(duplicates).toBeLessThanOrEqual(kills * MAX_RESENT_BATCHES * EXPORT_BATCH_SIZE);
+    expect(duplicateLetters).toBeGreaterThanOrEqual(0);
+  }, 120_000);
+
+  it('the disk fills during a dead-letter append (the line is cut short): once space is back, the next run delivers and keeps the poison record', async () => {
+    const all = distinctEntries(40);
+    servers = await startLocalServers(TOKEN, all);
+    servers.otlp.refuseRecord = (r) => appIdOf(r) === 'A00020';
+    const file = join(servers.dir, 'cursor.json.dead-letters.jsonl');
+    // Earlier dead letters fill the file to just under 64 KiB, the file-size limit of the next run.
+    const old = {
+      time: '2026-01-01T00:00:00.000Z',
+      'log.record.uid': 'f'.repeat(32),
+      status: 'HTTP 400 Bad Request',
+      message: 'x'.repeat(200),
+      entry: { app_id: 'AOLD', date: 1_600_000_000 },
+      occurrence: 0,
+      fetchedAt: '2026-01-01T00:00:00.000Z',
+    };
+    const line = `${JSON.stringify(old)}\n`;
+    mkdirSync(servers.dir, { recursive: true });
+    const lines = line.repeat(Math.floor((64 * 1024) / line.length) - 1);
+    // One more letter whose message pads the file to 40 bytes under the limit.
+    const pad = `${JSON.stringify({ ...old, message: '' })}\n`;
+    const filler = `${JSON.stringify({ ...old, message: 'y'.repeat(64 * 1024 - 40 - lines.length - pad.length) })}\n`;
+    writeFileSync(file, lines + filler, { mode: 0o600 });
+    expect(readFileSync(file).length).toBe(64 * 1024 - 40);
+    // This run may write files of at most 64 KiB (bash's ulimit -f): the append stops part-way.
+    const limited = spawn('bash', ['-c', `ulimit -f 64; exec "${process.execPath}" "${CLI}" --once`], {
+      env: servers.env(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let limitedErr = '';
+    limited.stderr!.on('data', (d) => (limitedErr += String(d)));
+    const [limitedCode, limitedSignal] = await new Promise<[number | null, string | null]>((resolve) =>
+      limited.on('exit', (c, sig) => resolve([c, sig])),
+    );
+    // Node is ended by SIGXFSZ when the write runs on a libuv thread; on ENOSPC it gets an error. Either way the line is cut.
+    console.log(`disk full run: exit ${limitedCode ?? limitedSignal}: ${limitedErr.trim().split('\n').at(-1)}`);
+    expect(limitedCode).not.toBe(0);
+    expect(JSON.parse(readFileSync(join(servers.dir, 'cursor.json'), 'utf8')).position.date).toBeLessThanOrEqual(1_700_000_010);
+
+    // Space is back.
+    const next = spawnNode([CLI, '--once'], servers.env());
+    const { code } = await next.exit;
+    console.log(`next run: exit ${code}: ${next.stderr().trim().split('\n').at(-1)}`);
+    expect(code, next.stderr()).toBe(5);
+    expect(readDeadLetters(file).map((l) => l.entry.app_id)).toContain('A00020');
+    expect(new Set(servers.otlp.records.map(appIdOf)).size).toBe(39);
+  }, 60_000);
 });

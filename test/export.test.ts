@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AcknowledgedExporter, type ExportAck } from '../src/export/acknowledged-exporter.js';
 import { collectorMessageOf } from '../src/export/refusal.js';
 import { RecordBuilder } from '../src/record/builder.js';
-import { startFakeCollector, type RunningCollector, type Protocol } from './otlp/transports.js';
+import type { OtlpProtocol } from '../src/config/otlp.js';
+import { startFakeCollector, type RunningCollector } from '../src/testing/start-fake-collector.js';
 import { OtlpExportError } from '../src/core/errors.js';
 
 /**
@@ -13,7 +14,7 @@ import { OtlpExportError } from '../src/core/errors.js';
  * whose answer is whose, and what a refusal says.
  */
 
-const PROTOCOLS: Protocol[] = ['http/json', 'http/protobuf', 'grpc'];
+const PROTOCOLS: OtlpProtocol[] = ['http/json', 'http/protobuf', 'grpc'];
 const builder = new RecordBuilder(resourceFromAttributes({ 'service.name': 'export-test' }), { name: 'export-test', version: '0' });
 const records = (n: number, tag: string): ReadableLogRecord[] =>
   builder.build(
@@ -31,7 +32,7 @@ afterEach(async () => {
   for (const c of collectors.splice(0)) await c.stop();
 });
 
-async function setup(protocol: Protocol, maxInFlight = 2) {
+async function setup(protocol: OtlpProtocol, maxInFlight = 2) {
   const running = await startFakeCollector(protocol);
   collectors.push(running);
   const exporter = new AcknowledgedExporter(

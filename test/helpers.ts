@@ -4,7 +4,7 @@
  *
  * Expected values in the tests are computed from the fixtures built here, never from the code under test.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,9 @@ import { inspect } from 'node:util';
 import { afterEach, expect } from 'vitest';
 import { FakeSlack, type FakeSlackOptions } from '../src/testing/fake-slack.js';
 import { FakeCollector, type DecodedLogRecord } from '../src/testing/fake-collector.js';
-import { startFakeCollector, type Protocol } from './otlp/transports.js';
-import type { DeadLetter } from '../src/state/dead-letter-file.js';
+import type { OtlpProtocol } from '../src/config/otlp.js';
+import { startFakeCollector } from '../src/testing/start-fake-collector.js';
+import { deadLetterFileFor, type DeadLetter } from '../src/state/dead-letter-file.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import type { SlackIntegrationLogsReceiverOptions } from '../src/config/options.js';
 import type { ReceiverLogger, SlackIntegrationLogRaw } from '../src/core/types.js';
@@ -177,7 +178,7 @@ export interface HarnessOptions {
   /** Enterprise Grid teams' logs, by team ID. */
   teams?: Record<string, SlackIntegrationLogRaw[]>;
   /** The OTLP protocol the fake collector serves and the receivers use. Default http/json. */
-  protocol?: Protocol;
+  protocol?: OtlpProtocol;
 }
 
 export interface Harness {
@@ -324,7 +325,7 @@ export function harnessPerTest(): { start(options?: HarnessOptions): Promise<Har
 
 /**
  * Fails when the token (or its secret part) appears in any logged line, caught error, the cursor
- * file, or any OTLP body the collector received.
+ * file, the dead-letter file, or any OTLP body the collector received.
  */
 export async function expectNoTokenLeak(h: Harness, token = TEST_TOKEN, more: string[] = []): Promise<void> {
   const secretPart = token.slice('xoxp-'.length);
@@ -339,6 +340,7 @@ export async function expectNoTokenLeak(h: Harness, token = TEST_TOKEN, more: st
     ],
     ['error messages', h.errors.join('\n')],
     ['cursor file', (await h.cursorText()) ?? ''],
+    ['dead-letter file', deadLetterText(h.cursorFile)],
     ['OTLP bodies', h.collector.bodies.join('\n')],
     ['other', more.join('\n')],
   ];
@@ -346,6 +348,12 @@ export async function expectNoTokenLeak(h: Harness, token = TEST_TOKEN, more: st
     expect(text.includes(token), `token found in ${where}`).toBe(false);
     expect(text.includes(secretPart), `token's secret part found in ${where}`).toBe(false);
   }
+}
+
+/** The dead-letter file's text; empty when there is none (or a test made its path a directory). */
+function deadLetterText(cursorFile: string): string {
+  const file = deadLetterFileFor(cursorFile);
+  return existsSync(file) && statSync(file).isFile() ? readFileSync(file, 'utf8') : '';
 }
 
 /** Waits until `check` is true, polling; throws after `timeoutMs`. */
@@ -382,3 +390,27 @@ export function readDeadLetters(file: string): DeadLetter[] {
 
 /** The `app_id` a generated entry's record carries. */
 export const appIdOf = (r: { attributes: Record<string, unknown> }): string => String(r.attributes['slack.integration.app_id']);
+
+/** The outcome of one pass of 4 entries where the collector gives `status` and `body` to the first request only. */
+export async function passWithFirstAnswer(
+  harness: { start(options?: HarnessOptions): Promise<Harness> },
+  protocol: OtlpProtocol,
+  status: number,
+  body: string,
+): Promise<{ h: Harness; outcome: { ok: true } | { ok: false; error: Error }; requests: number; delivered: number }> {
+  const h = await harness.start({ entries: makeEntries(4), protocol });
+  h.collector.enqueue({ status, body });
+  const r = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 3_000 });
+  const outcome = await r.syncOnce().then(
+    () => ({ ok: true as const }),
+    (error: Error) => {
+      h.errors.push(error.message, inspect(error, { depth: Infinity, showHidden: true }));
+      return { ok: false as const, error };
+    },
+  );
+  return { h, outcome, requests: h.collector.requests, delivered: h.collector.records.length };
+}
+
+/** A single line without control characters: what every message the receiver prints must be. */
+// eslint-disable-next-line no-control-regex -- a line must hold no control characters
+export const ONE_LINE = /^[^\x00-\x1f\x7f\u0085\u2028\u2029]*$/;

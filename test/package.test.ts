@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -24,6 +24,9 @@ describe('the package', () => {
       'dist/cli.js',
       'dist/register.js',
       'dist/register.d.ts',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
+      'dist/testing/otlp-logs.proto',
     ]) {
       expect(files, f).toContain(f);
     }
@@ -95,6 +98,68 @@ describe('the package', () => {
     }
     expect(pkg.peerDependencies['@opentelemetry/api']).toBeDefined();
   });
+});
+
+describe('the test kit, as a host installs it', () => {
+  // A host's test: the packed tarball unpacked into a host's node_modules (its dependencies
+  // linked from ours), imported by the package's export names, over every OTLP protocol.
+  const HOST_TEST = `
+import { join } from 'node:path';
+import { FakeSlack, startFakeCollector } from 'slack-integration-logs-receiver/testing';
+import { SlackIntegrationLogsReceiver } from 'slack-integration-logs-receiver';
+
+const token = 'xoxp-kit-host-not-a-real-token';
+const entries = [
+  { app_id: 'AKIT1', user_id: 'U1', date: '1700000000', change_type: 'added' },
+  { app_id: 'AKIT2', user_id: 'U2', date: '1700000001', change_type: 'removed' },
+];
+const quiet = { debug() {}, info() {}, warn() {}, error(m) { process.stderr.write(m + '\\n'); } };
+const got = {};
+for (const protocol of ['http/json', 'http/protobuf', 'grpc']) {
+  const slack = await new FakeSlack({ token, entries }).start();
+  const otlp = await startFakeCollector(protocol);
+  const receiver = new SlackIntegrationLogsReceiver({
+    token,
+    slackApiUrl: slack.url,
+    otlpEndpoint: otlp.endpoint,
+    otlpProtocol: protocol,
+    cursorFile: join(process.cwd(), protocol.replace('/', '-') + '.cursor.json'),
+    backfillStartTime: 0,
+    logger: quiet,
+  });
+  await receiver.syncOnce();
+  await receiver.shutdown();
+  got[protocol] = otlp.collector.records.map((r) => [r.attributes['slack.integration.app_id'], String(r.timeUnixNano)]);
+  await otlp.stop();
+  await slack.stop();
+}
+console.log(JSON.stringify(got));
+`;
+
+  it('imports slack-integration-logs-receiver/testing from the packed package and decodes every protocol', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kit-host-'));
+    try {
+      const [{ filename }] = JSON.parse(
+        execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }),
+      );
+      execFileSync('tar', ['-xzf', join(dir, filename), '-C', dir]);
+      const modules = join(dir, 'host', 'node_modules');
+      mkdirSync(modules, { recursive: true });
+      renameSync(join(dir, 'package'), join(modules, pkg.name));
+      for (const dep of readdirSync(join(ROOT, 'node_modules'))) {
+        if (!dep.startsWith('.')) symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep));
+      }
+      writeFileSync(join(dir, 'host', 'kit.test.mjs'), HOST_TEST);
+      const out = execFileSync(process.execPath, ['kit.test.mjs'], { cwd: join(dir, 'host'), encoding: 'utf8' });
+      const both = [
+        ['AKIT1', '1700000000000000000'],
+        ['AKIT2', '1700000001000000000'],
+      ];
+      expect(JSON.parse(out)).toEqual({ 'http/json': both, 'http/protobuf': both, grpc: both });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('README', () => {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, expect } from 'vitest';
 import { FakeSlack } from '../src/testing/fake-slack.js';
 import { FakeCollector } from '../src/testing/fake-collector.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
@@ -69,4 +70,73 @@ export function spawnNode(args: string[], env: Record<string, string>, cwd = ROO
 export async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** One run of the built CLI: its exit code and what it wrote to stderr. */
+export interface CliRun {
+  code: number | null;
+  stderr: string;
+}
+
+export interface CliServers {
+  slack: FakeSlack;
+  collector: FakeCollector;
+  dir: string;
+  /** `dir/state/cursor.json`. */
+  cursorFile: string;
+  env(extra?: Record<string, string>): Record<string, string>;
+  /** Runs the CLI with `args` to its end; fails the test when stderr holds the token. */
+  run(args: string[], extraEnv?: Record<string, string>): Promise<CliRun>;
+  /** The dead-letter file of a team's cursor. */
+  letters(team: string): string;
+}
+
+/**
+ * For a file whose tests run the built CLI against a fake Slack serving `teams` and a fake
+ * collector: `start` begins them, `onCleanup` adds a step; all undone after each test.
+ */
+export function cliServersPerTest(token: string): {
+  start(teams: Record<string, SlackIntegrationLogRaw[]>): Promise<CliServers>;
+  onCleanup(step: () => Promise<void>): void;
+} {
+  let cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    cleanup = [];
+  });
+  return {
+    onCleanup: (step) => void cleanup.push(step),
+    async start(teams) {
+      const slack = await new FakeSlack({ token, teams }).start();
+      const collector = await new FakeCollector().start();
+      const dir = await mkdtemp(join(tmpdir(), 'cli-test-'));
+      cleanup.push(async () => {
+        await slack.stop();
+        await collector.stop();
+        await rm(dir, { recursive: true, force: true });
+      });
+      const cursorFile = join(dir, 'state', 'cursor.json');
+      const env = (extra: Record<string, string> = {}) => ({
+        PATH: process.env.PATH!,
+        SLACK_TOKEN: token,
+        SLACK_API_URL: slack.url,
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+        OTEL_METRICS_EXPORTER: 'none',
+        SLACK_CURSOR_FILE: cursorFile,
+        SLACK_BACKFILL_START_TIME: '0',
+        SLACK_RETRY_DEADLINE: '2',
+        ...extra,
+      });
+      const run = async (args: string[], extraEnv: Record<string, string> = {}) => {
+        const p = spawnNode([CLI, ...args], env(extraEnv));
+        const { code } = await p.exit;
+        const stderr = p.stderr();
+        expect(stderr).not.toContain(token.slice(5));
+        return { code, stderr };
+      };
+      const letters = (team: string) => join(dir, 'state', `cursor.${team}.json.dead-letters.jsonl`);
+      return { slack, collector, dir, cursorFile, env, run, letters };
+    },
+  };
 }

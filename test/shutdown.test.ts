@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CLI, spawnNode, startLocalServers, until } from './process-helpers.js';
-import { expectExactlyOnce, harnessPerTest, makeEntries, TEST_TOKEN } from './helpers.js';
+import { expectExactlyOnce, harnessPerTest, makeEntries, TEST_TOKEN, waitFor } from './helpers.js';
 
 /**
  * Stopping the receiver mid-work: a shutdown keeps the cursor lock until the export in flight ends,
- * SIGTERM ends a long rate-limit wait at once, and a receiver that was shut down stays shut.
+ * SIGTERM ends a long rate-limit wait at once, a receiver that was shut down stays shut, and no
+ * request starts after shutdown() returns, even in the middle of splitting a batch.
  */
 
 const harness = harnessPerTest();
@@ -53,4 +54,23 @@ describe('after shutdown', () => {
     await expect(receiver.start()).rejects.toThrow('was shut down: create a new one');
     await expect(receiver.syncOnce()).rejects.toThrow('was shut down: create a new one');
   });
+});
+
+describe('shutdown during bisection', () => {
+  it('after shutdown() returns, no new OTLP request starts (the bisection stops at the request in flight)', async () => {
+    const entries = makeEntries(250);
+    const h = await harness.start({ entries });
+    // Every record refused alone: 499 requests of bisection, 20 ms each.
+    h.collector.refuseRecord = () => true;
+    h.collector.delayMs = 20;
+    const r = h.receiver({ backfillStartTime: 0, pageSize: 1000 });
+    await r.start({ keepProcessAlive: false });
+    await waitFor(() => h.collector.requests >= 5, 10_000, 'the bisection to start');
+    await r.shutdown({ timeoutMillis: 200 });
+    const atShutdown = h.collector.requests;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    console.log(`shutdown during bisection: ${atShutdown} requests when shutdown() returned, ${h.collector.requests} one second later`);
+    expect(h.collector.requests - atShutdown).toBeLessThanOrEqual(1);
+    expect(JSON.parse((await h.cursorText())!).position.date).toBe(0);
+  }, 30_000);
 });

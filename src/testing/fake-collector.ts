@@ -4,7 +4,8 @@ import { gunzipSync } from 'node:zlib';
 
 /**
  * A local OTLP/HTTP logs receiver (JSON encoding, as `@opentelemetry/exporter-logs-otlp-http`
- * sends it) that decodes every request into plain records. Used by `--demo` and the tests.
+ * sends it) that decodes every request into plain records. Used by `--demo`, the tests and the
+ * bench; `startFakeCollector` puts it behind the protobuf and gRPC transports too.
  * Listens on 127.0.0.1 only. Decoding follows the OTLP/JSON mapping of
  * opentelemetry-proto `logs/v1`: times are decimal strings of nanoseconds; `intValue` may come
  * as a number or a string.
@@ -41,9 +42,12 @@ export const TOO_LARGE = { httpStatus: 400, grpcCode: 8, message: 'http: request
 export class FakeCollector {
   private server: Server | undefined;
   private readonly script: OtlpReply[] = [];
+  /** The records of every accepted request, in arrival order (unless `keepRecords` is false). */
   readonly records: DecodedLogRecord[] = [];
-  /** Raw request bodies, decompressed, as received. */
+  /** Raw OTLP/JSON request bodies, decompressed, as received (unless `keepRecords` is false). */
   readonly bodies: string[] = [];
+  /** False for long runs (the bench): accepted records still reach `onRecords`, but none is kept. */
+  keepRecords = true;
   requests = 0;
   onRecords: ((records: DecodedLogRecord[]) => void) | undefined;
   /** Full logs URL for the exporter. */
@@ -78,7 +82,7 @@ export class FakeCollector {
   /**
    * One decoded request, whatever carried it: applies the limits, the refusal rule and the delay,
    * keeps the records of an accepted request, and tracks how many requests of a stream overlap.
-   * Also used by the tests' protobuf and gRPC transports.
+   * Also used by the protobuf and gRPC transports (`startFakeCollector`).
    */
   async receive(decoded: DecodedLogRecord[], size: number, reply?: Extract<OtlpReply, { delayMs?: number }>): Promise<OtlpAnswer> {
     const streams = [...new Set(decoded.map((r) => String(r.resource['slack.team.id'] ?? '')))];
@@ -95,7 +99,7 @@ export class FakeCollector {
       if (refused) {
         return { ok: false, httpStatus: 400, grpcCode: 3, message: `invalid log record ${String(refused.attributes['log.record.uid'])}` };
       }
-      this.records.push(...decoded);
+      if (this.keepRecords) this.records.push(...decoded);
       this.onRecords?.(decoded);
       return { ok: true, ...(reply && 'partialSuccess' in reply ? { partialSuccess: reply.partialSuccess } : {}) };
     } finally {
@@ -140,7 +144,7 @@ export class FakeCollector {
       res.end(JSON.stringify({ code: answer.grpcCode === 8 ? 3 : answer.grpcCode, message: answer.message }));
       return;
     }
-    this.bodies.push(text);
+    if (this.keepRecords) this.bodies.push(text);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer.partialSuccess ? { partialSuccess: answer.partialSuccess } : {}));
   }

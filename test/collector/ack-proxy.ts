@@ -2,7 +2,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeLogsRequest, type DecodedLogRecord } from '../../src/testing/fake-collector.js';
-import { decodeExportLogsRequest } from '../otlp/protobuf.js';
+import { decodeExportLogsRequest } from '../../src/testing/otlp-protobuf.js';
 
 const LOGS_PATH = '/v1/logs';
 

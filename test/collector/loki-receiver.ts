@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { DecodedLogRecord } from '../../src/testing/fake-collector.js';
-import { decodeExportLogsRequest, encodeExportLogsResponse, encodeStatus } from '../otlp/protobuf.js';
+import { decodeExportLogsRequest, encodeExportLogsResponse, encodeStatus } from '../../src/testing/otlp-protobuf.js';
 
 /**
  * A stand-in for Grafana Loki's native OTLP ingestion, as the Collector's `otlp_http` exporter

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeExportLogsRequest, decodeStatus, encodeExportLogsResponse, encodeStatus } from './protobuf.js';
+import { decodeExportLogsRequest, decodeStatus, encodeExportLogsResponse, encodeStatus } from '../src/testing/otlp-protobuf.js';
 
 // The expected bytes are written by hand from the protobuf wire format (tag = field << 3 | wire
 // type; 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32) and OTLP's field numbers, not through

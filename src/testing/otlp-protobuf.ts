@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import type { DecodedLogRecord, DecodedValue } from '../../src/testing/fake-collector.js';
+import type { DecodedLogRecord, DecodedValue } from './fake-collector.js';
 
 /**
- * OTLP logs in protobuf, for the tests' receivers: decodes an ExportLogsServiceRequest into the
- * same plain records as the JSON receiver (`src/testing/fake-collector.ts`), and encodes the replies.
- * Messages from `otlp-logs.proto` (next to this file), read with protobufjs.
+ * OTLP logs in protobuf, for the fake collector's protobuf and gRPC transports: decodes an
+ * ExportLogsServiceRequest into the same plain records as the JSON decoding (`fake-collector.ts`),
+ * and encodes the replies. Messages from `otlp-logs.proto` (next to this file; the build copies it
+ * into dist/testing/), read with protobufjs.
  */
 
 export const OTLP_LOGS_PROTO = fileURLToPath(new URL('./otlp-logs.proto', import.meta.url));

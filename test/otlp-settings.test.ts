@@ -1,6 +1,8 @@
 /**
- * Attack: OTLP settings edge cases, checked end to end where it matters (records reach the fake
- * collector of the right protocol, or a one-line error names the variable to fix).
+ * The OTLP exporter settings a user gets wrong: the protocol's spelling, gRPC endpoints, and which
+ * of OTEL_EXPORTER_OTLP_LOGS_* and OTEL_EXPORTER_OTLP_* wins. Checked end to end where it matters
+ * (records reach the fake collector of the right protocol, or a one-line error names the variable
+ * to fix).
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +62,7 @@ function withProcessEnv(vars: Record<string, string>): void {
   });
 }
 
-describe('attack: OTEL_EXPORTER_OTLP_PROTOCOL', () => {
+describe('OTEL_EXPORTER_OTLP_PROTOCOL', () => {
   it('surrounding blanks are ignored; a blank value means the default', () => {
     expect(config({ OTEL_EXPORTER_OTLP_PROTOCOL: '  grpc ' }).otlp.protocol).toBe('grpc');
     expect(config({ OTEL_EXPORTER_OTLP_PROTOCOL: '   ' }).otlp.protocol).toBe('http/json');
@@ -88,7 +90,7 @@ describe('attack: OTEL_EXPORTER_OTLP_PROTOCOL', () => {
   });
 });
 
-describe('attack: gRPC endpoints', () => {
+describe('gRPC endpoints', () => {
   it('host:port without a scheme: a one-line error naming the variable and the form to use', () => {
     for (const endpoint of ['localhost:4317', '127.0.0.1:4317']) {
       const message = problem({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
@@ -136,7 +138,7 @@ describe('attack: gRPC endpoints', () => {
   });
 });
 
-describe('attack: LOGS_* precedence, end to end', () => {
+describe('OTEL_EXPORTER_OTLP_LOGS_* over OTEL_EXPORTER_OTLP_*, end to end', () => {
   it('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT wins over OTEL_EXPORTER_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_LOGS_PROTOCOL over OTEL_EXPORTER_OTLP_PROTOCOL', async () => {
     const entries = makeEntries(3);
     h = await startHarness({ entries, protocol: 'grpc' });

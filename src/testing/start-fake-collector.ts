@@ -9,17 +9,17 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import { FakeCollector } from '../../src/testing/fake-collector.js';
-import { decodeExportLogsRequest, encodeExportLogsResponse, encodeStatus } from './protobuf.js';
+import type { OtlpProtocol } from '../config/otlp.js';
+import { FakeCollector, type DecodedLogRecord } from './fake-collector.js';
+import { decodeExportLogsRequest, encodeExportLogsResponse, encodeStatus } from './otlp-protobuf.js';
 
 /**
- * The fake collector (`FakeCollector`) behind the other two OTLP transports, as the OpenTelemetry
- * Collector serves them: OTLP/HTTP with protobuf bodies (errors as a protobuf `google.rpc.Status`),
- * and OTLP/gRPC (`LogsService/Export`, errors as gRPC status codes). Requests are decoded with the
- * OTLP `.proto` definitions; limits, refusals and delays are the receiver's own.
+ * The fake collector (`FakeCollector`) over any of the three OTLP transports, as the OpenTelemetry
+ * Collector serves them: OTLP/HTTP JSON (its own server), OTLP/HTTP with protobuf bodies (errors as
+ * a protobuf `google.rpc.Status`), and OTLP/gRPC (`LogsService/Export`, errors as gRPC status
+ * codes). Requests are decoded with the OTLP `.proto` definitions; limits, refusals, delays and
+ * scripted replies are the `FakeCollector`'s, whatever the transport. Listens on 127.0.0.1 only.
  */
-export type Protocol = 'http/json' | 'http/protobuf' | 'grpc';
-
 export interface RunningCollector {
   collector: FakeCollector;
   /** The endpoint to give the exporter (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`). */
@@ -27,7 +27,7 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
-export async function startFakeCollector(protocol: Protocol): Promise<RunningCollector> {
+export async function startFakeCollector(protocol: OtlpProtocol): Promise<RunningCollector> {
   const collector = new FakeCollector();
   if (protocol === 'http/json') {
     await collector.start();
@@ -50,11 +50,24 @@ async function startProtobufHttp(collector: FakeCollector): Promise<RunningColle
       res.end(reply.body === undefined ? undefined : Buffer.from(encodeStatus({ code: 3, message: reply.body })));
       return;
     }
-    if (req.headers['content-type'] !== 'application/x-protobuf' || req.url !== '/v1/logs') {
+    if (req.method !== 'POST' || req.url !== '/v1/logs') {
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.headers['content-type'] !== 'application/x-protobuf') {
       res.writeHead(415).end();
       return;
     }
-    const answer = await collector.receive(decodeExportLogsRequest(raw), raw.length, reply);
+    let decoded: DecodedLogRecord[];
+    try {
+      decoded = decodeExportLogsRequest(raw);
+    } catch (e) {
+      // As the Collector answers a body it cannot read, so a broken encoder fails instead of counting.
+      res.writeHead(400, { 'content-type': 'application/x-protobuf' });
+      res.end(Buffer.from(encodeStatus({ code: grpcStatus.INVALID_ARGUMENT, message: `cannot decode: ${(e as Error).message}` })));
+      return;
+    }
+    const answer = await collector.receive(decoded, raw.length, reply);
     res.writeHead(answer.ok ? 200 : answer.httpStatus, { 'content-type': 'application/x-protobuf' });
     res.end(
       Buffer.from(
@@ -76,6 +89,8 @@ async function startProtobufHttp(collector: FakeCollector): Promise<RunningColle
   };
 }
 
+// Raw buffers in and out: decoding happens in the handler, so a malformed request gets
+// INVALID_ARGUMENT as from the Collector (a failing deserializer would make grpc-js answer INTERNAL).
 const LOGS_SERVICE: ServiceDefinition = {
   Export: {
     path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
@@ -99,7 +114,14 @@ async function startGrpc(collector: FakeCollector): Promise<RunningCollector> {
         return;
       }
       const size = call.request.length;
-      void collector.receive(decodeExportLogsRequest(call.request), size, reply).then((answer) => {
+      let decoded: DecodedLogRecord[];
+      try {
+        decoded = decodeExportLogsRequest(call.request);
+      } catch (e) {
+        callback({ code: grpcStatus.INVALID_ARGUMENT, details: `cannot decode: ${(e as Error).message}` });
+        return;
+      }
+      void collector.receive(decoded, size, reply).then((answer) => {
         if (answer.ok) callback(null, encodeExportLogsResponse(answer.partialSuccess));
         else if (answer.grpcCode === grpcStatus.RESOURCE_EXHAUSTED) {
           // grpc-go's words for a message above the server's receive limit.
