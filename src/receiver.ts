@@ -5,11 +5,12 @@ import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { ReceiverHealth } from './health/receiver-health.js';
 import { stderrLogger } from './core/logger.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
-import { TeamSync, type ReplayResult } from './stream.js';
+import { Stream } from './stream.js';
+import type { ReplayResult } from './export/dead-letter-replay.js';
 import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
-import { SlackFatalError, TeamsSyncError } from './core/errors.js';
+import { readinessReasonOf, SlackFatalError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
 const MAX_FAILURE_BACKOFF_MS = 15 * 60_000;
@@ -30,6 +31,8 @@ export interface ReceiverStatus {
   lastError?: string;
   /** The last pass's error class name (`SlackFatalError`, `OtlpExportError`, `CursorLockedError`...), cleared with `lastError`. */
   lastErrorType?: string;
+  /** The last pass's error's `readinessReason` (what `/readyz` answers), cleared with `lastError`. */
+  lastErrorReason?: ReadinessReason;
   lastSummary?: SyncSummary;
 }
 
@@ -44,7 +47,7 @@ export class SlackIntegrationLogsReceiver {
   private readonly config: ResolvedConfig;
   private readonly logger: ReceiverLogger;
   private readonly exporter: AcknowledgedExporter;
-  private readonly teams: TeamSync[];
+  private readonly teams: Stream[];
   private loops: Promise<void>[] | undefined;
   private stopping = new AbortController();
   private pass: Promise<SyncSummary> | undefined;
@@ -71,7 +74,7 @@ export class SlackIntegrationLogsReceiver {
       ? (options.resource.attributes as Record<string, string>)
       : { ...this.config.resourceAttributes, 'service.name': this.config.serviceName };
     const deps = {
-      config: this.config,
+      settings: this.config,
       logger: this.logger,
       exporter: this.exporter,
       resource: defaultResource().merge(resourceFromAttributes(attributes)),
@@ -79,7 +82,7 @@ export class SlackIntegrationLogsReceiver {
       metrics: new SelfMetrics(options.meterProvider),
     };
     const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
-    this.teams = teamIds.map((team) => new TeamSync(team, deps));
+    this.teams = teamIds.map((team) => new Stream(team, deps));
     this.health = new ReceiverHealth(this.config.healthEndpoint, () => this.status, this.config.pollIntervalMs);
   }
 
@@ -102,7 +105,7 @@ export class SlackIntegrationLogsReceiver {
    * oldest first, moves the cursor after each acknowledged batch. Takes the cursor files' locks on
    * first use (held until `shutdown`).
    *
-   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, CursorFileError;
+   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, a StateFileError;
    *   with several teams, TeamsSyncError when any team failed (the others were delivered).
    */
   async syncOnce(): Promise<SyncSummary> {
@@ -203,16 +206,18 @@ export class SlackIntegrationLogsReceiver {
       this.statusValue.lastSuccessAt = Date.now();
       this.statusValue.lastError = undefined;
       this.statusValue.lastErrorType = undefined;
+      this.statusValue.lastErrorReason = undefined;
       this.statusValue.lastSummary = summary;
       return summary;
     } catch (error) {
       this.statusValue.lastError = (error as Error).message;
       this.statusValue.lastErrorType = (error as Error).name;
+      this.statusValue.lastErrorReason = readinessReasonOf(error);
       throw error;
     }
   }
 
-  private async pollLoop(team: TeamSync, signal: AbortSignal, keepAlive: boolean): Promise<void> {
+  private async pollLoop(team: Stream, signal: AbortSignal, keepAlive: boolean): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       let waitMs = this.config.pollIntervalMs;
@@ -223,6 +228,7 @@ export class SlackIntegrationLogsReceiver {
         this.statusValue.lastSummary = summary;
         this.statusValue.lastError = undefined;
         this.statusValue.lastErrorType = undefined;
+        this.statusValue.lastErrorReason = undefined;
       } catch (error) {
         if (signal.aborted) break;
         failures++;
@@ -233,6 +239,7 @@ export class SlackIntegrationLogsReceiver {
         const where = team.teamId ? `team ${team.teamId}: ` : '';
         this.statusValue.lastError = `${where}${(error as Error).message}`;
         this.statusValue.lastErrorType = (error as Error).name;
+        this.statusValue.lastErrorReason = readinessReasonOf(error);
         this.logger.error(`${where}${(error as Error).message}; next try in ${Math.round(waitMs / 1000)}s`, {
           consecutiveFailures: failures,
           ...(team.teamId ? { team: team.teamId } : {}),
@@ -253,6 +260,7 @@ function combine(ok: Record<string, SyncSummary>, errors: Record<string, Error>)
     fetched: sum('fetched'),
     exported: sum('exported'),
     skippedAlreadyDelivered: sum('skippedAlreadyDelivered'),
+    olderThanCursor: sum('olderThanCursor'),
     slackRequests: sum('slackRequests'),
     rateLimitWaits: sum('rateLimitWaits'),
     exportBatches: sum('exportBatches'),
