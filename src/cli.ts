@@ -1,21 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ENV_VARS } from './config/config.js';
+import { ENV_VARS, settingsFromEnv } from './config/config.js';
 import { runDemo } from './demo.js';
 import { SlackIntegrationLogsReceiver } from './receiver.js';
-import { startSelfTelemetry } from './telemetry/meter-provider.js';
+import { hostMeterProviderRegistered, startSelfTelemetry } from './telemetry/meter-provider.js';
 import { stderrLogger } from './core/logger.js';
-import type { SyncSummary } from './core/types.js';
 import { PACKAGE_VERSION } from './core/version.js';
-import { ConfigError, CursorFileError, SlackFatalError, TeamsSyncError } from './core/errors.js';
+import { EXIT_CODES as EXIT, exitCodeOf, exitCodeOfSummary } from './core/errors.js';
 
 /** Set when the self-metrics' last export did not end in time (collector down): exit without waiting for its retries. */
 let abandonMetrics = false;
-
-/** Exit codes: documented in the README and `--help`. */
-export const EXIT = { ok: 0, failed: 1, config: 2, slackNeedsPerson: 3, cursor: 4, recordsRefused: 5 } as const;
-/** With several teams, the code that needs the most attention wins. */
-const PRIORITY: number[] = [EXIT.slackNeedsPerson, EXIT.cursor, EXIT.failed, EXIT.recordsRefused, EXIT.ok];
 
 const HELP = `slack-integration-logs ${PACKAGE_VERSION}
 Exports Slack team.integrationLogs to an OpenTelemetry collector over OTLP/HTTP, incrementally.
@@ -33,26 +27,10 @@ Environment:
 ${ENV_VARS.map((v) => `  ${v.name.padEnd(34)} ${v.meaning} [default: ${v.default}]`).join('\n')}
 
 Exit codes: 0 ok; 1 delivery failed (Slack unreachable, OTLP export failed), retry later;
-  2 invalid configuration; 3 Slack refused the token or scope (needs a person); 4 cursor file unusable or locked;
+  2 invalid configuration (or the health endpoint cannot listen); 3 Slack refused the token or scope (needs a person);
+  4 the cursor file, its lock, spool or dead-letter file unusable, or the cursor locked by another receiver;
   5 delivered, except records the collector refused (dead-lettered, or rejected by OTLP partial success).
 `;
-
-function mostUrgent(codes: number[]): number {
-  return PRIORITY.find((code) => codes.includes(code)) ?? EXIT.failed;
-}
-
-function exitCodeOf(summary: SyncSummary): number {
-  return summary.deadLettered > 0 || summary.rejectedByCollector > 0 ? EXIT.recordsRefused : EXIT.ok;
-}
-
-function exitCodeFor(error: unknown): number {
-  // Some teams failed: the code of the one that needs the most attention.
-  if (error instanceof TeamsSyncError) return mostUrgent([...Object.values(error.errors).map(exitCodeFor), exitCodeOf(error.summary)]);
-  if (error instanceof ConfigError) return EXIT.config;
-  if (error instanceof SlackFatalError) return EXIT.slackNeedsPerson;
-  if (error instanceof CursorFileError) return EXIT.cursor;
-  return EXIT.failed;
-}
 
 async function main(argv: string[]): Promise<number | never> {
   let values;
@@ -85,8 +63,9 @@ async function main(argv: string[]): Promise<number | never> {
     return EXIT.ok;
   }
 
-  // Self-metrics to the same collector, unless a host MeterProvider (an --import'ed SDK) wins.
-  const telemetry = await startSelfTelemetry(process.env, stderrLogger());
+  // Every setting checked at once; self-metrics to the same collector, unless a host MeterProvider (an --import'ed SDK) wins.
+  const settings = settingsFromEnv(process.env, { standalone: !hostMeterProviderRegistered() });
+  const telemetry = await startSelfTelemetry(settings, stderrLogger());
   const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env, { meterProvider: telemetry.meterProvider });
   if (values['replay-dead-letters']) {
     try {
@@ -106,7 +85,7 @@ async function main(argv: string[]): Promise<number | never> {
   }
   if (values.once) {
     try {
-      return exitCodeOf(await receiver.syncOnce());
+      return exitCodeOfSummary(await receiver.syncOnce());
     } finally {
       await receiver.shutdown();
       abandonMetrics = !(await telemetry.shutdown());
@@ -155,7 +134,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`slack-integration-logs: ${(error as Error)?.message ?? String(error)}\n`);
-    process.exitCode = exitCodeFor(error);
+    process.exitCode = exitCodeOf(error);
     if (abandonMetrics) process.exit(process.exitCode);
   },
 );

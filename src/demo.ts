@@ -60,7 +60,7 @@ export async function runDemo(env: Record<string, string | undefined>, out: (lin
 }
 
 function summaryLine(s: SyncSummary): string {
-  return `  -> ${s.exported} records exported, ${s.skippedAlreadyDelivered} already delivered, ${s.slackRequests} Slack request(s), order ${s.order}`;
+  return `  -> ${s.exported} records exported, ${s.skippedAlreadyDelivered} already delivered, ${s.olderThanCursor} older than the cursor, ${s.slackRequests} Slack request(s), order ${s.order}`;
 }
 
 function formatRecord(r: DecodedLogRecord): string {

@@ -1,9 +1,11 @@
 export { SlackIntegrationLogsReceiver, type ReceiverStatus } from './receiver.js';
+export type { ReplayResult } from './export/dead-letter-replay.js';
 export { ENV_VARS } from './config/config.js';
 
 export { EVENT_NAME, SEVERITY_BY_CHANGE_TYPE } from './record/mapping.js';
 export type {
   CursorPosition,
+  PagingGap,
   ReceiverLogger,
   SlackIntegrationLogFilters,
   SlackIntegrationLogRaw,
@@ -14,11 +16,18 @@ export {
   ConfigError,
   CursorFileError,
   CursorLockedError,
+  DeadLetterFileError,
+  EXIT_CODES,
+  HealthEndpointError,
   OtlpExportError,
+  ReceiverError,
   SlackFatalError,
+  SlackPaginationLimitError,
   SlackUnavailableError,
   SpoolError,
+  StateFileError,
   StoppedError,
+  SyncConsistencyError,
   TeamsSyncError,
 } from './core/errors.js';
 export type { SlackIntegrationLogsReceiverOptions } from './config/options.js';

@@ -5,11 +5,12 @@ import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { ReceiverHealth } from './health/receiver-health.js';
 import { stderrLogger } from './core/logger.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
-import { TeamSync, type ReplayResult } from './stream.js';
+import { Stream } from './stream.js';
+import type { ReplayResult } from './export/dead-letter-replay.js';
 import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
-import { SlackFatalError, TeamsSyncError } from './core/errors.js';
+import { readinessReasonOf, SlackFatalError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
 import { credentialSourceFor, type CredentialState } from './state/credential-source.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
@@ -31,6 +32,8 @@ export interface ReceiverStatus {
   lastError?: string;
   /** The last pass's error class name (`SlackFatalError`, `OtlpExportError`, `CursorLockedError`...), cleared with `lastError`. */
   lastErrorType?: string;
+  /** The last pass's error's `readinessReason` (what `/readyz` answers), cleared with `lastError`. */
+  lastErrorReason?: ReadinessReason;
   lastSummary?: SyncSummary;
   /** The token in use: its expiry when known, refreshes and failed refreshes (token rotation). */
   credentials?: CredentialState;
@@ -47,7 +50,7 @@ export class SlackIntegrationLogsReceiver {
   private readonly config: ResolvedConfig;
   private readonly logger: ReceiverLogger;
   private readonly exporter: AcknowledgedExporter;
-  private readonly teams: TeamSync[];
+  private readonly teams: Stream[];
   private loops: Promise<void>[] | undefined;
   private stopping = new AbortController();
   private pass: Promise<SyncSummary> | undefined;
@@ -79,7 +82,7 @@ export class SlackIntegrationLogsReceiver {
     metrics.credentialExpiry(() => this.credentials.state().expiresAt);
     const deps = {
       credentials: this.credentials,
-      config: this.config,
+      settings: this.config,
       logger: this.logger,
       exporter: this.exporter,
       resource: defaultResource().merge(resourceFromAttributes(attributes)),
@@ -87,7 +90,7 @@ export class SlackIntegrationLogsReceiver {
       metrics,
     };
     const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
-    this.teams = teamIds.map((team) => new TeamSync(team, deps));
+    this.teams = teamIds.map((team) => new Stream(team, deps));
     this.health = new ReceiverHealth(this.config.healthEndpoint, () => this.status, this.config.pollIntervalMs);
   }
 
@@ -110,7 +113,7 @@ export class SlackIntegrationLogsReceiver {
    * oldest first, moves the cursor after each acknowledged batch. Takes the cursor files' locks on
    * first use (held until `shutdown`).
    *
-   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, CursorFileError;
+   * @throws SlackFatalError (needs a person), SlackUnavailableError, OtlpExportError, a StateFileError;
    *   with several teams, TeamsSyncError when any team failed (the others were delivered).
    */
   async syncOnce(): Promise<SyncSummary> {
@@ -211,16 +214,18 @@ export class SlackIntegrationLogsReceiver {
       this.statusValue.lastSuccessAt = Date.now();
       this.statusValue.lastError = undefined;
       this.statusValue.lastErrorType = undefined;
+      this.statusValue.lastErrorReason = undefined;
       this.statusValue.lastSummary = summary;
       return summary;
     } catch (error) {
       this.statusValue.lastError = (error as Error).message;
       this.statusValue.lastErrorType = (error as Error).name;
+      this.statusValue.lastErrorReason = readinessReasonOf(error);
       throw error;
     }
   }
 
-  private async pollLoop(team: TeamSync, signal: AbortSignal, keepAlive: boolean): Promise<void> {
+  private async pollLoop(team: Stream, signal: AbortSignal, keepAlive: boolean): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       let waitMs = this.config.pollIntervalMs;
@@ -231,6 +236,7 @@ export class SlackIntegrationLogsReceiver {
         this.statusValue.lastSummary = summary;
         this.statusValue.lastError = undefined;
         this.statusValue.lastErrorType = undefined;
+        this.statusValue.lastErrorReason = undefined;
       } catch (error) {
         if (signal.aborted) break;
         failures++;
@@ -241,6 +247,7 @@ export class SlackIntegrationLogsReceiver {
         const where = team.teamId ? `team ${team.teamId}: ` : '';
         this.statusValue.lastError = `${where}${(error as Error).message}`;
         this.statusValue.lastErrorType = (error as Error).name;
+        this.statusValue.lastErrorReason = readinessReasonOf(error);
         this.logger.error(`${where}${(error as Error).message}; next try in ${Math.round(waitMs / 1000)}s`, {
           consecutiveFailures: failures,
           ...(team.teamId ? { team: team.teamId } : {}),
@@ -261,6 +268,7 @@ function combine(ok: Record<string, SyncSummary>, errors: Record<string, Error>)
     fetched: sum('fetched'),
     exported: sum('exported'),
     skippedAlreadyDelivered: sum('skippedAlreadyDelivered'),
+    olderThanCursor: sum('olderThanCursor'),
     slackRequests: sum('slackRequests'),
     rateLimitWaits: sum('rateLimitWaits'),
     exportBatches: sum('exportBatches'),

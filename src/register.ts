@@ -1,6 +1,7 @@
 import { stderrLogger } from './core/logger.js';
 import { SlackIntegrationLogsReceiver } from './receiver.js';
-import { startSelfTelemetry, type SelfTelemetry } from './telemetry/meter-provider.js';
+import { hostMeterProviderRegistered, startSelfTelemetry } from './telemetry/meter-provider.js';
+import { readSettings } from './config/config.js';
 import { ConfigError } from './core/errors.js';
 
 /**
@@ -18,19 +19,22 @@ async function register(): Promise<void> {
     process.stderr.write('slack-integration-logs-receiver/register: SLACK_TOKEN (or SLACK_TOKEN_FILE) is not set; not started\n');
     return;
   }
-  let telemetry: SelfTelemetry | undefined;
-  try {
-    telemetry = await startSelfTelemetry(env, stderrLogger());
-  } catch (error) {
-    // The OTEL_* variables are the host SDK's too: one only the host understands must not stop the receiver.
-    process.stderr.write(`slack-integration-logs-receiver/register: self-metrics not exported: ${(error as Error)?.message ?? error}\n`);
+  const { receiver: config, selfMetrics, problems } = readSettings(env, { standalone: !hostMeterProviderRegistered() });
+  if (!config) {
+    process.stderr.write(`slack-integration-logs-receiver/register: not started: ${new ConfigError(problems).message}\n`);
+    return;
   }
+  if (problems.length > 0) {
+    // The OTEL_* variables are the host SDK's too: one only the host understands must not stop the receiver.
+    process.stderr.write(`slack-integration-logs-receiver/register: self-metrics not exported: ${new ConfigError(problems).message}\n`);
+  }
+  const telemetry = await startSelfTelemetry({ receiver: config, selfMetrics }, stderrLogger());
   let receiver: SlackIntegrationLogsReceiver;
   try {
-    receiver = SlackIntegrationLogsReceiver.fromEnv(env, { meterProvider: telemetry?.meterProvider });
+    receiver = SlackIntegrationLogsReceiver.fromEnv(env, { meterProvider: telemetry.meterProvider });
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : String((error as Error)?.message ?? error);
-    process.stderr.write(`slack-integration-logs-receiver/register: not started: ${message}\n`);
+    process.stderr.write(`slack-integration-logs-receiver/register: not started: ${(error as Error)?.message ?? error}\n`);
+    await telemetry.shutdown();
     return;
   }
   receiver.start({ keepProcessAlive: false }).catch((error: unknown) => {
@@ -45,7 +49,7 @@ async function register(): Promise<void> {
     (stopped ??= receiver
       .shutdown()
       .catch(() => undefined)
-      .then(() => telemetry?.shutdown())
+      .then(() => telemetry.shutdown())
       .then(() => undefined));
   const onSignal = (signal: NodeJS.Signals) => {
     void stop().then(() => {

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CursorFileError } from '../src/core/errors.js';
+import { DeadLetterFileError } from '../src/core/errors.js';
 import { DeadLetterFile, deadLetterFileFor, type DeadLetter } from '../src/state/dead-letter-file.js';
 
 let dir: string;
@@ -95,7 +95,7 @@ describe('append', () => {
   it('that cannot write: one line naming the file, and that nothing past these records counted as delivered', async () => {
     const missingDir = join(dir, 'gone', 'cursor.json.dead-letters.jsonl');
     const error = await failure(new DeadLetterFile(missingDir).append([letter(1)]));
-    expect(error).toBeInstanceOf(CursorFileError);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
     expect(error.message).toMatch(
       new RegExp(`^cannot write dead-letter file ${missingDir}: .*ENOENT.*; nothing past these records was counted as delivered$`),
     );
@@ -105,7 +105,7 @@ describe('append', () => {
   it('whose path is a directory: cannot read it, says so', async () => {
     mkdirSync(path);
     const error = await failure(new DeadLetterFile(path).append([letter(1)]));
-    expect(error).toBeInstanceOf(CursorFileError);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
     expect(error.message).toMatch(new RegExp(`^cannot read dead-letter file ${path}: .*EISDIR`));
   });
 });
@@ -136,7 +136,7 @@ describe('read', () => {
   it('a line that is not JSON: named by its number, with the fix', async () => {
     writeFileSync(path, `${line(1)}{"time": oops\n`);
     const error = await failure(new DeadLetterFile(path).read());
-    expect(error).toBeInstanceOf(CursorFileError);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
     expect(error.message).toBe(`dead-letter file ${path} line 2 is not JSON: fix or remove that line`);
   });
 
@@ -153,7 +153,7 @@ describe('read', () => {
   ])('a line with %s: names the line and the fields', async (_name, damage, fields) => {
     writeFileSync(path, `${JSON.stringify(damage({ ...letter(1) }))}\n`);
     const error = await failure(new DeadLetterFile(path).read());
-    expect(error).toBeInstanceOf(CursorFileError);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
     expect(error.message).toBe(`dead-letter file ${path} line 1 has no valid ${fields}: fix or remove that line`);
   });
 
@@ -185,7 +185,7 @@ describe('replace', () => {
   it('that cannot write: one line naming the file', async () => {
     const missingDir = join(dir, 'gone', 'cursor.json.dead-letters.jsonl');
     const error = await failure(new DeadLetterFile(missingDir).replace([letter(1)]));
-    expect(error).toBeInstanceOf(CursorFileError);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
     expect(error.message).toMatch(new RegExp(`^cannot rewrite dead-letter file ${missingDir}: .*ENOENT`));
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
-import { CursorFileError } from '../src/core/errors.js';
+import { DeadLetterFileError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, readDeadLetters, type Harness } from './helpers.js';
 
@@ -94,7 +94,7 @@ describe('the dead-letter file', () => {
     expect((await r.syncOnce()).exported).toBe(5);
     expect(h.logger.at('warn').some((l) => l.message.startsWith(`1 dead letter(s) wait in ${file}`))).toBe(true);
     const error = await r.replayDeadLetters().catch((e: unknown) => e as Error);
-    expect(error).toBeInstanceOf(CursorFileError);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
     expect((error as Error).message).toBe(
       `dead-letter file ${file} line 1 has no valid entry, log.record.uid, occurrence, fetchedAt: fix or remove that line`,
     );

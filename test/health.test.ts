@@ -3,6 +3,7 @@
  * so the time-based state is checked without sleeping), the server in each state a real receiver
  * reaches against the fake Slack and a local collector, and its wiring in the library and the CLI.
  */
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,7 +15,21 @@ import { readiness, type StatusForReadiness } from '../src/health/readiness.js';
 import type { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import { freePort, makeEntries, OTHER_TOKEN, startHarness, TEST_TOKEN, type Harness } from './helpers.js';
 import { CLI, ROOT, spawnNode, until } from './process-helpers.js';
-import { ConfigError } from '../src/core/errors.js';
+import {
+  ConfigError,
+  CursorFileError,
+  CursorLockedError,
+  DeadLetterFileError,
+  HealthEndpointError,
+  OtlpExportError,
+  readinessReasonOf,
+  SlackFatalError,
+  SlackUnavailableError,
+  SpoolError,
+  TeamsSyncError,
+  type ReadinessReason,
+} from '../src/core/errors.js';
+import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
 
 const SECRET_PART = TEST_TOKEN.slice('xoxp-'.length);
 
@@ -58,7 +73,10 @@ describe('parseHealthEndpoint (SLACK_HEALTH_ENDPOINT)', () => {
   );
 
   it('comes from the environment and is validated with the other settings, every problem at once', () => {
-    expect(optionsFromEnv({ SLACK_HEALTH_ENDPOINT: ' 0.0.0.0:13133 ' }).healthEndpoint).toBe('0.0.0.0:13133');
+    expect(resolveConfig(optionsFromEnv({ SLACK_TOKEN: TEST_TOKEN, SLACK_HEALTH_ENDPOINT: ' 0.0.0.0:13133 ' })).healthEndpoint).toEqual({
+      host: '0.0.0.0',
+      port: 13133,
+    });
     expect(resolveConfig({ token: TEST_TOKEN, healthEndpoint: '9000' }).healthEndpoint).toEqual({ host: '127.0.0.1', port: 9000 });
     expect(resolveConfig({ token: TEST_TOKEN }).healthEndpoint).toBeUndefined();
     let error: unknown;
@@ -98,26 +116,29 @@ describe('readiness (pure)', () => {
     expect(readiness(status, AT + 3 * 5_000, 5_000).ready).toBe(true);
   });
 
+  const refusal = { kind: 'retryable', status: 'HTTP 503', fix: 'wait' } as const;
   it.each([
-    ['SlackFatalError', 'slack_needs_a_person'],
-    ['OtlpExportError', 'collector_unavailable'],
-    ['CursorLockedError', 'cursor_locked'],
-    ['CursorFileError', 'cursor_unusable'],
-    ['SlackUnavailableError', 'slack_unavailable'],
-    ['SpoolError', 'spool_unusable'],
-    ['TeamsSyncError', 'teams_failing'],
-    ['SomethingNew', 'last_pass_failed'],
-    ['constructor', 'last_pass_failed'],
-  ])('a last pass failed with %s: 503 %s, even right after an earlier success', (type, reason) => {
-    const r = readiness({ lastSuccessAt: AT, lastError: `boom ${SECRET_PART}`, lastErrorType: type }, AT + 1, POLL);
+    [new SlackFatalError('invalid_auth', 'x'), 'slack_needs_a_person'],
+    [new OtlpExportError('http://127.0.0.1:1/v1/logs', refusal), 'collector_unavailable'],
+    [new CursorLockedError('x'), 'cursor_locked'],
+    [new CursorFileError('x'), 'cursor_unusable'],
+    [new SlackUnavailableError('x'), 'slack_unavailable'],
+    [new SpoolError('x'), 'spool_unusable'],
+    [new DeadLetterFileError('x'), 'dead_letters_unusable'],
+    [new TeamsSyncError({}, {} as never), 'teams_failing'],
+    [new Error('not ours'), 'last_pass_failed'],
+  ])('a last pass failed with %s: 503 %s, even right after an earlier success', (error, reason) => {
+    const r = readiness({ lastSuccessAt: AT, lastError: `boom ${SECRET_PART}`, lastErrorReason: readinessReasonOf(error) }, AT + 1, POLL);
     expect(r.ready).toBe(false);
     expect(r.body.reason).toBe(reason);
     expect(r.body.last_success).toBe('2026-01-31T12:00:00.000Z');
     expect(JSON.stringify(r.body)).not.toContain('boom');
   });
 
-  it('an error without a type still counts as a failure', () => {
+  it('an error without a reason, or with one it does not know, still counts as a failure', () => {
     expect(readiness({ lastSuccessAt: AT, lastError: 'x' }, AT, POLL).body.reason).toBe('last_pass_failed');
+    const unknown = 'constructor' as ReadinessReason;
+    expect(readiness({ lastSuccessAt: AT, lastError: 'x', lastErrorReason: unknown }, AT, POLL).body.reason).toBe('last_pass_failed');
   });
 });
 
@@ -253,7 +274,24 @@ describe('HealthServer with a real receiver', () => {
     expect((await get(server!.address.port, '/readyz')).status).toBe(200);
   }, 30_000);
 
-  it('refuses a port in use with a one-line ConfigError naming the variable', async () => {
+  it('503 dead_letters_unusable (not cursor_unusable) when a refused record cannot be written to the dead-letter file', async () => {
+    h = await startHarness({ entries: makeEntries(5) });
+    const receiver = h!.receiver({ backfillStartTime: 0 });
+    // A directory where the file should be: it cannot be read, so nothing can be appended to it.
+    mkdirSync(deadLetterFileFor(receiver.cursorFile), { recursive: true });
+    const poison = String(makeEntries(5)[2]!.app_id);
+    h.collector.refuseRecord = (r) => r.attributes['slack.integration.app_id'] === poison;
+    const port = await serve(receiver);
+    const error = await h.failingPass(receiver);
+    expect(error).toBeInstanceOf(DeadLetterFileError);
+    expect(error.message).toContain(`dead-letter file ${deadLetterFileFor(receiver.cursorFile)}`);
+    const answer = await get(port, '/readyz');
+    expect(answer.status).toBe(503);
+    expect(answer.json).toMatchObject({ status: 'not_ready', reason: 'dead_letters_unusable' });
+    expectClean(answer, receiver);
+  });
+
+  it('refuses a port in use with a one-line HealthEndpointError naming the variable (exit code 2, not a ConfigError)', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
@@ -261,7 +299,11 @@ describe('HealthServer with a real receiver', () => {
       const error = await HealthServer.listen({ endpoint: { host: '127.0.0.1', port }, status: () => ({}), pollIntervalMs: 1000 }).catch(
         (e) => e,
       );
-      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toBeInstanceOf(HealthEndpointError);
+      expect(error).not.toBeInstanceOf(ConfigError);
+      expect(error.exitCode).toBe(2);
+      expect(error.readinessReason).toBe('health_endpoint_unusable');
+      expect(error.message).not.toContain('\n');
       expect(error.message).toContain(`SLACK_HEALTH_ENDPOINT 127.0.0.1:${port}`);
       expect(error.message).toContain('EADDRINUSE');
     } finally {
@@ -338,6 +380,24 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
     clearTimeout(guard);
     expect(host.stdout()).toContain('host: work done');
     expect(h.collector.records).toHaveLength(6);
+  }, 30_000);
+
+  it('the CLI stops with exit 2 and one line when the health port is taken (a HealthEndpointError)', async () => {
+    h = await startHarness({ entries: makeEntries(3) });
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const cli = spawnNode([CLI], pollingEnv(h, { SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}` }));
+      expect((await cli.exit).code, cli.stderr()).toBe(2);
+      const lines = cli.stderr().trim().split('\n');
+      expect(lines.at(-1)).toBe(
+        `slack-integration-logs: SLACK_HEALTH_ENDPOINT 127.0.0.1:${port}: cannot listen (EADDRINUSE): another process uses the port, choose another`,
+      );
+      expect(cli.stderr()).not.toContain(SECRET_PART);
+    } finally {
+      taken.close();
+    }
   }, 30_000);
 
   it('the CLI refuses an invalid SLACK_HEALTH_ENDPOINT with exit 2 and one line', async () => {

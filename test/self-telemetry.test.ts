@@ -16,7 +16,7 @@ import { AggregationTemporality, MeterProvider, MetricReader } from '@openteleme
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../src/testing/fake-slack.js';
 import { hostMeterProviderRegistered, startSelfTelemetry } from '../src/telemetry/meter-provider.js';
-import { selfMetricsSettingsFromEnv } from '../src/config/metrics-settings.js';
+import { settingsFromEnv } from '../src/config/config.js';
 import { BASE_DATE, freePort, makeEntries, RecordingLogger, startHarness, TEST_TOKEN, type Harness } from './helpers.js';
 import { OtlpMetricsReceiver, type DecodedMetricPoint } from './otlp-metrics-receiver.js';
 import { CLI, ROOT, spawnNode, until } from './process-helpers.js';
@@ -51,7 +51,10 @@ function total(
     .reduce((n, p) => n + p.value, 0);
 }
 
-describe('selfMetricsSettingsFromEnv', () => {
+/** The self-metrics settings of a standalone run with this environment (and a token). */
+const selfMetricsSettingsFromEnv = (env: Record<string, string>) => settingsFromEnv({ SLACK_TOKEN: TEST_TOKEN, ...env }).selfMetrics!;
+
+describe('self-metrics settings (settingsFromEnv)', () => {
   it('defaults: OTLP over http/json to localhost:4318/v1/metrics every 60 s', () => {
     expect(selfMetricsSettingsFromEnv({})).toEqual({
       exporters: ['otlp'],
@@ -122,8 +125,8 @@ describe('selfMetricsSettingsFromEnv', () => {
       'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
       'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
     ]);
-    expect(problems[0]).toContain('use otlp, console or none');
-    expect(problems[3]).toContain('http/json, http/protobuf or grpc');
+    expect(problems[0]).toContain('is not one of otlp, console, none (for Prometheus, let the collector expose the metrics)');
+    expect(problems[3]).toContain('is not one of http/json, http/protobuf, grpc');
     expect((error as Error).message).not.toContain('\n');
     expect(() => selfMetricsSettingsFromEnv({ OTEL_METRICS_EXPORTER: 'none,otlp' })).toThrow(/none cannot be combined/);
   });
@@ -348,6 +351,41 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     expect(hostRx.points[0]!.resource['service.name']).toBe('host-service');
   });
 
+  it('the CLI reports an invalid self-metrics setting in the one message that lists every problem (exit 2)', async () => {
+    const cli = spawnNode([CLI, '--once'], {
+      PATH: process.env.PATH!,
+      SLACK_TOKEN: TEST_TOKEN,
+      SLACK_PAGE_SIZE: '0',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http',
+      OTEL_METRIC_EXPORT_INTERVAL: '60s',
+    });
+    expect((await cli.exit).code).toBe(2);
+    const lines = cli.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    for (const problem of ['SLACK_PAGE_SIZE "0"', 'OTEL_EXPORTER_OTLP_PROTOCOL "http"', 'OTEL_METRIC_EXPORT_INTERVAL "60s"']) {
+      expect(lines[0]).toContain(problem);
+    }
+    // Read for the records and for the metrics, said once.
+    expect(lines[0]!.split('OTEL_EXPORTER_OTLP_PROTOCOL').length).toBe(2);
+    expect(lines[0]).not.toContain(TEST_TOKEN);
+  });
+
+  it('--import register with self-metrics settings only a host SDK knows: says so, and the receiver runs', async () => {
+    const env = await fresh();
+    const host = spawnNode(['--import', 'slack-integration-logs-receiver/register', HOST_APP], {
+      ...env,
+      SLACK_POLL_INTERVAL: '1s',
+      HOST_WORK_MS: '1500',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+    });
+    expect(await host.exit, host.stderr()).toEqual({ code: 0, signal: null });
+    expect(rx.records).toHaveLength(ENTRIES);
+    expect(rx.requests['/v1/metrics']).toBeUndefined();
+    expect(host.stderr()).toContain(
+      'slack-integration-logs-receiver/register: self-metrics not exported: invalid configuration: OTEL_METRICS_EXPORTER "prometheus" is not one of otlp, console, none',
+    );
+  });
+
   it('--import register in a host without a MeterProvider exports to the collector; after a host SDK, to the host', async () => {
     const env = await fresh();
     const register = ['--import', 'slack-integration-logs-receiver/register'];
@@ -377,7 +415,7 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     rx.points.length = 0;
 
     expect(hostMeterProviderRegistered()).toBe(false);
-    const own = await startSelfTelemetry(collectorEnv, logger);
+    const own = await startSelfTelemetry(settingsFromEnv({ SLACK_TOKEN: TEST_TOKEN, ...collectorEnv }), logger);
     expect(own.meterProvider).toBeDefined();
     const first = h.receiver({ backfillStartTime: 0, meterProvider: own.meterProvider });
     await first.syncOnce();
@@ -396,7 +434,7 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     try {
       expect(hostMeterProviderRegistered()).toBe(true);
-      const none = await startSelfTelemetry(collectorEnv, logger);
+      const none = await startSelfTelemetry(settingsFromEnv({ SLACK_TOKEN: TEST_TOKEN, ...collectorEnv }), logger);
       expect(none.meterProvider).toBeUndefined();
       h.slack.add(...makeEntries(3, { startDate: BASE_DATE + 100, prefix: 'later-' }));
       const second = h.receiver({ backfillStartTime: 0, meterProvider: none.meterProvider });

@@ -1,19 +1,27 @@
+import { OTLP_PROTOCOLS } from './otlp.js';
+
 /**
  * Every setting, once: its option, its environment variables, its type, default, range and
- * meaning. The environment parser, the validation's defaults and ranges, `ENV_VARS`, `--help`,
- * the option types (`SettingOptions`) and the README's settings table (checked by a test) all
- * read this table.
+ * meaning. The parser (`config.ts`), `ENV_VARS`, `--help`, the README's settings table and the
+ * documented options (`options.ts`) follow this table; tests hold each of them against it.
+ *
+ * One precedence rule for all of them: an option given to the library wins over the environment;
+ * of the variables, the first one set wins (the signal-specific one over the general one); then the
+ * default. A blank variable counts as unset.
  */
 
-/** How a setting's value is read and checked. */
+/** How a setting's value is read and checked: each kind has one parser (`kinds.ts`). */
 export type SettingKind =
   /** A token or client secret: never echoed. */
   | 'secret'
   | 'text'
   | 'path'
   | 'url'
-  /** A base URL: `/v1/logs` is appended for the HTTP protocols (the spec's rule). */
-  | 'base-url'
+  /**
+   * An OTLP endpoint: the signal-specific variable (and the option) is used as is; the general one
+   * (`OTEL_EXPORTER_OTLP_ENDPOINT`) is a base URL, with `/v1/<signal>` appended for HTTP (the spec's rule).
+   */
+  | 'endpoint'
   /** A moment: ISO 8601 date or date-time, Unix seconds, or a `Date`. */
   | 'time'
   /** `30s`, `5m`, `1h`, `250ms`, or a number of seconds. */
@@ -24,13 +32,15 @@ export type SettingKind =
   | 'list'
   /** `key=value,key2=value2`, percent-decoded. */
   | 'pairs'
+  /** `host:port`, or a port alone (on 127.0.0.1). */
+  | 'host-port'
   /** One of Slack's server-side filters, under `filters`. */
   | 'filter';
 
 export interface Setting {
-  /** The option of `SlackIntegrationLogsReceiverOptions`. */
+  /** The option of `SlackIntegrationLogsReceiverOptions` (for standalone rows: of the self-metrics settings). */
   option: string;
-  /** Environment variables, the first one set wins. */
+  /** Environment variables, the first one set wins: the signal-specific one, then the general one. */
   env: readonly string[];
   kind: SettingKind;
   /** The default, as a person would write it; absent: unset. */
@@ -38,10 +48,17 @@ export interface Setting {
   /** Inclusive bounds: seconds for durations, the value for integers. */
   min?: number;
   max?: number;
+  /** The values allowed (for a list: of each item, in any case). */
   choices?: readonly string[];
+  /** For a list: what each item must look like. */
+  item?: { pattern: RegExp; is: string };
+  /** Appended to the problem of an invalid value: the way out a person may not know. */
+  hint?: string;
   /** For `filter`: Slack's argument name. */
   filter?: string;
-  /** For the OTLP base URL: the default of the `grpc` protocol. */
+  /** For `endpoint`: the signal whose path (`/v1/logs`) follows a base URL. */
+  signal?: 'logs' | 'metrics';
+  /** For `endpoint`: the default of the `grpc` protocol. */
   grpcDefault?: string;
   /**
    * Read only when the receiver runs standalone (the CLI, `--import .../register` without a host
@@ -64,12 +81,7 @@ export const SETTINGS = [
     kind: 'path',
     meaning: 'a file holding the token, re-read when it changes; `SLACK_TOKEN` wins',
   },
-  {
-    option: 'refreshToken',
-    env: ['SLACK_REFRESH_TOKEN'],
-    kind: 'secret',
-    meaning: 'token rotation (docs/credentials.md)',
-  },
+  { option: 'refreshToken', env: ['SLACK_REFRESH_TOKEN'], kind: 'secret', meaning: 'token rotation (docs/credentials.md)' },
   { option: 'refreshTokenFile', env: ['SLACK_REFRESH_TOKEN_FILE'], kind: 'path', meaning: 'a file holding it' },
   { option: 'clientId', env: ['SLACK_CLIENT_ID'], kind: 'text', meaning: "the app's client ID" },
   { option: 'clientSecret', env: ['SLACK_CLIENT_SECRET'], kind: 'secret', meaning: "the app's client secret" },
@@ -143,8 +155,7 @@ export const SETTINGS = [
     option: 'slackTeamIds',
     env: ['SLACK_TEAM_ID'],
     kind: 'list',
-    meaning:
-      'Enterprise Grid, org-level token: comma-separated team IDs, each polled with its own client, cursor file and Resource (`slack.team.id`)',
+    meaning: 'Enterprise Grid, org-level token: comma-separated team IDs, each with its own client, cursor file and `slack.team.id`',
   },
   {
     option: 'filters',
@@ -160,18 +171,18 @@ export const SETTINGS = [
     option: 'otlpProtocol',
     env: ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     kind: 'choice',
-    choices: ['http/json', 'http/protobuf', 'grpc'],
+    choices: OTLP_PROTOCOLS,
     default: 'http/json',
     meaning: 'the OTLP protocol',
   },
-  { option: 'otlpEndpoint', env: ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'], kind: 'url', meaning: 'the OTLP logs endpoint, used as is' },
   {
     option: 'otlpEndpoint',
-    env: ['OTEL_EXPORTER_OTLP_ENDPOINT'],
-    kind: 'base-url',
-    default: 'http://localhost:4318',
+    env: ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    kind: 'endpoint',
+    signal: 'logs',
+    default: 'http://localhost:4318/v1/logs',
     grpcDefault: 'http://localhost:4317',
-    meaning: 'OTLP base URL: `/v1/logs` is appended for HTTP; used as is for `grpc` (default `http://localhost:4317`)',
+    meaning: 'the OTLP logs endpoint (`/v1/logs` after a base URL for HTTP; `grpc`: as is, default `http://localhost:4317`)',
   },
   {
     option: 'otlpHeaders',
@@ -199,8 +210,8 @@ export const SETTINGS = [
   {
     option: 'healthEndpoint',
     env: ['SLACK_HEALTH_ENDPOINT'],
-    kind: 'text',
-    meaning: '`host:port` of `GET /healthz` and `GET /readyz` while polling (a port alone: 127.0.0.1); see docs/operations.md',
+    kind: 'host-port',
+    meaning: '`host:port` of `/healthz` and `/readyz` while polling (a port alone: 127.0.0.1; docs/operations.md)',
   },
   {
     option: 'serviceName',
@@ -215,6 +226,7 @@ export const SETTINGS = [
     env: ['OTEL_METRICS_EXPORTER'],
     kind: 'list',
     choices: ['otlp', 'console', 'none'],
+    hint: 'for Prometheus, let the collector expose the metrics',
     default: 'otlp',
     standalone: true,
     meaning: 'standalone only: where the self-metrics go, comma-separated; a host MeterProvider always wins',
@@ -241,51 +253,36 @@ export const SETTINGS = [
   },
   {
     option: 'metricsProtocol',
-    env: ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'],
+    env: ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     kind: 'choice',
-    choices: ['http/json', 'http/protobuf', 'grpc'],
+    choices: OTLP_PROTOCOLS,
     standalone: true,
-    meaning: "standalone only: the self-metrics' OTLP protocol; unset: `OTEL_EXPORTER_OTLP_PROTOCOL`, then the records' protocol",
+    meaning: "standalone only: the self-metrics' OTLP protocol; unset: the records' protocol",
   },
   {
     option: 'metricsEndpoint',
-    env: ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'],
-    kind: 'url',
+    env: ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    kind: 'endpoint',
+    signal: 'metrics',
+    default: 'http://localhost:4318/v1/metrics',
+    grpcDefault: 'http://localhost:4317',
     standalone: true,
-    meaning:
-      "standalone only: the self-metrics URL; unset: the base URL + `/v1/metrics`, else the records' collector; headers, timeout and compression: `OTEL_EXPORTER_OTLP_METRICS_*`, read by the exporter",
+    meaning: "standalone only: the self-metrics' endpoint (`/v1/metrics` after a base URL); unset: the records' collector",
   },
 ] as const satisfies readonly Setting[];
 
 type Spec = (typeof SETTINGS)[number];
 
-type ValueOf<S extends Spec> = S extends { kind: 'choice'; choices: readonly (infer C)[] }
-  ? C
-  : S extends { kind: 'time' }
-    ? Date | number | string
-    : S extends { kind: 'duration' }
-      ? number | string
-      : S extends { kind: 'integer' }
-        ? number
-        : S extends { kind: 'list' }
-          ? string[]
-          : S extends { kind: 'pairs' }
-            ? Record<string, string>
-            : S extends { kind: 'filter' }
-              ? { [F in Extract<Spec, { kind: 'filter' }>['filter']]?: string }
-              : string;
+/** An option (or standalone setting) of the table. */
+type SettingName = Spec['option'];
+/** The table row of a setting (the first, for `filters`). */
+export type RowOf<O extends SettingName> = Extract<Spec, { option: O }>;
 
-/** The options that mirror an environment variable, typed from the table (standalone-only rows are no options). */
-export type SettingOptions = { [S in Spec as S extends { standalone: true } ? never : S['option']]?: ValueOf<S> };
-
-/** The table row of an option (the first, for options read from two variables). */
-export function settingOf(option: Spec['option']): Setting {
-  return SETTINGS.find((s) => s.option === option)!;
-}
-
-/** `60s` of `pollInterval`, `1000` of `pageSize`...: the default as the table writes it. */
-export function defaultOf(option: Spec['option']): string | undefined {
-  return (SETTINGS as readonly Setting[]).find((s) => s.option === option && s.default !== undefined)?.default;
+/** The table row of a setting (the first, for `filters`). */
+export function settingOf<O extends SettingName>(option: O): RowOf<O> {
+  const row = SETTINGS.find((s): s is RowOf<O> => s.option === option);
+  if (!row) throw new Error(`no setting ${option}`);
+  return row;
 }
 
 /** Variable names as a person reads them: the general one, then the one that wins over it. */

@@ -68,11 +68,20 @@ export interface SyncSummary {
   fetched: number;
   /** Entries acknowledged by the collector in this pass (partial-success rejections included). */
   exported: number;
-  /** Entries seen again that had been delivered before (at or before the cursor, or page overlap). */
+  /**
+   * Entries met again that were delivered before: at the cursor's own second (the cursor counts
+   * them), or read twice in this pass as pages moved.
+   */
   skippedAlreadyDelivered: number;
+  /**
+   * Entries dated before the cursor, not exported: delivered by an earlier pass, added to Slack
+   * late (after the cursor passed their date), or, while the cursor still stands at its start,
+   * older than the start (SLACK_BACKFILL_START_TIME; unset, the first run's time).
+   */
+  olderThanCursor: number;
   /** `team.integrationLogs` requests made, retries included. */
   slackRequests: number;
-  /** Times a Slack HTTP 429 was waited out. */
+  /** Times Slack's rate limit was waited out: HTTP 429, or `{"ok":false,"error":"ratelimited"}`. */
   rateLimitWaits: number;
   /** Export batches (up to 250 records) delivered: acknowledged, or kept as dead letters. */
   exportBatches: number;
@@ -80,7 +89,10 @@ export interface SyncSummary {
   order: 'newest-first' | 'oldest-first' | 'unknown';
   /** The cursor after the pass. */
   cursor: CursorPosition;
-  /** Entries whose `date` could not be read (exported with the observed time). */
+  /**
+   * Entries whose `date` could not be read: exported with the date of the entry beside them in the
+   * log (docs/sync.md), Slack's own value in `slack.integration.date`.
+   */
   undatedEntries: number;
   /**
    * Records the collector acknowledged but rejected (OTLP partial success, `rejectedLogRecords`).

@@ -85,6 +85,8 @@ export interface PassResult {
   fetched: number;
   exported: number;
   skippedAlreadyDelivered: number;
+  /** Entries dated before the cursor: not exported (see `SyncSummary.olderThanCursor`). */
+  olderThanCursor: number;
   exportBatches: number;
   order: PageOrder;
   undatedEntries: number;
@@ -106,6 +108,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     fetched: 0,
     exported: 0,
     skippedAlreadyDelivered: 0,
+    olderThanCursor: 0,
     exportBatches: 0,
     order: 'unknown',
     undatedEntries: 0,
@@ -180,9 +183,11 @@ async function collect(deps: PassDeps, start: CursorState, spool: Spool, result:
           deps.logger.warn(`restarting the pass from the first page: ${accepted.next.reason}`);
           await spool.clear();
           result.skippedAlreadyDelivered = 0;
+          result.olderThanCursor = 0;
           break;
         }
-        result.skippedAlreadyDelivered += accepted.overlap + accepted.older;
+        result.skippedAlreadyDelivered += accepted.overlap;
+        result.olderThanCursor += accepted.older;
         for (const t of accepted.taken) {
           if (oldestTaken === undefined || t.sortDate < oldestTaken) oldestTaken = t.sortDate;
           if (newestTaken === undefined || t.sortDate > newestTaken) newestTaken = t.sortDate;

@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HealthEndpoint } from '../config/health-endpoint.js';
 import { readiness, type StatusForReadiness } from './readiness.js';
-import { ConfigError } from '../core/errors.js';
+import { HealthEndpointError } from '../core/errors.js';
 
 export interface HealthServerOptions {
   endpoint: HealthEndpoint;
@@ -26,7 +26,7 @@ export class HealthServer {
     readonly address: HealthEndpoint,
   ) {}
 
-  /** @throws ConfigError when it cannot listen there (port in use, address not on this host). */
+  /** @throws HealthEndpointError when it cannot listen there (port in use, address not on this host). */
   static async listen(options: HealthServerOptions): Promise<HealthServer> {
     const server = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
@@ -41,9 +41,10 @@ export class HealthServer {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
-          new ConfigError([
+          new HealthEndpointError(
             `SLACK_HEALTH_ENDPOINT ${host}:${port}: cannot listen (${error.code ?? error.message}): ${error.code === 'EADDRINUSE' ? 'another process uses the port, choose another' : 'use an address of this host, e.g. 127.0.0.1:13133'}`,
-          ]),
+            { cause: error },
+          ),
         ),
       );
       server.listen(port, host, () => resolve());

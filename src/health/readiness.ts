@@ -1,7 +1,9 @@
 /**
  * The readiness decision, pure: from the receiver's status and the time, whether it is ready and
- * why not. The health server only serves it.
+ * why not. The health server only serves it. The reason of a failure is the error's own
+ * (`ReceiverError.readinessReason`, core/errors.ts).
  */
+import type { ReadinessReason } from '../core/errors.js';
 
 /** Ready while the last pass succeeded within this many poll intervals. */
 export const STALE_AFTER_POLL_INTERVALS = 3;
@@ -10,8 +12,8 @@ export const STALE_AFTER_POLL_INTERVALS = 3;
 export interface StatusForReadiness {
   /** Unix milliseconds of the last pass that ended without error. */
   lastSuccessAt?: number;
-  /** The class name of the last pass's error (`SlackFatalError`...), cleared by a successful pass. */
-  lastErrorType?: string;
+  /** The last pass's error's `readinessReason` (`last_pass_failed` for an error not of this package), cleared by a successful pass. */
+  lastErrorReason?: ReadinessReason;
   /** The last pass's error message: only its presence is read, never echoed. */
   lastError?: string;
   /** The token in use (numbers and a date only). */
@@ -32,30 +34,21 @@ export interface Readiness {
   };
 }
 
-/** Why the last pass failed, by error class: a reason code and what it means. */
-export const REASONS: Readonly<Record<string, { reason: string; message: string }>> = {
-  SlackFatalError: {
-    reason: 'slack_needs_a_person',
-    message: 'Slack refused the token or its scope; a person must fix it (the log names the fix)',
-  },
-  SlackUnavailableError: {
-    reason: 'slack_unavailable',
-    message: 'Slack could not be read within the retry deadline; retrying with backoff',
-  },
-  SlackPaginationLimitError: {
-    reason: 'slack_pagination_limit',
-    message: 'Slack would not page far enough to reach the cursor; see the log',
-  },
-  OtlpExportError: {
-    reason: 'collector_unavailable',
-    message: 'the OTLP collector did not acknowledge the last export; the records are sent again when it is back',
-  },
-  CursorLockedError: { reason: 'cursor_locked', message: 'another receiver holds the cursor file lock; run one receiver per cursor file' },
-  CursorFileError: { reason: 'cursor_unusable', message: 'the cursor file cannot be read or written; see the log' },
-  SpoolError: { reason: 'spool_unusable', message: 'the spool beside the cursor file cannot be used; see the log' },
-  TeamsSyncError: { reason: 'teams_failing', message: 'some Enterprise Grid teams failed their last pass; see the log' },
+/** What each reason means to whoever reads the probe's answer. */
+export const REASON_MESSAGES: Readonly<Record<ReadinessReason, string>> = {
+  invalid_configuration: 'the settings are invalid; see the log',
+  health_endpoint_unusable: 'the health endpoint cannot listen; see the log',
+  slack_needs_a_person: 'Slack refused the token or its scope; a person must fix it (the log names the fix)',
+  slack_unavailable: 'Slack could not be read within the retry deadline; retrying with backoff',
+  slack_pagination_limit: 'Slack would not page far enough to reach the cursor; see the log',
+  collector_unavailable: 'the OTLP collector did not acknowledge the last export; the records are sent again when it is back',
+  cursor_locked: 'another receiver holds the cursor file lock; run one receiver per cursor file',
+  cursor_unusable: 'the cursor file cannot be read or written; see the log',
+  spool_unusable: 'the spool beside the cursor file cannot be used; see the log',
+  dead_letters_unusable: 'the dead-letter file beside the cursor file cannot be read or written; see the log',
+  teams_failing: 'some Enterprise Grid teams failed their last pass; see the log',
+  last_pass_failed: 'the last pass failed; see the log',
 };
-const OTHER_FAILURE = { reason: 'last_pass_failed', message: 'the last pass failed; see the log' };
 
 export function readiness(status: StatusForReadiness, nowMs: number, pollIntervalMs: number): Readiness {
   const last_success = status.lastSuccessAt === undefined ? null : new Date(status.lastSuccessAt).toISOString();
@@ -74,9 +67,12 @@ export function readiness(status: StatusForReadiness, nowMs: number, pollInterva
     ready: false,
     body: { status: 'not_ready', reason, message, last_success, ...credentials },
   });
-  if (status.lastErrorType !== undefined || status.lastError !== undefined) {
-    const type = status.lastErrorType;
-    return notReady(type !== undefined && Object.hasOwn(REASONS, type) ? REASONS[type]! : OTHER_FAILURE);
+  if (status.lastErrorReason !== undefined || status.lastError !== undefined) {
+    const reason =
+      status.lastErrorReason !== undefined && Object.hasOwn(REASON_MESSAGES, status.lastErrorReason)
+        ? status.lastErrorReason
+        : 'last_pass_failed';
+    return notReady({ reason, message: REASON_MESSAGES[reason] });
   }
   if (status.lastSuccessAt === undefined) {
     return notReady({ reason: 'starting', message: 'the first pass has not ended yet' });

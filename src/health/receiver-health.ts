@@ -15,7 +15,7 @@ export class ReceiverHealth {
     private readonly pollIntervalMs: number,
   ) {}
 
-  /** @throws ConfigError when it cannot listen. */
+  /** @throws HealthEndpointError when it cannot listen. */
   async open(keepProcessAlive: boolean): Promise<void> {
     if (!this.endpoint) return;
     this.server ??= HealthServer.listen({

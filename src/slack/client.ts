@@ -105,12 +105,14 @@ export class IntegrationLogsClient {
           }
           throw failure.error;
         }
+        // Slack's `ratelimited` code (HTTP 200, no Retry-After) is a rate limit waited out with the backoff.
+        const rateLimited = failure.kind === 'rate_limit' || (failure.kind === 'transient' && failure.rateLimited === true);
         if (failure.kind === 'rate_limit') {
           this.options.onRequest?.('rate_limited');
           waitMs = failure.retryAfterSeconds * 1000;
           why = `Slack rate limit (HTTP 429, Retry-After ${failure.retryAfterSeconds}s)`;
         } else {
-          this.options.onRequest?.('transient_error');
+          this.options.onRequest?.(rateLimited ? 'rate_limited' : 'transient_error');
           // Equal jitter, never under the base: retries alone stay within Tier 2 (~1 request / 3 s).
           const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
           waitMs = Math.max(BACKOFF_BASE_MS, ceiling / 2 + (Math.random() * ceiling) / 2);
@@ -128,8 +130,8 @@ export class IntegrationLogsClient {
         }
         waitMs = Math.min(waitMs, remaining);
         const seconds = Math.round(waitMs / 100) / 10;
-        if (failure.kind === 'rate_limit') this.rateLimitWaits++;
-        this.options.onWait?.(failure.kind === 'rate_limit' ? 'rate_limit' : 'backoff', seconds);
+        if (rateLimited) this.rateLimitWaits++;
+        this.options.onWait?.(rateLimited ? 'rate_limit' : 'backoff', seconds);
         this.options.logger.warn(`${why}: waiting ${seconds}s before retrying page ${page}`, { page, waitSeconds: seconds });
         try {
           await sleep(waitMs, undefined, { signal });
@@ -145,7 +147,7 @@ type Failure =
   | { kind: 'fatal'; error: Error }
   | { kind: 'pagination-limit'; error: SlackPaginationLimitError }
   | { kind: 'rate_limit'; retryAfterSeconds: number }
-  | { kind: 'transient'; reason: string };
+  | { kind: 'transient'; reason: string; rateLimited?: boolean };
 
 function classify(error: unknown): Failure {
   const e = error as {
@@ -169,7 +171,7 @@ function classify(error: unknown): Failure {
       return { kind: 'transient', reason: `Slack answered with a body that is not JSON (${JSON.stringify(code.slice(0, 60))})` };
     }
     if (TRANSIENT_CODES.has(code)) {
-      return { kind: 'transient', reason: `Slack answered ${code}` };
+      return { kind: 'transient', reason: `Slack answered ${code}`, rateLimited: code === 'ratelimited' };
     }
     const fix = FATAL_FIXES[code];
     const scopes =

@@ -27,6 +27,8 @@ export interface CursorStoreOptions {
   lockWaitMs?: number;
   /** Milliseconds without a refresh after which a lock counts as abandoned (its holder was killed). */
   staleMs?: number;
+  /** Told, once, when the lock is held and `lock()` starts waiting for it. */
+  onWait?: (message: string) => void;
 }
 
 /**
@@ -38,7 +40,7 @@ export class CursorStore {
   readonly path: string;
   private release: (() => Promise<void>) | undefined;
   private compromised: Error | undefined;
-  private readonly options: Required<CursorStoreOptions>;
+  private readonly options: CursorStoreOptions & { lockWaitMs: number; staleMs: number };
 
   constructor(path: string, options: CursorStoreOptions = {}) {
     this.path = resolve(path);
@@ -48,21 +50,32 @@ export class CursorStore {
   /** @throws CursorLockedError when another live process holds the lock after `lockWaitMs`. */
   async lock(): Promise<void> {
     if (this.release) return;
-    const { lockWaitMs, staleMs } = this.options;
-    try {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      this.release = await lockfile.lock(this.path, {
+    const { lockWaitMs, staleMs, onWait } = this.options;
+    const take = (retries: number) =>
+      lockfile.lock(this.path, {
         realpath: false,
         stale: staleMs,
         update: Math.max(1000, Math.floor(staleMs / 2)),
-        retries: lockWaitMs > 0 ? { retries: Math.ceil(lockWaitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
+        retries: retries > 0 ? { retries, minTimeout: 500, maxTimeout: 500, factor: 1 } : 0,
         onCompromised: (err) => {
           // Another process may have taken the lock over: saving now could double-export.
           this.compromised = new CursorLockedError(
             `lost the lock on ${this.path}.lock (${err.message}); stopping to avoid a double export`,
-            { cause: err },
+            {
+              cause: err,
+            },
           );
         },
+      });
+    try {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      // A first try alone, so that a wait is said before it starts.
+      this.release = await take(0).catch(async (e: unknown) => {
+        if ((e as { code?: string }).code !== 'ELOCKED' || lockWaitMs <= 0) throw e;
+        onWait?.(
+          `cursor file ${this.path} is locked (${this.path}.lock): waiting up to ${Math.round(lockWaitMs / 1000)}s, for a receiver that holds it, or for the lock of a run that was killed to go stale (${Math.round(staleMs / 1000)}s after its last refresh)`,
+        );
+        return take(Math.ceil(lockWaitMs / 500));
       });
     } catch (e) {
       if ((e as { code?: string }).code === 'ELOCKED') {

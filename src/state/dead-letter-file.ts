@@ -1,6 +1,6 @@
 import { readFile, rm, truncate } from 'node:fs/promises';
 import { appendDurably, writeFileAtomic } from './atomic-write.js';
-import { CursorFileError } from '../core/errors.js';
+import { DeadLetterFileError } from '../core/errors.js';
 
 /**
  * One record the collector refused even alone: one JSON line of the dead-letter file. It holds
@@ -52,7 +52,7 @@ export class DeadLetterFile {
       await appendDurably(this.path, fresh.map((l) => `${JSON.stringify(l)}\n`).join(''));
     } catch (e) {
       await truncate(this.path, complete).catch(() => undefined);
-      throw new CursorFileError(
+      throw new DeadLetterFileError(
         `cannot write dead-letter file ${this.path}: ${(e as Error).message}; nothing past these records was counted as delivered`,
         { cause: e },
       );
@@ -71,7 +71,7 @@ export class DeadLetterFile {
       try {
         letter = JSON.parse(line) as DeadLetter;
       } catch {
-        throw new CursorFileError(`dead-letter file ${this.path} line ${i + 1} is not JSON: fix or remove that line`);
+        throw new DeadLetterFileError(`dead-letter file ${this.path} line ${i + 1} is not JSON: fix or remove that line`);
       }
       const missing = [
         typeof letter?.entry === 'object' && letter.entry !== null ? undefined : 'entry',
@@ -80,7 +80,7 @@ export class DeadLetterFile {
         typeof letter?.fetchedAt === 'string' ? undefined : 'fetchedAt',
       ].filter(Boolean);
       if (missing.length > 0) {
-        throw new CursorFileError(
+        throw new DeadLetterFileError(
           `dead-letter file ${this.path} line ${i + 1} has no valid ${missing.join(', ')}: fix or remove that line`,
         );
       }
@@ -101,7 +101,7 @@ export class DeadLetterFile {
         letters.map((l) => `${JSON.stringify(l)}\n`).join(''),
       );
     } catch (e) {
-      throw new CursorFileError(`cannot rewrite dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
+      throw new DeadLetterFileError(`cannot rewrite dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -120,7 +120,7 @@ export class DeadLetterFile {
       text = await readFile(this.path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], complete: 0, size: 0 };
-      throw new CursorFileError(`cannot read dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
+      throw new DeadLetterFileError(`cannot read dead-letter file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
     const complete = text.lastIndexOf(10) + 1;
     const lines = text

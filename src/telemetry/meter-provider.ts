@@ -7,12 +7,10 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import { optionsFromEnv } from '../config/config.js';
-import { defaultOf } from '../config/settings.js';
+import type { ResolvedConfig, Settings } from '../config/config.js';
 import type { ReceiverLogger } from '../core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../core/version.js';
 import type { OtlpProtocol } from '../config/otlp.js';
-import { selfMetricsSettingsFromEnv } from '../config/metrics-settings.js';
 import { displayUrl, ReportingMetricExporter } from './reporting-exporter.js';
 
 /** How long the exit waits for the last self-metrics export (the collector may be down). */
@@ -35,16 +33,14 @@ export function hostMeterProviderRegistered(): boolean {
 }
 
 /**
- * Sets up the OpenTelemetry metrics SDK for the receiver's self-metrics from the standard
- * variables (see metrics-settings.ts), unless a host registered a MeterProvider: that one always
- * wins. The provider is not registered globally, so a host SDK started later can still register its own.
- *
- * @throws ConfigError when a variable is invalid.
+ * Sets up the OpenTelemetry metrics SDK for the receiver's self-metrics from the standalone settings
+ * (`settingsFromEnv`), unless a host registered a MeterProvider: that one always wins. The provider
+ * is not registered globally, so a host SDK started later can still register its own.
  */
-export async function startSelfTelemetry(env: Record<string, string | undefined>, logger: ReceiverLogger): Promise<SelfTelemetry> {
-  if (hostMeterProviderRegistered()) return { meterProvider: undefined, shutdown: async () => true };
-  const settings = selfMetricsSettingsFromEnv(env);
-  if (settings.exporters.length === 0) return { meterProvider: undefined, shutdown: async () => true };
+export async function startSelfTelemetry({ receiver, selfMetrics: settings }: Settings, logger: ReceiverLogger): Promise<SelfTelemetry> {
+  if (hostMeterProviderRegistered() || !settings || settings.exporters.length === 0) {
+    return { meterProvider: undefined, shutdown: async () => true };
+  }
 
   const readers = await Promise.all(
     settings.exporters.map(async (name) => {
@@ -63,7 +59,7 @@ export async function startSelfTelemetry(env: Record<string, string | undefined>
       });
     }),
   );
-  const provider = new SdkMeterProvider({ resource: selfResource(env), readers });
+  const provider = new SdkMeterProvider({ resource: selfResource(receiver), readers });
   let ended: Promise<boolean> | undefined;
   const shutdown = async (timeoutMs: number) => {
     const done = await Promise.race([
@@ -93,12 +89,6 @@ async function otlpMetricExporter(protocol: OtlpProtocol, url: string): Promise<
 }
 
 /** The records' resource: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, service.name defaulting to the receiver's. */
-function selfResource(env: Record<string, string | undefined>): Resource {
-  const { serviceName, resourceAttributes = {} } = optionsFromEnv(env);
-  return defaultResource().merge(
-    resourceFromAttributes({
-      ...resourceAttributes,
-      'service.name': serviceName ?? resourceAttributes['service.name'] ?? defaultOf('serviceName'),
-    }),
-  );
+function selfResource({ serviceName, resourceAttributes }: ResolvedConfig): Resource {
+  return defaultResource().merge(resourceFromAttributes({ ...resourceAttributes, 'service.name': serviceName }));
 }

@@ -1,5 +1,6 @@
 import { metrics, type Attributes, type Counter, type MeterProvider } from '@opentelemetry/api';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../core/version.js';
+import type { SkipReason } from '../delivery/pass-summary.js';
 
 /** `error.type` values on records that were not delivered (see `records`). */
 export type RecordErrorType = 'rejected' | 'dead_lettered' | 'export_failed';
@@ -15,9 +16,10 @@ export class SelfMetrics {
   private readonly exported: Counter;
   /** `slack.integration_logs.requests`: `team.integrationLogs` requests, by `outcome` (ok, rate_limited, transient_error, fatal_error). */
   readonly slackRequests: Counter;
-  /** `slack.integration_logs.rate_limit.waits`: HTTP 429 answers waited out. */
+  /** `slack.integration_logs.rate_limit.waits`: Slack rate limits waited out (HTTP 429, or `ratelimited`). */
   readonly rateLimitWaits: Counter;
   private readonly passes: Counter;
+  private readonly skippedEntries: Counter;
   private readonly refreshes: Counter;
   private tokenExpiry: (() => number | undefined) | undefined;
   private readonly cursors = new Map<string, { attributes: Attributes; date: number }>();
@@ -34,7 +36,16 @@ export class SelfMetrics {
       'Records whose export finished: delivered, or with error.type when the collector rejected them, refused them alone (dead-lettered) or the export failed',
     );
     this.slackRequests = counter('slack.integration_logs.requests', '{request}', 'team.integrationLogs requests, by outcome');
-    this.rateLimitWaits = counter('slack.integration_logs.rate_limit.waits', '{wait}', 'Slack HTTP 429 answers waited out');
+    this.rateLimitWaits = counter(
+      'slack.integration_logs.rate_limit.waits',
+      '{wait}',
+      'Slack rate limits waited out: HTTP 429, or {"ok":false,"error":"ratelimited"}',
+    );
+    this.skippedEntries = counter(
+      'slack.integration_logs.entries.skipped',
+      '{entry}',
+      'Entries read from Slack and not exported, by slack.integration_logs.skip_reason: already_delivered, older_than_start, older_than_cursor',
+    );
     this.passes = counter(
       'slack.integration_logs.passes',
       '{pass}',
@@ -97,6 +108,11 @@ export class SelfMetrics {
   /** `count` records finished exporting; `errorType` when they were not delivered. */
   records(count: number, attributes: Attributes, errorType?: RecordErrorType): void {
     if (count > 0) this.exported.add(count, errorType ? { ...attributes, 'error.type': errorType } : attributes);
+  }
+
+  /** `count` entries read and not exported, and why. */
+  skipped(count: number, attributes: Attributes, reason: SkipReason): void {
+    if (count > 0) this.skippedEntries.add(count, { ...attributes, 'slack.integration_logs.skip_reason': reason });
   }
 
   pass(attributes: Attributes, error?: unknown): void {
