@@ -11,6 +11,7 @@ import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { readinessReasonOf, SlackFatalError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
+import { credentialSourceFor, type CredentialState } from './state/credential-source.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
 const MAX_FAILURE_BACKOFF_MS = 15 * 60_000;
@@ -34,6 +35,8 @@ export interface ReceiverStatus {
   /** The last pass's error's `readinessReason` (what `/readyz` answers), cleared with `lastError`. */
   lastErrorReason?: ReadinessReason;
   lastSummary?: SyncSummary;
+  /** The token in use: its expiry when known, refreshes and failed refreshes (token rotation). */
+  credentials?: CredentialState;
 }
 
 /**
@@ -54,6 +57,7 @@ export class SlackIntegrationLogsReceiver {
   private readonly statusValue: ReceiverStatus = { running: false };
   private closed = false;
   private readonly health: ReceiverHealth;
+  private readonly credentials: ReturnType<typeof credentialSourceFor>;
 
   /** Reads options from environment variables (see README); `overrides` win. */
   static fromEnv(
@@ -73,13 +77,17 @@ export class SlackIntegrationLogsReceiver {
     const attributes = options.resource
       ? (options.resource.attributes as Record<string, string>)
       : { ...this.config.resourceAttributes, 'service.name': this.config.serviceName };
+    const metrics = new SelfMetrics(options.meterProvider);
+    this.credentials = credentialSourceFor(this.config, this.logger, (error) => metrics.credentialRefresh(error));
+    metrics.credentialExpiry(() => this.credentials.state().expiresAt);
     const deps = {
+      credentials: this.credentials,
       settings: this.config,
       logger: this.logger,
       exporter: this.exporter,
       resource: defaultResource().merge(resourceFromAttributes(attributes)),
       scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
-      metrics: new SelfMetrics(options.meterProvider),
+      metrics,
     };
     const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
     this.teams = teamIds.map((team) => new Stream(team, deps));
@@ -97,7 +105,7 @@ export class SlackIntegrationLogsReceiver {
   }
 
   get status(): ReceiverStatus {
-    return { ...this.statusValue };
+    return { ...this.statusValue, credentials: this.credentials.state() };
   }
 
   /**

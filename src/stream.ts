@@ -16,11 +16,11 @@ import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
 import { olderReason, passSummaryLine } from './delivery/pass-summary.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
+import type { TokenProvider } from './slack/credentials.js';
 
 /** The settings a stream uses. */
 export type StreamSettings = Pick<
   ResolvedConfig,
-  | 'token'
   | 'slackApiUrl'
   | 'pageSize'
   | 'filters'
@@ -40,6 +40,8 @@ export interface StreamDeps {
   resource: Resource;
   scope: { name: string; version: string };
   metrics: SelfMetrics;
+  /** One for every stream: they share the token (and its refreshes). */
+  credentials: TokenProvider;
 }
 
 /**
@@ -83,7 +85,7 @@ export class Stream {
       logger: this.logger,
     });
     this.client = new IntegrationLogsClient({
-      token: settings.token,
+      credentials: deps.credentials,
       slackApiUrl: settings.slackApiUrl,
       pageSize: settings.pageSize,
       filters: settings.filters,

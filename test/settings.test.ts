@@ -69,11 +69,20 @@ describe('the settings table', () => {
 
 const tokenFile = join(dir, 'token');
 writeFileSync(tokenFile, 'xoxp-from-the-file-not-real\n');
+const refreshTokenFile = join(dir, 'refresh-token');
+writeFileSync(refreshTokenFile, 'xoxe-1-refresh-from-the-file-not-real\n');
+const clientSecretFile = join(dir, 'client-secret');
+writeFileSync(clientSecretFile, 'client-secret-from-the-file\n');
 
 /** A valid text for each variable, and what the parser must make of it (written by hand). */
 const SAMPLE: Record<string, { text: string; value: unknown }> = {
   SLACK_TOKEN: { text: 'xoxp-sample-not-real', value: 'xoxp-sample-not-real' },
   SLACK_TOKEN_FILE: { text: tokenFile, value: 'xoxp-from-the-file-not-real' },
+  SLACK_REFRESH_TOKEN: { text: 'xoxe-1-refresh-sample', value: 'xoxe-1-refresh-sample' },
+  SLACK_REFRESH_TOKEN_FILE: { text: refreshTokenFile, value: 'xoxe-1-refresh-from-the-file-not-real' },
+  SLACK_CLIENT_ID: { text: '123.456', value: '123.456' },
+  SLACK_CLIENT_SECRET: { text: 'client-secret-sample', value: 'client-secret-sample' },
+  SLACK_CLIENT_SECRET_FILE: { text: clientSecretFile, value: 'client-secret-from-the-file' },
   SLACK_API_URL: { text: 'http://127.0.0.1:9/api/', value: 'http://127.0.0.1:9/api/' },
   SLACK_BACKFILL_START_TIME: { text: '2026-01-31', value: 1_769_817_600 },
   SLACK_CURSOR_FILE: { text: '/var/lib/slack/cursor.json', value: '/var/lib/slack/cursor.json' },
@@ -111,6 +120,11 @@ const SAMPLE: Record<string, { text: string; value: unknown }> = {
 const LANDS: Record<string, (s: Settings) => unknown> = {
   token: (s) => s.receiver.token,
   tokenFile: (s) => s.receiver.token,
+  refreshToken: (s) => s.receiver.rotation?.refreshToken.value,
+  refreshTokenFile: (s) => s.receiver.rotation?.refreshToken.value,
+  clientId: (s) => s.receiver.rotation?.clientId,
+  clientSecret: (s) => s.receiver.rotation?.clientSecret.value,
+  clientSecretFile: (s) => s.receiver.rotation?.clientSecret.value,
   slackApiUrl: (s) => s.receiver.slackApiUrl,
   backfillStartTime: (s) => s.receiver.backfillStart,
   cursorFile: (s) => s.receiver.cursorFile,
@@ -134,6 +148,14 @@ const LANDS: Record<string, (s: Settings) => unknown> = {
   metricsProtocol: (s) => s.selfMetrics!.otlp.protocol,
   metricsEndpoint: (s) => s.selfMetrics!.otlp.url,
 };
+/** Token rotation's settings come together: each is read with the other two given. */
+const ROTATION: Record<string, Record<string, string>> = {
+  refreshToken: { SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'other-secret' },
+  refreshTokenFile: { SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'other-secret' },
+  clientId: { SLACK_REFRESH_TOKEN: 'xoxe-1-other', SLACK_CLIENT_SECRET: 'other-secret' },
+  clientSecret: { SLACK_REFRESH_TOKEN: 'xoxe-1-other', SLACK_CLIENT_ID: '1.2' },
+  clientSecretFile: { SLACK_REFRESH_TOKEN: 'xoxe-1-other', SLACK_CLIENT_ID: '1.2' },
+};
 const landing = (s: Setting) =>
   s.kind === 'filter' ? (r: Settings) => (r.receiver.filters as Record<string, unknown>)[s.filter!] : LANDS[s.option]!;
 
@@ -144,7 +166,7 @@ describe('the parser', () => {
   });
 
   it.each(settings.flatMap((s) => s.env.map((name) => [name, s] as const)))('%s alone is read into its setting', (name, s) => {
-    const env = { SLACK_TOKEN: name === 'SLACK_TOKEN_FILE' ? undefined : TEST_TOKEN, [name]: SAMPLE[name]!.text };
+    const env = { SLACK_TOKEN: name === 'SLACK_TOKEN_FILE' ? undefined : TEST_TOKEN, ...ROTATION[s.option], [name]: SAMPLE[name]!.text };
     // The metrics' base URL gets the metrics path, not the logs one.
     const expected =
       s.option === 'metricsEndpoint' && name === 'OTEL_EXPORTER_OTLP_ENDPOINT'

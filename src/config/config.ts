@@ -7,6 +7,7 @@ import type { SlackIntegrationLogsReceiverOptions } from './options.js';
 import type { OtlpProtocol, OtlpSettings } from './otlp.js';
 import { SettingsReader, type Env } from './reader.js';
 import { SETTINGS, envLabel, rangeOf, settingOf, type RowOf, type Setting } from './settings.js';
+import { resolveRotation, rotationRequested, type RotationConfig } from './rotation.js';
 
 /**
  * Settings: options and environment variables -> validated config with defaults, by the table
@@ -27,7 +28,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; default: string; meaning: s
 });
 
 export interface ResolvedConfig {
-  token: string;
+  /** The token (`SLACK_TOKEN`, or `SLACK_TOKEN_FILE`'s content at start); with rotation, the first access token, if given. */
+  token?: string;
+  /** The file the token came from: re-read when it changes. */
+  tokenFile?: string;
+  /** Token rotation's settings, when given. */
+  rotation?: RotationConfig;
   slackApiUrl: string;
   /** Unix seconds. */
   backfillStart: number;
@@ -138,7 +144,8 @@ export function settingsFromEnv(env: Env, options: { standalone?: boolean; now?:
 
 function readReceiver(r: SettingsReader, now: number): ResolvedConfig {
   const warnings: string[] = [];
-  const token = readToken(r, warnings);
+  const rotation = resolveRotation(r, warnings);
+  const { token, tokenFile } = readToken(r, warnings, rotationRequested(r));
   const duration = (option: 'pollInterval' | 'retryDeadline' | 'progressInterval') =>
     r.readOrDefault(settingOf(option), KINDS.duration(settingOf(option)));
   const integer = (option: 'pageSize' | 'otlpTimeoutMillis') => r.readOrDefault(settingOf(option), KINDS.integer(settingOf(option)));
@@ -151,7 +158,9 @@ function readReceiver(r: SettingsReader, now: number): ResolvedConfig {
   const protocol = r.readOrDefault(settingOf('otlpProtocol'), KINDS.choice(settingOf('otlpProtocol')));
   const resourceAttributes = r.read(settingOf('resourceAttributes'), KINDS.pairs) ?? {};
   return {
-    token,
+    ...(token ? { token } : {}),
+    ...(tokenFile ? { tokenFile } : {}),
+    ...(rotation ? { rotation } : {}),
     slackApiUrl: r.readOrDefault(settingOf('slackApiUrl'), KINDS.url),
     backfillStart: backfillStart ?? now,
     backfillStartExplicit: r.source(backfill) !== undefined,
@@ -180,9 +189,11 @@ function readReceiver(r: SettingsReader, now: number): ResolvedConfig {
   };
 }
 
-function readToken(r: SettingsReader, warnings: string[]): string {
+/** The token and the file it came from; with token rotation (`rotating`), it may be absent. */
+function readToken(r: SettingsReader, warnings: string[], rotating: boolean): { token?: string; tokenFile?: string } {
   let token = r.read(settingOf('token'), KINDS.secret)?.trim();
   const file = r.read(settingOf('tokenFile'), KINDS.path);
+  let tokenFile: string | undefined;
   if (token && file) {
     warnings.push('SLACK_TOKEN and SLACK_TOKEN_FILE are both set: SLACK_TOKEN is used');
   }
@@ -194,11 +205,12 @@ function readToken(r: SettingsReader, warnings: string[]): string {
   } else if (!token && file) {
     try {
       token = readFileSync(file, 'utf8').trim();
+      tokenFile = file;
       if (!token) r.problems.push(`SLACK_TOKEN_FILE ${file} is empty`);
     } catch (e) {
       r.problems.push(`SLACK_TOKEN_FILE ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-  } else if (!token) {
+  } else if (!token && !rotating) {
     r.problems.push(
       'SLACK_TOKEN is not set: set SLACK_TOKEN (or SLACK_TOKEN_FILE) to a user token (xoxp-) with the admin scope, or run with --demo',
     );
@@ -208,7 +220,7 @@ function readToken(r: SettingsReader, warnings: string[]): string {
   } else if (token && !/^(xoxe\.)?xoxp-/.test(token)) {
     warnings.push('the Slack token does not start with xoxp-: team.integrationLogs needs a user token with the admin scope');
   }
-  return token ?? '';
+  return token ? { token, ...(tokenFile ? { tokenFile } : {}) } : {};
 }
 
 function readFilters(r: SettingsReader): SlackIntegrationLogFilters {

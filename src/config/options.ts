@@ -9,17 +9,46 @@ import type { OtlpProtocol } from './otlp.js';
  */
 export interface SlackIntegrationLogsReceiverOptions {
   /**
-   * `SLACK_TOKEN`: user OAuth token (`xoxp-`) with the `admin` scope. Required unless `tokenFile`; never
-   * echoed in any message.
+   * `SLACK_TOKEN`: user OAuth token (`xoxp-`) with the `admin` scope. Required unless `tokenFile` or
+   * token rotation (`refreshToken`), with which it is the first access token; never echoed in any message.
    * @default undefined
    */
   token?: string;
   /**
-   * `SLACK_TOKEN_FILE`: a file holding the token (container secrets); surrounding whitespace ignored.
-   * `token` wins when both are set.
+   * `SLACK_TOKEN_FILE`: a file holding the token (container secrets); surrounding whitespace ignored;
+   * read again when it changes. `token` wins when both are set.
    * @default undefined
    */
   tokenFile?: string;
+  /**
+   * `SLACK_REFRESH_TOKEN`: token rotation's refresh token (`xoxe-1-`); with `clientId` and
+   * `clientSecret` the receiver refreshes the access token itself (docs/credentials.md). Never echoed.
+   * @default undefined
+   */
+  refreshToken?: string;
+  /**
+   * `SLACK_REFRESH_TOKEN_FILE`: a file holding the refresh token, read again when it changes.
+   * `refreshToken` wins when both are set.
+   * @default undefined
+   */
+  refreshTokenFile?: string;
+  /**
+   * `SLACK_CLIENT_ID`: token rotation: the app's client ID.
+   * @default undefined
+   */
+  clientId?: string;
+  /**
+   * `SLACK_CLIENT_SECRET`: token rotation: the app's client secret, sent as HTTP Basic to
+   * `oauth.v2.access`. Never echoed.
+   * @default undefined
+   */
+  clientSecret?: string;
+  /**
+   * `SLACK_CLIENT_SECRET_FILE`: a file holding the client secret, read again when it changes.
+   * `clientSecret` wins when both are set.
+   * @default undefined
+   */
+  clientSecretFile?: string;
   /**
    * `SLACK_API_URL`: the Slack Web API base URL (proxies, tests).
    * @default "https://slack.com/api/"

@@ -12,7 +12,7 @@ import { OTLP_PROTOCOLS } from './otlp.js';
 
 /** How a setting's value is read and checked: each kind has one parser (`kinds.ts`). */
 export type SettingKind =
-  /** The Slack token: never echoed. */
+  /** A token or client secret: never echoed. */
   | 'secret'
   | 'text'
   | 'path'
@@ -73,14 +73,19 @@ export const SETTINGS = [
     option: 'token',
     env: ['SLACK_TOKEN'],
     kind: 'secret',
-    meaning: 'user OAuth token (`xoxp-`) with the `admin` scope; required unless `SLACK_TOKEN_FILE`',
+    meaning: 'user OAuth token (`xoxp-`) with the `admin` scope; required unless `SLACK_TOKEN_FILE` or `SLACK_REFRESH_TOKEN`',
   },
   {
     option: 'tokenFile',
     env: ['SLACK_TOKEN_FILE'],
     kind: 'path',
-    meaning: 'a file holding the token (container secrets), whitespace around it ignored; `SLACK_TOKEN` wins',
+    meaning: 'a file holding the token, re-read when it changes; `SLACK_TOKEN` wins',
   },
+  { option: 'refreshToken', env: ['SLACK_REFRESH_TOKEN'], kind: 'secret', meaning: 'token rotation (docs/credentials.md)' },
+  { option: 'refreshTokenFile', env: ['SLACK_REFRESH_TOKEN_FILE'], kind: 'path', meaning: 'a file holding it' },
+  { option: 'clientId', env: ['SLACK_CLIENT_ID'], kind: 'text', meaning: "the app's client ID" },
+  { option: 'clientSecret', env: ['SLACK_CLIENT_SECRET'], kind: 'secret', meaning: "the app's client secret" },
+  { option: 'clientSecretFile', env: ['SLACK_CLIENT_SECRET_FILE'], kind: 'path', meaning: 'a file holding it' },
   {
     option: 'slackApiUrl',
     env: ['SLACK_API_URL'],

@@ -16,6 +16,8 @@ export interface StatusForReadiness {
   lastErrorReason?: ReadinessReason;
   /** The last pass's error message: only its presence is read, never echoed. */
   lastError?: string;
+  /** The token in use (numbers and a date only). */
+  credentials?: { kind: string; expiresAt?: number; refreshes: number; failures: number };
 }
 
 export interface Readiness {
@@ -27,6 +29,8 @@ export interface Readiness {
     message?: string;
     /** ISO 8601, or null before the first successful pass. */
     last_success: string | null;
+    /** With token rotation: when the access token expires (ISO 8601, null before the first refresh), refreshes done and failed. */
+    credentials?: { expires_at: string | null; refreshes: number; refresh_failures: number };
   };
 }
 
@@ -48,9 +52,20 @@ export const REASON_MESSAGES: Readonly<Record<ReadinessReason, string>> = {
 
 export function readiness(status: StatusForReadiness, nowMs: number, pollIntervalMs: number): Readiness {
   const last_success = status.lastSuccessAt === undefined ? null : new Date(status.lastSuccessAt).toISOString();
+  const c = status.credentials;
+  const credentials =
+    c?.kind === 'refresh'
+      ? {
+          credentials: {
+            expires_at: c.expiresAt === undefined ? null : new Date(c.expiresAt).toISOString(),
+            refreshes: c.refreshes,
+            refresh_failures: c.failures,
+          },
+        }
+      : {};
   const notReady = ({ reason, message }: { reason: string; message: string }): Readiness => ({
     ready: false,
-    body: { status: 'not_ready', reason, message, last_success },
+    body: { status: 'not_ready', reason, message, last_success, ...credentials },
   });
   if (status.lastErrorReason !== undefined || status.lastError !== undefined) {
     const reason =
@@ -69,5 +84,5 @@ export function readiness(status: StatusForReadiness, nowMs: number, pollInterva
       message: `no pass succeeded in the last ${STALE_AFTER_POLL_INTERVALS} poll intervals (${Math.round(windowMs / 1000)}s)`,
     });
   }
-  return { ready: true, body: { status: 'ready', last_success } };
+  return { ready: true, body: { status: 'ready', last_success, ...credentials } };
 }

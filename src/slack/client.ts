@@ -5,9 +5,11 @@ import type { PageResponse, PaginationLimit } from './page.js';
 import type { ReceiverLogger, SlackIntegrationLogFilters } from '../core/types.js';
 import { SlackFatalError, SlackPaginationLimitError, SlackUnavailableError, StoppedError } from '../core/errors.js';
 import { FATAL_FIXES, PAGINATION_LIMIT_CODE, TRANSIENT_CODES } from './codes.js';
+import type { TokenProvider } from './credentials.js';
 
 export interface IntegrationLogsClientOptions {
-  token: string;
+  /** Asked for the token before each request, and for a newer one when Slack refuses it. */
+  credentials: TokenProvider;
   slackApiUrl: string;
   pageSize: number;
   filters: SlackIntegrationLogFilters;
@@ -35,22 +37,31 @@ const LAST_TRY_MIN_MS = 1_000;
  * are visible and bounded: the client's own policy retries for about half an hour, silently.
  */
 export class IntegrationLogsClient {
-  private readonly client: WebClient;
+  /** A client for the token in use, made again when the token changes (a token file, token rotation). */
+  private client: { token: string; web: WebClient } | undefined;
   private readonly options: IntegrationLogsClientOptions;
   requests = 0;
   rateLimitWaits = 0;
 
   constructor(options: IntegrationLogsClientOptions) {
     this.options = options;
-    this.client = new WebClient(options.token, {
-      slackApiUrl: options.slackApiUrl,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: options.requestTimeoutMs ?? 30_000,
-      logger: quietLogger(options.logger),
-      logLevel: LogLevel.ERROR,
-    });
-    // The client's `rate_limited` event carries the request body, token included: never listen to it.
+  }
+
+  /** A per-call `token` argument would go into the form body too: the client's own token goes in the header only. */
+  private clientFor(token: string): WebClient {
+    if (this.client?.token !== token) {
+      const web = new WebClient(token, {
+        slackApiUrl: this.options.slackApiUrl,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: this.options.requestTimeoutMs ?? 30_000,
+        logger: quietLogger(this.options.logger),
+        logLevel: LogLevel.ERROR,
+      });
+      // The client's `rate_limited` event carries the request body, token included: never listen to it.
+      this.client = { token, web };
+    }
+    return this.client.web;
   }
 
   /**
@@ -62,12 +73,14 @@ export class IntegrationLogsClient {
   async fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse | PaginationLimit> {
     const startedAt = Date.now();
     const deadline = startedAt + this.options.retryDeadlineMs;
+    let renewed = false;
     for (let attempt = 0; ; attempt++) {
       let waitMs: number;
       let why: string;
+      const token = await this.options.credentials.token();
       try {
         this.requests++;
-        const result = await this.client.team.integrationLogs({
+        const result = await this.clientFor(token).team.integrationLogs({
           count: this.options.pageSize,
           page,
           ...this.options.filters,
@@ -84,6 +97,12 @@ export class IntegrationLogsClient {
         }
         if (failure.kind === 'fatal') {
           this.options.onRequest?.('fatal_error');
+          // Once per page: a token file rewritten or a token refreshed meanwhile gets one more try.
+          const code = (failure.error as SlackFatalError).code;
+          if (!renewed && (code === 'token_expired' || code === 'invalid_auth')) {
+            renewed = true;
+            if (await this.options.credentials.renew(token, code)) continue;
+          }
           throw failure.error;
         }
         // Slack's `ratelimited` code (HTTP 200, no Retry-After) is a rate limit waited out with the backoff.

@@ -9,7 +9,8 @@ export const FATAL_FIXES: Readonly<Record<string, string>> = {
   invalid_auth: 'the token is not valid (or, with SLACK_TEAM_ID, its owner is not in that team): check SLACK_TOKEN',
   account_inactive: 'the token belongs to a deactivated user: issue a token from an active admin',
   token_revoked: 'the token was revoked: reinstall the app and use its new xoxp- user token',
-  token_expired: 'the token expired (token rotation is on): issue a fresh xoxp- user token',
+  token_expired:
+    'the token expired (token rotation is on): set SLACK_REFRESH_TOKEN, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and the receiver refreshes it (docs/credentials.md)',
   missing_scope: 'the token lacks the `admin` user scope: add the `admin` user token scope to the app and reinstall it',
   not_allowed_token_type: 'this method takes a user token: use the xoxp- user token, not a bot (xoxb-) or app token',
   is_bot: 'this method takes a user token: use the xoxp- user token, not a bot token',

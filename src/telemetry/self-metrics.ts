@@ -20,6 +20,8 @@ export class SelfMetrics {
   readonly rateLimitWaits: Counter;
   private readonly passes: Counter;
   private readonly skippedEntries: Counter;
+  private readonly refreshes: Counter;
+  private tokenExpiry: (() => number | undefined) | undefined;
   private readonly cursors = new Map<string, { attributes: Attributes; date: number }>();
   private readonly successes = new Map<string, { attributes: Attributes; at: number }>();
   private readonly pending = new Map<string, { attributes: Attributes; count: number }>();
@@ -49,6 +51,20 @@ export class SelfMetrics {
       '{pass}',
       'Sync passes that ended, with error.type (the error class) when one failed',
     );
+    this.refreshes = counter(
+      'slack.integration_logs.credentials.refreshes',
+      '{refresh}',
+      'Token rotation: oauth.v2.access refreshes, with error.type (the error class) when one failed',
+    );
+    meter
+      .createObservableGauge('slack.integration_logs.credentials.expiry.time', {
+        unit: 's',
+        description: 'Token rotation: Unix time (seconds) the access token in use expires',
+      })
+      .addCallback((result) => {
+        const at = this.tokenExpiry?.();
+        if (at !== undefined) result.observe(at / 1000);
+      });
     const gauge = <T>(
       name: string,
       unit: string,
@@ -101,6 +117,16 @@ export class SelfMetrics {
 
   pass(attributes: Attributes, error?: unknown): void {
     this.passes.add(1, error ? { ...attributes, 'error.type': (error as Error)?.name ?? 'Error' } : attributes);
+  }
+
+  /** A token refresh ended; `error` when it failed. */
+  credentialRefresh(error?: Error): void {
+    this.refreshes.add(1, error ? { 'error.type': error.name } : {});
+  }
+
+  /** Where the access token's expiry (Unix milliseconds, when known) is read from. */
+  credentialExpiry(read: () => number | undefined): void {
+    this.tokenExpiry = read;
   }
 
   cursorDate(attributes: Attributes, date: number): void {

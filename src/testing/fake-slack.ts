@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SlackIntegrationLogRaw } from '../core/types.js';
+import type { FakeOAuth } from './fake-oauth.js';
 
 /**
  * A local stand-in for Slack's Web API `team.integrationLogs`, speaking its wire format:
@@ -24,6 +25,8 @@ export interface FakeSlackOptions {
    * naming a team not listed gets `invalid_auth`, as Slack answers when the token's owner is not in it.
    */
   teams?: Record<string, SlackIntegrationLogRaw[]>;
+  /** Token rotation: `oauth.v2.access`, and the access tokens it issued accepted besides `token`. */
+  oauth?: FakeOAuth;
 }
 
 /** One workspace's log. */
@@ -85,7 +88,8 @@ export class FakeSlack {
   private readonly teams = new Map<string, TeamLog>();
   private readonly script: ScriptedReply[] = [];
   readonly requests: RecordedRequest[] = [];
-  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage' | 'teams'>> & { maxPage?: number };
+  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage' | 'teams' | 'oauth'>> & { maxPage?: number };
+  readonly oauth: FakeOAuth | undefined;
   /** Runs before a page is answered; may change the entries (drift between page requests). */
   beforeAnswer: ((page: number, fake: FakeSlack) => void) | undefined;
 
@@ -94,6 +98,7 @@ export class FakeSlack {
     for (const [team, entries] of Object.entries(options.teams ?? {})) this.teams.set(team, new TeamLog(entries));
     const { order = 'newest-first', maxCount = 1000, token, maxPage } = options;
     this.options = { order, maxCount, token, maxPage };
+    this.oauth = options.oauth;
   }
 
   /** The `slackApiUrl` to give the client, e.g. `http://127.0.0.1:4567/api/`. */
@@ -160,12 +165,18 @@ export class FakeSlack {
       res.end(scripted.body);
       return;
     }
+    if (this.oauth && req.method === 'POST' && path.endsWith('/oauth.v2.access')) {
+      return this.json(res, this.oauth.answer(req.headers.authorization, params));
+    }
     if (req.method !== 'POST' || !path.endsWith('/team.integrationLogs')) {
       return this.json(res, { ok: false, error: 'unknown_method' });
     }
     const auth = req.headers.authorization ?? (params.token ? `Bearer ${params.token}` : undefined);
     if (!auth) return this.json(res, { ok: false, error: 'not_authed' });
-    if (auth !== `Bearer ${this.options.token}`) return this.json(res, { ok: false, error: 'invalid_auth' });
+    if (auth !== `Bearer ${this.options.token}`) {
+      const verdict = this.oauth?.check(auth.slice('Bearer '.length)) ?? 'invalid_auth';
+      if (verdict !== 'ok') return this.json(res, { ok: false, error: verdict });
+    }
 
     const page = Math.max(1, Number.parseInt(params.page ?? '1', 10) || 1);
     const count = Math.min(this.options.maxCount, Math.max(1, Number.parseInt(params.count ?? '100', 10) || 100));

@@ -6,6 +6,7 @@
  */
 export type { OtlpProtocol } from '../config/otlp.js';
 export { FakeSlack, type FakeSlackOptions } from './fake-slack.js';
+export { FakeOAuth, type FakeOAuthOptions } from './fake-oauth.js';
 export {
   FakeCollector,
   decodeLogsRequest,
