@@ -32,7 +32,7 @@ const INCREMENTAL = 10;
 const TARGETS = {
   idleSlackRequests: 1,
   backfillExtraRequests: 1, // at most ceil(n / PAGE_SIZE) + 1
-  throughputRatio: 0.5,
+  throughputRatio: 0.6,
   heapGrowthMB: 64,
   heapFlatnessMB: 16, // live heap at the largest backlog minus at the smallest
   eldMaxMs: 50,
