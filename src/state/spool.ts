@@ -225,39 +225,41 @@ async function readExtent(fd: number, { position, length }: Extent): Promise<Buf
 }
 
 /**
- * A chunk in the file: a JSON array with one array per entry, `[fields, offset, sortDate, date,
- * fetchedAtMs]` (`date` null when unusable). Arrays rather than objects: a third less text, and faster to parse.
- * Fingerprints are not kept: they follow from `fields`, and are computed again when needed. Only
- * this process reads it back, within the pass that wrote it.
+ * A chunk in the file: a JSON array, `[fetchedAtMs, ...entries]`, one array per entry. Usually
+ * `[fields, offset]`: its `date` is `fields.date`, its `sortDate` the same, and it was fetched with
+ * the chunk (a chunk is part of one page). Otherwise `[fields, offset, date, sortDate, fetchedAtMs]`
+ * (`date` null when unusable). Arrays rather than objects, and the usual case short: less text to
+ * write, read and parse. Fingerprints are not kept: they follow from `fields`, and are computed
+ * again when needed. Only this process reads it back, within the pass that wrote it.
  */
-type EncodedEntry = [Record<string, unknown>, number, number, number | null, number];
+type EncodedEntry = [Record<string, unknown>, number] | [Record<string, unknown>, number, number | null, number, number];
 
 function encodeChunk(taken: TakenEntry[]): string {
-  return JSON.stringify(
-    taken.map(({ entry, offset, sortDate, fetchedAtMs }): EncodedEntry => [
-      entry.fields,
-      offset,
-      sortDate,
-      entry.date ?? null,
-      fetchedAtMs,
-    ]),
-  );
+  const fetchedAtMs = taken[0]!.fetchedAtMs;
+  const encoded: Array<number | EncodedEntry> = [fetchedAtMs];
+  for (const { entry, offset, sortDate, fetchedAtMs: fetched } of taken) {
+    const usual = entry.date !== undefined && entry.date === entry.fields.date && sortDate === entry.date && fetched === fetchedAtMs;
+    encoded.push(usual ? [entry.fields, offset] : [entry.fields, offset, entry.date ?? null, sortDate, fetched]);
+  }
+  return JSON.stringify(encoded);
 }
 
 function decodeChunk(text: string, reverse: boolean, where: string): TakenEntry[] {
+  let fetchedAtMs: number;
   let encoded: EncodedEntry[];
   try {
-    encoded = JSON.parse(text) as EncodedEntry[];
+    [fetchedAtMs, ...encoded] = JSON.parse(text) as [number, ...EncodedEntry[]];
   } catch (e) {
     throw new SpoolError(`${where} is corrupt (${(e as Error).message}): something else changed it; the next pass reads Slack again`, {
       cause: e,
     });
   }
   if (reverse) encoded.reverse();
-  return encoded.map(([fields, offset, sortDate, date, fetchedAtMs]) => ({
-    entry: restoreEntry(date ?? undefined, fields),
-    offset,
-    sortDate,
-    fetchedAtMs,
-  }));
+  return encoded.map((e) => {
+    if (e.length === 2) {
+      const date = e[0].date as number;
+      return { entry: restoreEntry(date, e[0]), offset: e[1], sortDate: date, fetchedAtMs };
+    }
+    return { entry: restoreEntry(e[2] ?? undefined, e[0]), offset: e[1], sortDate: e[3], fetchedAtMs: e[4] };
+  });
 }
