@@ -32,7 +32,7 @@ const INCREMENTAL = 10;
 const TARGETS = {
   idleSlackRequests: 1,
   backfillExtraRequests: 1, // at most ceil(n / PAGE_SIZE) + 1
-  throughputRatio: 0.5,
+  throughputRatio: 0.6,
   heapGrowthMB: 64,
   heapFlatnessMB: 16, // live heap at the largest backlog minus at the smallest
   eldMaxMs: 50,
@@ -419,6 +419,37 @@ target(
   lost.length === 0 ? 'all rows' : lost.map((r) => `${r.label}: ${r.otlpRecordsReceived}/${r.entries}`).join(', '),
 );
 
+// ---------- cost ----------
+/**
+ * CPU seconds per 100,000 entries at the main size, per protocol: the receiver's backfill runs and
+ * the baseline's (all its runs), each with the servers process's in the same time. The throughput
+ * ratio says how far the receiver is from the baseline; this says what the gap costs, and moves
+ * less with the machine's load than wall time does.
+ */
+const per100k = (r, f) => (f(r) * 100_000) / r.entries;
+const spread = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length > 1 ? `${fmt(sorted[0], 2)}-${fmt(sorted[sorted.length - 1], 2)}` : fmt(sorted[0], 2);
+};
+const costRow = (label, runs) => ({
+  label,
+  runs: runs.length,
+  cpuS: runs.map((r) => per100k(r, (x) => x.cpuS)),
+  serversCpuS: runs.map((r) => per100k(r, (x) => x.serversCpuS)),
+});
+const mainBaselines = baselineRuns(mainSize);
+const cost = mainBaselines.length
+  ? [
+      costRow('baseline (http/json*)', mainBaselines),
+      ...protocols.map((p) =>
+        costRow(
+          `receiver ${p}`,
+          rows.filter((r) => r.kind === 'backfill' && r.entries === mainSize && r.protocol === p),
+        ),
+      ),
+    ].filter((c) => c.runs > 0)
+  : [];
+
 // ---------- output ----------
 const columns = [
   ['scenario', (r) => r.label, 'l'],
@@ -481,6 +512,18 @@ out.push('plain fetch + hand-built OTLP/JSON, no guarantees, run before and afte
 out.push('fastest run is the reference (the practical limit on this machine). At the main size every protocol runs twice');
 out.push('(second time in reverse order, between a second and a third baseline): throughput compares the faster run of');
 out.push('each protocol with the fastest baseline; heap and delay take the worse run of the protocol.');
+if (cost.length) {
+  out.push('');
+  const baseCpu = Math.min(...cost[0].cpuS);
+  out.push(
+    `CPU seconds per 100,000 entries (backfill ${kLabel(mainSize)}; lowest-highest of the runs; the subject's process, all threads):`,
+  );
+  const width = Math.max(...cost.map((c) => c.label.length));
+  for (const c of cost) {
+    const vsBase = c === cost[0] ? '' : `  (${fmt(Math.min(...c.cpuS) / baseCpu, 2)}x the baseline's lowest)`;
+    out.push(`  ${c.label.padEnd(width)}  ${spread(c.cpuS).padStart(9)} s  + servers ${spread(c.serversCpuS).padStart(9)} s${vsBase}`);
+  }
+}
 out.push('');
 out.push('targets');
 const nameWidth = Math.max(...targets.map((t) => t.name.length));
@@ -518,6 +561,7 @@ const report = {
   baseline: 'http/json, one request at a time',
   elapsedS,
   scenarios: rows.map(({ summary, ...r }) => ({ ...r, summary })),
+  cpuPer100k: cost,
   targets: targets.map(({ shown: _shown, ...t }) => t),
   errors,
   allPass: errors.length === 0 && targets.every((t) => t.pass),

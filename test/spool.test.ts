@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeEntry } from '../src/entry/normalize.js';
 import type { TakenEntry } from '../src/paging/page-sequencer.js';
-import { Spool } from '../src/state/spool.js';
+import { Spool, SPOOL_FILE } from '../src/state/spool.js';
 import { SpoolError } from '../src/core/errors.js';
 
 /** The spool: what goes in comes back, in either order, from memory and from disk. */
@@ -30,9 +30,13 @@ function taken(from: number, count: number): TakenEntry[] {
       date: i % 4 === 3 ? 'soon' : String(1_700_000_000 + i),
       extra: { n: i },
     };
-    return { entry: normalizeEntry(raw), offset: i, sortDate: 1_700_000_000 + i, fetchedAtMs: 1_700_000_000_000 + i };
+    // Fetched with their page, except every fifth (the spool's short form is the usual case, not the only one).
+    return { entry: normalizeEntry(raw), offset: i, sortDate: 1_700_000_000 + i, fetchedAtMs: 1_700_000_000_000 + (i % 5 === 4 ? i : 0) };
   });
 }
+
+/** The spool file's text, split where one chunk ends and the next begins (`][` before a chunk's fetch time). */
+const chunksOf = (text: string) => text.split(/\](?=\[\d)/);
 
 /** What a caller can see of a taken entry, as plain data. */
 const view = (t: TakenEntry) => ({
@@ -57,8 +61,11 @@ describe('spool', () => {
     const appended = [taken(0, 2), taken(2, 5), taken(7, 1)];
     for (const chunk of appended) await spool.append(chunk);
     expect(spool.size).toBe(8);
-    // 2 in memory; 5 entries in files of 2, 2 and 1; 1 in a file of its own
-    expect((await readdir(dir)).sort()).toEqual(['000001.json', '000002.json', '000003.json', '000004.json']);
+    // 2 in memory; 5 entries in chunks of 2, 2 and 1, then 1 in a chunk of its own, all in one file
+    expect(await readdir(dir)).toEqual([SPOOL_FILE]);
+    const text = await readFile(join(dir, SPOOL_FILE), 'utf8');
+    expect(chunksOf(text)).toHaveLength(4);
+    for (const i of [2, 3, 4, 5, 6, 7]) expect(text).toContain(`"user_id":"U${i}"`);
 
     const expected = appended.flat().map(view);
     expect(expected.filter((e) => e.date === undefined)).toHaveLength(2); // entries 3 and 7
@@ -71,22 +78,55 @@ describe('spool', () => {
     const spool = new Spool({ dir, memoryLimit: 0, fileEntries: 10 });
     await spool.append(taken(0, 3));
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    expect((await stat(join(dir, '000000.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, SPOOL_FILE))).mode & 0o777).toBe(0o600);
     await spool.clear();
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(spool.size).toBe(0);
   });
 
-  it('a spool file removed or damaged during the pass is a SpoolError naming it, never a silent gap', async () => {
+  it('a spool file cut short or damaged during the pass is a SpoolError naming it, never a silent gap', async () => {
     const dir = await spoolDir();
+    const file = join(dir, SPOOL_FILE);
     const spool = new Spool({ dir, memoryLimit: 0, fileEntries: 2 });
     await spool.append(taken(0, 4));
-    await rm(join(dir, '000001.json'));
-    await expect(readAll(spool, false)).rejects.toThrow(SpoolError);
-    await expect(readAll(spool, false)).rejects.toThrow(join(dir, '000001.json'));
+    const whole = await readFile(file, 'utf8');
+    const second = chunksOf(whole)[0]!.length + 1; // where chunk 1 starts
 
-    await writeFile(join(dir, '000001.json'), '[[{"user_id":"U2"},2,');
-    await expect(readAll(spool, false)).rejects.toThrow(/000001\.json is corrupt/);
+    // Damaged in place: chunk 1's first bytes overwritten.
+    const handle = await open(file, 'r+');
+    await handle.write('{{{{', second);
+    await handle.close();
+    await expect(readAll(spool, false)).rejects.toThrow(SpoolError);
+    await expect(readAll(spool, false)).rejects.toThrow(`chunk 1 of the spool file ${file} is corrupt`);
+
+    // Cut short: chunk 1 ends early.
+    await truncate(file, second + 5);
+    await expect(readAll(spool, false)).rejects.toThrow(SpoolError);
+    await expect(readAll(spool, false)).rejects.toThrow(`cannot read chunk 1 of the spool file ${file} (ETRUNCATED)`);
+  });
+
+  it('keeps its chunks while its file is removed from the directory (it reads the file it opened)', async () => {
+    const dir = await spoolDir();
+    const spool = new Spool({ dir, memoryLimit: 0, fileEntries: 2 });
+    await spool.append(taken(0, 3));
+    await rm(join(dir, SPOOL_FILE));
+    expect((await readAll(spool, false)).map((t) => t.entry.fields.user_id)).toEqual(['U0', 'U1', 'U2']);
+    await spool.append(taken(3, 1));
+    expect((await readAll(spool, true)).map((t) => t.entry.fields.user_id)).toEqual(['U3', 'U2', 'U1', 'U0']);
+  });
+
+  it('appends after a spill go to the file, in order, whatever their size', async () => {
+    const dir = await spoolDir();
+    const spool = new Spool({ dir, memoryLimit: 3, fileEntries: 2 });
+    const appended = [taken(0, 3), taken(3, 1), taken(4, 2), taken(6, 1)];
+    for (const chunk of appended) await spool.append(chunk);
+    const ids = appended.flat().map((t) => t.entry.fields.user_id);
+    expect(ids).toEqual(['U0', 'U1', 'U2', 'U3', 'U4', 'U5', 'U6']);
+    expect((await readAll(spool, false)).map((t) => t.entry.fields.user_id)).toEqual(ids);
+    expect((await readAll(spool, true)).map((t) => t.entry.fields.user_id)).toEqual([...ids].reverse());
+    await spool.clear();
+    await spool.append(taken(10, 4));
+    expect((await readAll(spool, false)).map((t) => t.entry.fields.user_id)).toEqual(['U10', 'U11', 'U12', 'U13']);
   });
 
   it('an unusable spool directory is a SpoolError naming it and the fix', async () => {

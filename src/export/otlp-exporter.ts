@@ -41,6 +41,10 @@ export function createOtlpLogsExporter(settings: OtlpSettings, onAnswer: (answer
   // another backend when the options came from another environment.
   const shared = { ...getSharedConfigurationDefaults(), timeoutMillis: settings.timeoutMillis, compression: settings.compression };
   if (settings.protocol === 'grpc') {
+    // The delegate loads @grpc/grpc-js on the first export, which held the event loop for 60 ms or
+    // more in the middle of a backfill; loaded now, while the receiver starts, that export finds it
+    // in the module cache.
+    import('@grpc/grpc-js').catch(() => undefined);
     const target = new URL(settings.url);
     return new OTLPExporterBase(
       createOtlpGrpcExportDelegate(
