@@ -259,8 +259,16 @@ export class Stream {
     const { timestampPolicy } = this.deps.settings;
     const teamId = this.teamId;
     return this.builder.build(
-      batch.map(({ entry, occurrence, fetchedAtMs, sortDate }) =>
-        toLogRecord(entry, { occurrence, observedAtMs: fetchedAtMs, timestampPolicy, teamId, neighbourDate: sortDate }),
+      batch.map(({ entry, occurrence, fetchedAtMs, sortDate, scopesAdded, scopesRemoved }) =>
+        toLogRecord(entry, {
+          occurrence,
+          observedAtMs: fetchedAtMs,
+          timestampPolicy,
+          teamId,
+          neighbourDate: sortDate,
+          scopesAdded,
+          scopesRemoved,
+        }),
       ),
     );
   }

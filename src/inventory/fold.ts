@@ -1,0 +1,181 @@
+import type { InventoryStatus } from './types.js';
+
+/**
+ * The inventory as a fold of the integration log: entries applied one at a time, oldest first (the
+ * export order), each app's state replaced, never changed in place, so a state handed out (to a
+ * batch, to the saved cursor) stays what it was while the fold goes on. Pure. docs/inventory.md.
+ */
+
+/** Changes kept per app for its timeline: the most recent ones. */
+export const TIMELINE_LENGTH = 50;
+
+/** One change of an app as the state keeps it: dates in Unix seconds (the report shows ISO 8601). */
+export interface AppChange {
+  change_type: string;
+  user_id?: string;
+  user_name?: string;
+  at: number;
+  reason?: string;
+  scopes_added?: string[];
+  scopes_removed?: string[];
+}
+
+/** One app or integration as the cursor file keeps it. */
+export interface AppState {
+  app_id?: string;
+  service_id?: string;
+  app_type?: string;
+  service_type?: string;
+  status: InventoryStatus;
+  /** Held now, sorted. */
+  scopes: string[];
+  added_by?: { id?: string; name?: string };
+  added_at?: number;
+  last_change: AppChange;
+  channel_id?: string;
+  /** Oldest first, at most `TIMELINE_LENGTH`. */
+  timeline: AppChange[];
+}
+
+/** Apps by `inventoryKey`. */
+export type Inventory = ReadonlyMap<string, AppState>;
+
+/** What one entry changed, as of the entry: what its record says. */
+export interface FoldEffect {
+  /** `added`, `expanded`, `updated`: the scopes it granted that were not held just before. */
+  scopesAdded?: string[];
+  /** `removed`: the scopes held until then. */
+  scopesRemoved?: string[];
+}
+
+/** Change types that grant the scopes they list. */
+const GRANTING = new Set(['added', 'expanded', 'updated']);
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length > 0 ? value : undefined;
+  return typeof value === 'number' ? String(value) : undefined;
+}
+
+/** Slack's comma-separated `scope`, as a list without blanks. */
+export function splitScopes(value: string): string[] {
+  const scopes: string[] = [];
+  for (const part of value.split(',')) {
+    const scope = part.trim();
+    if (scope.length > 0) scopes.push(scope);
+  }
+  return scopes;
+}
+
+/**
+ * Which app an entry is about: `app:<app_id>`; without one, `service:<service_id>`, followed by
+ * `:<service_type>` when the entry has one, because one service id can stand for several
+ * integrations of different types. `undefined`: the entry names neither (nothing to keep).
+ */
+export function inventoryKey(fields: Readonly<Record<string, unknown>>): string | undefined {
+  const appId = text(fields.app_id);
+  if (appId) return `app:${appId}`;
+  const serviceId = text(fields.service_id);
+  if (!serviceId) return undefined;
+  const serviceType = text(fields.service_type);
+  return serviceType ? `service:${serviceId}:${serviceType}` : `service:${serviceId}`;
+}
+
+/**
+ * The app after one entry dated `at` (Unix seconds), and what the entry changed. `previous` is not
+ * changed. The rules (docs/inventory.md): a removal clears the scopes; `added`, `expanded` and
+ * `updated` add theirs to what is held since the last removal, whether they list all of them or
+ * only the new ones; `added` of an app that is not removed adds too, since one install can come as
+ * an `added` and an `expanded` entry in one second, in either order.
+ */
+export function foldEntry(
+  previous: AppState | undefined,
+  fields: Readonly<Record<string, unknown>>,
+  at: number,
+): { app: AppState; effect: FoldEffect } {
+  const changeType = text(fields.change_type) ?? 'changed';
+  const wasGone = !previous || previous.status === 'removed';
+  const held = wasGone ? [] : previous.scopes;
+  const listed = typeof fields.scope === 'string' ? new Set(splitScopes(fields.scope)) : new Set<string>();
+  const effect: FoldEffect = {};
+  let scopes = held;
+  if (GRANTING.has(changeType)) {
+    const heldSet = new Set(held);
+    effect.scopesAdded = [...listed].filter((scope) => !heldSet.has(scope));
+    if (effect.scopesAdded.length > 0) scopes = [...held, ...effect.scopesAdded].sort();
+  } else if (changeType === 'removed') {
+    effect.scopesRemoved = held;
+    scopes = [];
+  }
+
+  let status: InventoryStatus;
+  if (changeType === 'removed') status = 'removed';
+  else if (changeType === 'disabled') status = 'disabled';
+  else if (changeType === 'added' || changeType === 'enabled' || wasGone) status = 'active';
+  else status = previous.status;
+
+  const userId = text(fields.user_id);
+  const userName = text(fields.user_name);
+  const reason = text(fields.reason);
+  const change: AppChange = {
+    change_type: changeType,
+    ...(userId ? { user_id: userId } : {}),
+    ...(userName ? { user_name: userName } : {}),
+    at,
+    ...(reason ? { reason } : {}),
+    ...(effect.scopesAdded ? { scopes_added: effect.scopesAdded } : {}),
+    ...(effect.scopesRemoved ? { scopes_removed: effect.scopesRemoved } : {}),
+  };
+  const app: AppState = { ...previous, status, scopes, last_change: change, timeline: [] };
+  for (const field of ['app_id', 'service_id', 'app_type', 'service_type'] as const) {
+    const value = text(fields[field]);
+    if (value) app[field] = value;
+  }
+  const channel = text(fields.channel);
+  if (channel) app.channel_id = channel;
+  // Who let it in: the first `added` since it was last removed (an `expanded` may come first).
+  if (changeType === 'added' && (wasGone || previous.added_at === undefined)) {
+    app.added_by = { ...(userId ? { id: userId } : {}), ...(userName ? { name: userName } : {}) };
+    app.added_at = at;
+  }
+  const timeline = previous?.timeline ?? [];
+  app.timeline =
+    timeline.length >= TIMELINE_LENGTH ? [...timeline.slice(timeline.length - TIMELINE_LENGTH + 1), change] : [...timeline, change];
+  return { app, effect };
+}
+
+/**
+ * The live inventory of a pass: starts from a saved one (never changed: apps are replaced in a map
+ * of its own), folds entries in export order, and hands out the apps changed since the last call
+ * of `takeChanges`, which are what a batch adds to the acknowledged inventory.
+ */
+export class InventoryFold {
+  private readonly apps: Map<string, AppState>;
+  private changes = new Map<string, AppState>();
+
+  constructor(start: Inventory = new Map()) {
+    this.apps = new Map(start);
+  }
+
+  /** Folds one entry dated `at` (Unix seconds); an entry naming no app changes nothing. */
+  apply(fields: Readonly<Record<string, unknown>>, at: number): FoldEffect {
+    const key = inventoryKey(fields);
+    if (key === undefined) {
+      return foldEntry(undefined, fields, at).effect;
+    }
+    const { app, effect } = foldEntry(this.apps.get(key), fields, at);
+    this.apps.set(key, app);
+    this.changes.set(key, app);
+    return effect;
+  }
+
+  /** The apps changed since the last call, by key (states that never change). */
+  takeChanges(): Map<string, AppState> {
+    const changes = this.changes;
+    this.changes = new Map();
+    return changes;
+  }
+
+  get inventory(): Inventory {
+    return this.apps;
+  }
+}
