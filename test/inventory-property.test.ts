@@ -6,7 +6,7 @@
  * - every record's `scopes.added` / `scopes.removed`, on every copy sent, is what that fold says
  *   as of its entry.
  *
- * The reference fold below is written independently of src/inventory/, small and obvious: the log
+ * The reference fold (`inventory-reference.ts`) is written independently of src/inventory/: the log
  * in export order (date, then arrival), scopes as sets.
  */
 import fc from 'fast-check';
@@ -15,6 +15,7 @@ import { initialState, parseCursor, serializeCursor, type CursorState } from '..
 import { normalizeEntry } from '../src/entry/normalize.js';
 import type { PageResponse } from '../src/slack/page.js';
 import { runSyncPass, type DeliverableEntry } from '../src/delivery/pass.js';
+import { referenceFold, referenceProjection, savedProjection } from './inventory-reference.js';
 
 interface Raw {
   id: number;
@@ -24,52 +25,6 @@ interface Raw {
 const APPS = [{ app_id: 'A1' }, { app_id: 'A2' }, { service_id: '77', service_type: 'RSS' }];
 const CHANGES = ['added', 'expanded', 'expanded', 'updated', 'removed', 'disabled', 'enabled'];
 const SCOPES = ['commands', 'chat:write', 'im:history', 'admin.users:read'];
-
-interface RefApp {
-  status: string;
-  scopes: Set<string>;
-  addedAt?: number;
-  lastChange: string;
-  lastAt: number;
-}
-
-/** The reference fold: the rules of issue 18 §1, read literally. */
-function referenceFold(log: Raw[]): { apps: Map<string, RefApp>; effects: Map<number, { added?: string[]; removed?: string[] }> } {
-  const apps = new Map<string, RefApp>();
-  const effects = new Map<number, { added?: string[]; removed?: string[] }>();
-  for (const { id, body } of log) {
-    const key = body.app_id ? `app:${String(body.app_id)}` : `service:${String(body.service_id)}:${String(body.service_type)}`;
-    const type = body.change_type as string;
-    const before = apps.get(key);
-    const gone = !before || before.status === 'removed';
-    const held = gone ? new Set<string>() : new Set(before.scopes);
-    const listed = String(body.scope ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const app: RefApp = {
-      status: before?.status ?? 'active',
-      scopes: held,
-      addedAt: before?.addedAt,
-      lastChange: type,
-      lastAt: Number(body.date),
-    };
-    if (type === 'added' || type === 'expanded' || type === 'updated') {
-      const added = [...new Set(listed)].filter((s) => !held.has(s));
-      for (const s of added) app.scopes.add(s);
-      effects.set(id, { added });
-    }
-    if (type === 'removed') {
-      effects.set(id, { removed: [...held].sort() });
-      app.scopes = new Set();
-    }
-    if (type === 'removed' || type === 'disabled') app.status = type;
-    else if (type === 'added' || type === 'enabled' || gone) app.status = 'active';
-    if (type === 'added' && (gone || before.addedAt === undefined)) app.addedAt = Number(body.date);
-    apps.set(key, app);
-  }
-  return { apps, effects };
-}
 
 class SimLog {
   entries: Raw[] = [];
@@ -117,31 +72,6 @@ function covered(log: Raw[], state: CursorState): Raw[] {
     seen.set(fp, n + 1);
     return n < (state.position.delivered[fp] ?? 0);
   });
-}
-
-/** The saved inventory in the reference's terms. */
-function projection(state: CursorState): Record<string, unknown> {
-  return Object.fromEntries(
-    [...(state.inventory ?? new Map())].map(([key, app]) => [
-      key,
-      {
-        status: app.status,
-        scopes: [...app.scopes].sort(),
-        addedAt: app.added_at,
-        lastChange: app.last_change.change_type,
-        lastAt: app.last_change.at,
-      },
-    ]),
-  );
-}
-
-function referenceProjection(apps: Map<string, RefApp>): Record<string, unknown> {
-  return Object.fromEntries(
-    [...apps].map(([key, app]) => [
-      key,
-      { status: app.status, scopes: [...app.scopes].sort(), addedAt: app.addedAt, lastChange: app.lastChange, lastAt: app.lastAt },
-    ]),
-  );
 }
 
 const arrival = fc.record({
@@ -196,8 +126,8 @@ describe('the inventory: one in-order fold, whatever the pages, passes and crash
                 if (pass?.failSaveNo === ++saves) throw new Error('disk full');
                 // Through the file format, as a restart reads it.
                 saved = parseCursor(serializeCursor(state));
-                const cover = referenceFold(covered(log.exportOrder(), saved));
-                expect(projection(saved)).toEqual(referenceProjection(cover.apps));
+                const cover = referenceFold(covered(log.exportOrder(), saved).map((r) => r.body));
+                expect(savedProjection(saved.inventory ?? [])).toEqual(referenceProjection(cover.apps));
               },
               logger: { debug() {}, info() {}, warn() {}, error() {} },
               batchSize: s.batchSize,
@@ -221,12 +151,13 @@ describe('the inventory: one in-order fold, whatever the pages, passes and crash
         for (let i = 0; i < 2; i++) await runPass(undefined, passNo++);
 
         const order = log.exportOrder();
-        const reference = referenceFold(order);
-        expect(projection(saved)).toEqual(referenceProjection(reference.apps));
+        const reference = referenceFold(order.map((r) => r.body));
+        expect(savedProjection(saved.inventory ?? [])).toEqual(referenceProjection(reference.apps));
 
         // Each record copy: find its log entry by (content, occurrence in its second) and compare.
         const idOf = new Map<string, number>();
         const counts = new Map<string, number>();
+        const effectOf = new Map(order.map((r, i) => [r.id, reference.effects[i]!]));
         for (const r of order) {
           const fp = normalizeEntry(r.body).fingerprint;
           const k = `${String(r.body.date)}:${fp}`;
@@ -239,7 +170,7 @@ describe('the inventory: one in-order fold, whatever the pages, passes and crash
           const id = idOf.get(`${record.entry.fingerprint}:${record.occurrence}`);
           expect(id).toBeDefined();
           delivered.add(id!);
-          const want = reference.effects.get(id!) ?? {};
+          const want = effectOf.get(id!)!;
           expect({ added: record.scopesAdded, removed: record.scopesRemoved }).toEqual({ added: want.added, removed: want.removed });
         }
         // Everything at or after the backfill start was sent (at least once), and nothing before it.
