@@ -8,7 +8,7 @@ import { PageSequencer, type PageOrder, type TakenEntry } from '../paging/page-s
 import type { PageResponse, PaginationLimit } from '../slack/page.js';
 import { Spool } from '../state/spool.js';
 import { SyncConsistencyError } from '../core/errors.js';
-import { InventoryFold, type AppState } from '../inventory/fold.js';
+import { InventoryFold, snapshotApps, type AppState } from '../inventory/fold.js';
 
 /**
  * Records per export batch. Small enough that the batches past the saved cursor (what a crash
@@ -61,6 +61,16 @@ export interface PassDeps {
   spoolDir?: string;
   /** Records per export batch; default `EXPORT_BATCH_SIZE` (tests make batches small to cut passes anywhere). */
   batchSize?: number;
+  /**
+   * Inventory snapshot records, sent after the pass's change records, in batches, one at a time
+   * (docs/inventory.md, "Snapshots"). Absent: none.
+   */
+  snapshot?: {
+    /** Every app not removed; otherwise only the apps this pass changed (none: nothing is sent). */
+    full: boolean;
+    /** Sends one batch of apps as snapshot records; resolves once the collector acknowledged them. */
+    send(apps: AppState[]): Promise<void>;
+  };
 }
 
 /** Logs at most one line per interval: progress on long backfills without flooding short polls. */
@@ -100,6 +110,10 @@ export interface PassResult {
   undatedEntries: number;
   /** Entries before the cursor, read only to build the inventory (a first run, an upgrade, `--rebuild-inventory`). */
   readForInventory: number;
+  /** Apps whose state this pass changed (and saved). */
+  inventoryChanged: Set<string>;
+  /** Snapshot records sent after the change records. */
+  snapshotRecords: number;
   state: CursorState;
   gap?: PagingGap;
 }
@@ -128,6 +142,8 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     order: 'unknown',
     undatedEntries: 0,
     readForInventory: 0,
+    inventoryChanged: new Set(),
+    snapshotRecords: 0,
     state: start,
   };
   const spool = new Spool({ dir: deps.spoolDir, fileEntries: deps.batchSize ?? EXPORT_BATCH_SIZE });
@@ -141,6 +157,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     const sequencer = await collect(deps, start, spool, result);
     result.order = sequencer.detectedOrder;
     await exportSpool(deps, start, spool, result, sequencer.pageCount);
+    await sendSnapshot(deps, result);
     if (!start.inventory) {
       deps.logger.info(
         `app inventory built: ${result.state.inventory?.size ?? 0} apps and integrations from ${result.readForInventory + result.exported} entries (${result.fetched} read from Slack) in ${Date.now() - startedAt} ms`,
@@ -363,7 +380,10 @@ async function exportSpool(
         result.exportBatches++;
         progress(() => `exporting: ${result.exported} of at most ${spool.size} new entries acknowledged by the collector`);
       }
-      for (const [key, app] of changes) acknowledged.set(key, app);
+      for (const [key, app] of changes) {
+        acknowledged.set(key, app);
+        result.inventoryChanged.add(key);
+      }
       if (changes.size > 0) ackedRevision++;
       checkpoints.acknowledged(n, state);
     })();
@@ -384,6 +404,20 @@ async function exportSpool(
     // the exporter's timeout), and so are the saves of what they and earlier batches delivered.
     await Promise.allSettled(acks);
     await checkpoints.settled();
+  }
+}
+
+/** After the change records, so each stream stays in time order: the snapshot's time is now. */
+async function sendSnapshot(deps: PassDeps, result: PassResult): Promise<void> {
+  const { snapshot } = deps;
+  const inventory = result.state.inventory;
+  if (!snapshot || !inventory) return;
+  const apps = snapshotApps(inventory, snapshot.full ? undefined : result.inventoryChanged);
+  const size = deps.batchSize ?? EXPORT_BATCH_SIZE;
+  for (let i = 0; i < apps.length; i += size) {
+    const batch = apps.slice(i, i + size);
+    await snapshot.send(batch);
+    result.snapshotRecords += batch.length;
   }
 }
 

@@ -179,3 +179,16 @@ export class InventoryFold {
     return this.apps;
   }
 }
+
+/**
+ * The apps a snapshot lists, ordered by key: `changed` undefined, every app not removed (a full
+ * snapshot); else those keys, removed ones included, so that the newest snapshot of an app always
+ * says whether it can still reach the workspace.
+ */
+export function snapshotApps(inventory: Inventory, changed?: Iterable<string>): AppState[] {
+  const keys = changed ? [...new Set(changed)].filter((key) => inventory.has(key)) : [...inventory.keys()];
+  return keys
+    .sort()
+    .map((key) => inventory.get(key)!)
+    .filter((app) => changed !== undefined || app.status !== 'removed');
+}
