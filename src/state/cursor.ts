@@ -164,8 +164,23 @@ export function serializeCursor(state: CursorState, now = new Date()): string {
   };
   const head = JSON.stringify(file, null, 2);
   if (!state.inventory) return `${head}\n`;
-  const apps: Record<string, AppState> = Object.fromEntries(state.inventory);
-  return `${head.slice(0, -2)},\n  "inventory": ${JSON.stringify({ apps })}\n}\n`;
+  const apps: string[] = [];
+  for (const [key, app] of state.inventory) apps.push(`${JSON.stringify(key)}:${appText(app)}`);
+  return `${head.slice(0, -2)},\n  "inventory": {"apps":{${apps.join(',')}}}\n}\n`;
+}
+
+/**
+ * An app's JSON, made once per state: states never change, and a save writes every app while a
+ * batch changes a few, so with thousands of apps this keeps a save from re-encoding them all.
+ */
+const appTexts = new WeakMap<AppState, string>();
+function appText(app: AppState): string {
+  let text = appTexts.get(app);
+  if (text === undefined) {
+    text = JSON.stringify(app);
+    appTexts.set(app, text);
+  }
+  return text;
 }
 
 export interface ParseOptions {
