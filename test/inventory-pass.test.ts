@@ -75,7 +75,7 @@ describe('building the inventory', () => {
     // once more: the end-of-pass check of a multi-page pass).
     expect(h.requested).toEqual([1, 2, 3, 1]);
     expect(h.calls).toEqual(['records A3,A2']);
-    expect(result.readForInventory).toBe(3);
+    expect(result.olderThanCursor).toBe(3);
     expect(result.skippedAlreadyDelivered).toBe(0);
     expect([...result.state.inventory!.keys()].sort()).toEqual(['app:A1', 'app:A2', 'app:A3']);
     expect(result.state.inventory!.get('app:A1')!.status).toBe('removed');

@@ -174,4 +174,10 @@ export interface SlackIntegrationLogsReceiverOptions {
    * @default one line per message on stderr
    */
   logger?: ReceiverLogger;
+  /**
+   * `--rebuild-inventory`: read the cursor files without their app inventories (a damaged one
+   * included), so the next pass builds them again from the whole log (docs/inventory.md).
+   * @default false
+   */
+  rebuildInventory?: boolean;
 }

@@ -108,8 +108,6 @@ export interface PassResult {
   exportBatches: number;
   order: PageOrder;
   undatedEntries: number;
-  /** Entries before the cursor, read only to build the inventory (a first run, an upgrade, `--rebuild-inventory`). */
-  readForInventory: number;
   /** Apps whose state this pass changed (and saved). */
   inventoryChanged: Set<string>;
   /** Snapshot records sent after the change records. */
@@ -141,7 +139,6 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     exportBatches: 0,
     order: 'unknown',
     undatedEntries: 0,
-    readForInventory: 0,
     inventoryChanged: new Set(),
     snapshotRecords: 0,
     state: start,
@@ -160,7 +157,7 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     await sendSnapshot(deps, result);
     if (!start.inventory) {
       deps.logger.info(
-        `app inventory built: ${result.state.inventory?.size ?? 0} apps and integrations from ${result.readForInventory + result.exported} entries (${result.fetched} read from Slack) in ${Date.now() - startedAt} ms`,
+        `app inventory built: ${result.state.inventory?.size ?? 0} apps and integrations from ${result.olderThanCursor + result.skippedAlreadyDelivered + result.exported} entries (${result.fetched} read from Slack) in ${Date.now() - startedAt} ms`,
       );
     }
     return result;
@@ -331,8 +328,9 @@ async function exportSpool(
       if (!deliver) {
         if (building) {
           fold.apply(taken.entry.fields, taken.sortDate);
+          // Read only for the inventory (a first run, an upgrade, `--rebuild-inventory`).
           if (taken.sortDate < start.position.date) {
-            result.readForInventory++;
+            result.olderThanCursor++;
             continue;
           }
         }

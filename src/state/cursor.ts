@@ -88,11 +88,6 @@ export interface CursorState {
   inventory?: Inventory;
 }
 
-/** The cursor file's inventory cannot be read: it is refused, never reset (the fix is `--rebuild-inventory`). */
-export class InventoryStateError extends Error {
-  override readonly name: string = 'InventoryStateError';
-}
-
 const count = z.number().int().nonnegative();
 /** Unix seconds up to the year 5000: anything later is not a date a cursor can hold. */
 const unixSeconds = count.max(95_617_584_000);
@@ -181,6 +176,14 @@ function appText(app: AppState): string {
     appTexts.set(app, text);
   }
   return text;
+}
+
+/**
+ * The cursor file's inventory cannot be read. The store turns it into a `CursorFileError` naming
+ * the file and the fix (`--rebuild-inventory`): a damaged inventory is refused, never reset.
+ */
+export class InventoryStateError extends Error {
+  override readonly name: string = 'InventoryStateError';
 }
 
 export interface ParseOptions {
