@@ -332,6 +332,11 @@ describe('SlackIntegrationLogsReceiverOptions', () => {
 
   it('the other properties are the embedding-only ones', () => {
     const fromTable = new Set(options.map((s) => s.option));
-    expect(properties.map((p) => p.name).filter((name) => !fromTable.has(name))).toEqual(['resource', 'meterProvider', 'logger', 'rebuildInventory']);
+    expect(properties.map((p) => p.name).filter((name) => !fromTable.has(name))).toEqual([
+      'resource',
+      'meterProvider',
+      'logger',
+      'rebuildInventory',
+    ]);
   });
 });
