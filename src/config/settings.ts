@@ -150,7 +150,7 @@ export const SETTINGS = [
     default: '24h',
     min: 0,
     max: 86_400,
-    meaning: 'full inventory snapshots: at the first pass, then this often; `0`: none',
+    meaning: 'snapshots (docs/inventory.md): first pass, then this often; `0`: none',
   },
   {
     option: 'timestampPolicy',
