@@ -91,6 +91,11 @@ export function foldEntry(
   previous: AppState | undefined,
   fields: Readonly<Record<string, unknown>>,
   at: number,
+  /**
+   * The caller guarantees that no one else holds `previous` (it was made since the fold last
+   * handed states out): its timeline is then extended in place rather than copied.
+   */
+  ownsPrevious = false,
 ): { app: AppState; effect: FoldEffect } {
   // Written for speed (every delivered entry passes here): assignments rather than spreads, and
   // plain arrays for the few scopes an app holds.
@@ -152,7 +157,11 @@ export function foldEntry(
   if (channel) app.channel_id = channel;
 
   const timeline = previous?.timeline;
-  if (timeline) {
+  if (timeline && ownsPrevious) {
+    timeline.push(change);
+    if (timeline.length > TIMELINE_LENGTH) timeline.shift();
+    app.timeline = timeline;
+  } else if (timeline) {
     const from = timeline.length >= TIMELINE_LENGTH ? timeline.length - TIMELINE_LENGTH + 1 : 0;
     const copy = new Array<AppChange>(timeline.length - from + 1);
     for (let i = from; i < timeline.length; i++) copy[i - from] = timeline[i]!;
@@ -183,7 +192,8 @@ export class InventoryFold {
     if (key === undefined) {
       return foldEntry(undefined, fields, at).effect;
     }
-    const { app, effect } = foldEntry(this.apps.get(key), fields, at);
+    // An app changed twice before `takeChanges` hands it out is this fold's alone.
+    const { app, effect } = foldEntry(this.apps.get(key), fields, at, this.changes.has(key));
     this.apps.set(key, app);
     this.changes.set(key, app);
     return effect;
@@ -196,6 +206,7 @@ export class InventoryFold {
     return changes;
   }
 
+  /** The live inventory. Apps changed since the last `takeChanges` may still change in place. */
   get inventory(): Inventory {
     return this.apps;
   }
