@@ -21,6 +21,8 @@ Usage:
   slack-integration-logs --replay-dead-letters
                                     send the records the collector refused (the dead-letter file
                                     beside the cursor) again, once the cause is fixed; then exit
+  --rebuild-inventory               with a run: read the whole log again to rebuild the app inventory
+                                    kept in the cursor file (when it is damaged); the cursor is kept
   slack-integration-logs --help | --version
 
 Environment:
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number | never> {
         once: { type: 'boolean' },
         demo: { type: 'boolean' },
         'replay-dead-letters': { type: 'boolean' },
+        'rebuild-inventory': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -66,7 +69,10 @@ async function main(argv: string[]): Promise<number | never> {
   // Every setting checked at once; self-metrics to the same collector, unless a host MeterProvider (an --import'ed SDK) wins.
   const settings = settingsFromEnv(process.env, { standalone: !hostMeterProviderRegistered() });
   const telemetry = await startSelfTelemetry(settings, stderrLogger());
-  const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env, { meterProvider: telemetry.meterProvider });
+  const receiver = SlackIntegrationLogsReceiver.fromEnv(process.env, {
+    meterProvider: telemetry.meterProvider,
+    rebuildInventory: values['rebuild-inventory'] === true,
+  });
   if (values['replay-dead-letters']) {
     try {
       const results = await receiver.replayDeadLetters();

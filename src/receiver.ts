@@ -7,6 +7,7 @@ import { stderrLogger } from './core/logger.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
 import { Stream } from './stream.js';
 import type { ReplayResult } from './export/dead-letter-replay.js';
+import type { InventoryItem } from './inventory/types.js';
 import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
@@ -88,6 +89,7 @@ export class SlackIntegrationLogsReceiver {
       resource: defaultResource().merge(resourceFromAttributes(attributes)),
       scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
       metrics,
+      rebuildInventory: options.rebuildInventory === true,
     };
     const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
     this.teams = teamIds.map((team) => new Stream(team, deps));
@@ -181,6 +183,18 @@ export class SlackIntegrationLogsReceiver {
     const results: ReplayResult[] = [];
     for (const team of this.teams) results.push(await team.replayDeadLetters());
     return results;
+  }
+
+  /**
+   * The app inventory of every team (docs/inventory.md), as saved with the cursors: what
+   * `inventory --json` prints.
+   * @throws NoInventoryError when a team has none yet (no pass has built it).
+   */
+  async inventory(): Promise<InventoryItem[]> {
+    this.assertOpen();
+    const items: InventoryItem[] = [];
+    for (const team of this.teams) items.push(...(await team.inventory()));
+    return items;
   }
 
   /** Its exporter and record builders are shut down with it: a pass now would export nothing. */

@@ -3,7 +3,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResolvedConfig } from './config/config.js';
 import { cursorFileFor, initialState, type CursorScope, type CursorState } from './state/cursor.js';
 import { CursorStore } from './state/cursor-store.js';
-import { OtlpExportError, StoppedError } from './core/errors.js';
+import { NoInventoryError, OtlpExportError, StoppedError } from './core/errors.js';
 import { type AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { BatchSender, type BatchDelivery } from './export/batch-sender.js';
 import { replayDeadLetters, type ReplayResult } from './export/dead-letter-replay.js';
@@ -14,6 +14,11 @@ import { isoSeconds } from './core/logger.js';
 import type { SelfMetrics } from './telemetry/self-metrics.js';
 import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
+import { deliverSplitting } from './export/split-delivery.js';
+import type { AppState } from './inventory/fold.js';
+import { inventoryItems } from './inventory/items.js';
+import type { InventoryItem } from './inventory/types.js';
+import { toInventoryRecord } from './record/inventory-record.js';
 import { olderReason, passSummaryLine } from './delivery/pass-summary.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import type { TokenProvider } from './slack/credentials.js';
@@ -29,6 +34,7 @@ export type StreamSettings = Pick<
   | 'backfillStart'
   | 'backfillStartExplicit'
   | 'progressIntervalMs'
+  | 'inventoryIntervalMs'
   | 'timestampPolicy'
 >;
 
@@ -42,6 +48,8 @@ export interface StreamDeps {
   metrics: SelfMetrics;
   /** One for every stream: they share the token (and its refreshes). */
   credentials: TokenProvider;
+  /** `--rebuild-inventory`: the cursor file is read without its inventory, which the next pass builds. */
+  rebuildInventory?: boolean;
 }
 
 /**
@@ -65,6 +73,8 @@ export class Stream {
    * request in flight), and a replay rewrites the dead-letter file a pass appends to.
    */
   private turn: Promise<unknown> = Promise.resolve();
+  /** When this process last sent a full inventory snapshot (none yet: the next pass sends one). */
+  private lastFullSnapshotAt: number | undefined;
 
   constructor(teamId: string | undefined, deps: StreamDeps) {
     const { settings } = deps;
@@ -177,7 +187,9 @@ export class Stream {
         `${waiting} dead letter(s) wait in ${this.deadLetters.path}: records the collector refused; once the cause is fixed, send them with slack-integration-logs --replay-dead-letters`,
       );
     }
-    this.state ??= this.adoptBackfillStart(await this.store.load(this.scope)) ?? initialState(this.deps.settings.backfillStart, this.scope);
+    this.state ??=
+      this.adoptBackfillStart(await this.store.load(this.scope, { rebuildInventory: this.deps.rebuildInventory })) ??
+      initialState(this.deps.settings.backfillStart, this.scope);
     this.deps.metrics.cursorDate(this.metricAttributes(), this.state.position.date);
     if (!this.state.persisted) {
       this.logger.info(
@@ -192,6 +204,12 @@ export class Stream {
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
     };
+    const { inventoryIntervalMs } = this.deps.settings;
+    const fullSnapshot = this.lastFullSnapshotAt === undefined || Date.now() - this.lastFullSnapshotAt >= inventoryIntervalMs;
+    let snapshotAt: number | undefined;
+    // A failed pass may have lost a snapshot of the apps it changed: the next one is a full one.
+    const lastFull = this.lastFullSnapshotAt;
+    this.lastFullSnapshotAt = undefined;
     const result = await this.withCursorNote(() =>
       runSyncPass(
         {
@@ -222,10 +240,24 @@ export class Stream {
           // Beside the cursor, under its lock: a killed pass leaves nothing in /tmp, and the next
           // pass clears what it left.
           spoolDir: `${this.store.path}.spool`,
+          ...(inventoryIntervalMs > 0
+            ? {
+                snapshot: {
+                  full: fullSnapshot,
+                  send: (apps: AppState[]) => {
+                    interrupted();
+                    // One time for the whole snapshot, taken after the pass's change records.
+                    snapshotAt ??= Date.now();
+                    return this.sendSnapshot(apps, snapshotAt);
+                  },
+                },
+              }
+            : {}),
         },
         start,
       ),
     );
+    this.lastFullSnapshotAt = fullSnapshot ? (snapshotAt ?? Date.now()) : lastFull;
     this.state = result.state;
     const summary: SyncSummary = {
       fetched: result.fetched,
@@ -259,10 +291,52 @@ export class Stream {
     const { timestampPolicy } = this.deps.settings;
     const teamId = this.teamId;
     return this.builder.build(
-      batch.map(({ entry, occurrence, fetchedAtMs, sortDate }) =>
-        toLogRecord(entry, { occurrence, observedAtMs: fetchedAtMs, timestampPolicy, teamId, neighbourDate: sortDate }),
+      batch.map(({ entry, occurrence, fetchedAtMs, sortDate, scopesAdded, scopesRemoved }) =>
+        toLogRecord(entry, {
+          occurrence,
+          observedAtMs: fetchedAtMs,
+          timestampPolicy,
+          teamId,
+          neighbourDate: sortDate,
+          scopesAdded,
+          scopesRemoved,
+        }),
       ),
     );
+  }
+
+  /** The saved app inventory as `inventory --json` prints it. @throws NoInventoryError when none was built yet. */
+  async inventory(): Promise<InventoryItem[]> {
+    const state = this.state ?? (await this.store.load(this.scope));
+    if (!state?.inventory) {
+      throw new NoInventoryError(
+        `no app inventory in ${this.store.path} yet: run slack-integration-logs --once to build it (the first pass reads the whole log)`,
+      );
+    }
+    return inventoryItems(state.inventory, this.teamId);
+  }
+
+  /**
+   * One batch of inventory snapshot records, split like a batch of change records when refused.
+   * Those refused even alone are logged, not dead-lettered: the dead-letter file keeps Slack
+   * entries, and the next full snapshot lists those apps again.
+   */
+  private async sendSnapshot(apps: AppState[], timeMs: number): Promise<void> {
+    const { exporter } = this.deps;
+    const build = (part: AppState[]) => this.builder.build(part.map((app) => toInventoryRecord(app, { timeMs, teamId: this.teamId })));
+    const outcome = await deliverSplitting(apps, (part) => exporter.deliver(build(part)));
+    if (outcome.refused.length === apps.length) {
+      throw new OtlpExportError(exporter.url, {
+        ...outcome.refused[0]!.refusal,
+        kind: 'elsewhere',
+        fix: "every inventory snapshot record was refused on its own too, so the records are not at fault: check the collector's logs",
+      });
+    }
+    if (outcome.refused.length > 0) {
+      this.logger.error(
+        `the collector refused ${outcome.refused.length} inventory snapshot record(s) even alone (${outcome.refused[0]!.refusal.status}); they are not kept: the next full snapshot lists those apps again`,
+      );
+    }
   }
 
   /** Sends one batch (see `BatchSender`) and counts its records in the self-metrics. */

@@ -62,6 +62,8 @@ function runEnv(s: Harness, extra: Record<string, string | undefined> = {}): Rec
     SLACK_PAGE_SIZE: '10',
     SLACK_RETRY_DEADLINE: '5',
     OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+    // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
+    SLACK_INVENTORY_INTERVAL: '0',
     ...extra,
   };
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
@@ -392,7 +394,12 @@ describe('--demo', () => {
 
   it('with an OTLP endpoint set, the demo records go to that collector, each once', async () => {
     const s = await setup();
-    const env = { ...baseEnv(s.dir), OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: s.collector.url, OTEL_EXPORTER_OTLP_TIMEOUT: '2000' };
+    const env = {
+      ...baseEnv(s.dir),
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: s.collector.url,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+      SLACK_INVENTORY_INTERVAL: '0',
+    };
     const r = await runCli(['--demo'], env, s.dir);
     expect(r.code, r.stderr).toBe(0);
     const now = Math.floor(Date.now() / 1000);

@@ -44,6 +44,8 @@ function pollingEnv(h: Harness, extra: Record<string, string>): Record<string, s
     SLACK_CURSOR_FILE: h.cursorFile,
     SLACK_BACKFILL_START_TIME: '0',
     SLACK_POLL_INTERVAL: '1s',
+    // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
+    SLACK_INVENTORY_INTERVAL: '0',
     ...extra,
   };
 }

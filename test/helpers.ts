@@ -204,11 +204,16 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-/** Default receiver options for tests: small page, short retry deadline and OTLP timeout. */
+/**
+ * Default receiver options for tests: small page, short retry deadline and OTLP timeout, and no
+ * inventory snapshots (the records a test counts are the entries'; test/inventory-*.test.ts turn
+ * them on).
+ */
 export const FAST: SlackIntegrationLogsReceiverOptions = {
   pageSize: 10,
   retryDeadline: 5,
   otlpTimeoutMillis: 2000,
+  inventoryInterval: 0,
 };
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -262,6 +267,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           SLACK_PAGE_SIZE: '10',
           SLACK_RETRY_DEADLINE: '5',
           OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+          SLACK_INVENTORY_INTERVAL: '0',
           ...env,
         },
         { logger, ...overrides },

@@ -3,7 +3,9 @@
  * test/golden/mapping/<case>.json holds `entry` as Slack sends it (date as string and number,
  * service_id as number and string, apps, custom integrations, RSS, undocumented fields, identical
  * entries), the `occurrence` the entry has in its second, and the `record` expected for it, written
- * by hand from the mapping contract (README "Record mapping").
+ * by hand from the mapping contract (README "Record mapping"). `held`, when present, lists the
+ * scopes the app held just before the entry (absent: the app is not in the inventory yet): the
+ * record's `scopes.added` and `scopes.removed` come from the inventory's fold as of the entry.
  * `log.record.uid` is computed here with node:crypto and a canonical JSON of our own.
  */
 import { createHash } from 'node:crypto';
@@ -11,10 +13,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeEntry } from '../src/entry/normalize.js';
 import { toLogRecord, type MappingContext } from '../src/record/mapping.js';
+import { foldEntry, type AppState } from '../src/inventory/fold.js';
 
 interface GoldenCase {
   entry: Record<string, unknown>;
   occurrence: number;
+  held?: string[];
   record: {
     eventName: string;
     /** HrTime: `[seconds, nanoseconds]`. */
@@ -86,14 +90,47 @@ function ctx(occurrence: number, policy: MappingContext['timestampPolicy'] = 'en
   return { occurrence, observedAtMs, timestampPolicy: policy };
 }
 
+/** A golden case's context: its occurrence, and what the inventory's fold says its entry changed. */
+function inventoryCtx(name: string): MappingContext {
+  const { entry: raw, occurrence, held } = CASES[name]!;
+  const entry = normalizeEntry(raw);
+  const before: AppState | undefined = held && {
+    status: 'active',
+    scopes: held,
+    last_change: { change_type: 'added', at: 0 },
+    timeline: [],
+  };
+  const { effect } = foldEntry(before, entry.fields, entry.date ?? 0);
+  return { ...ctx(occurrence), ...effect };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describe('golden files', () => {
-  it('hold an entry, its occurrence and its expected record in each of the 13 cases', () => {
-    expect(NAMES).toHaveLength(13);
+  it('hold an entry, its occurrence, the scopes held before it, and its expected record in each of the 15 cases', () => {
+    expect(NAMES).toHaveLength(15);
     for (const name of NAMES) {
-      expect(Object.keys(CASES[name]!).sort(), name).toEqual(['entry', 'occurrence', 'record']);
+      expect(
+        Object.keys(CASES[name]!)
+          .filter((key) => key !== 'held')
+          .sort(),
+        name,
+      ).toEqual(['entry', 'occurrence', 'record']);
     }
+    expect(NAMES.filter((name) => CASES[name]!.held)).toEqual([
+      'app-expanded-delta-only',
+      'app-expanded-nothing-new',
+      'app-expanded',
+      'app-removed-spaced-scopes',
+    ]);
+  });
+
+  it('expansions: a full list and a delta-only list of the same grant say the same scopes are new', () => {
+    const added = (name: string) =>
+      toLogRecord(normalizeEntry(entryOf(name)), inventoryCtx(name)).attributes!['slack.integration.scopes.added'];
+    expect(added('app-expanded')).toEqual(['channels:history', 'users:read.email']);
+    expect(added('app-expanded-delta-only')).toEqual(added('app-expanded'));
+    expect(added('app-expanded-nothing-new')).toEqual([]);
   });
 
   it('the identical entries are really identical (same content, same second)', () => {
@@ -107,7 +144,7 @@ describe('golden files', () => {
     const entry = normalizeEntry(raw);
     expect(entry.fingerprint).toBe(expectedFingerprint(raw));
 
-    const actual = toLogRecord(entry, ctx(occurrence));
+    const actual = toLogRecord(entry, inventoryCtx(name));
     const { body, ...rest } = record;
     const expected = {
       ...rest,
@@ -203,7 +240,7 @@ describe('timestamp policy', () => {
   it.each(NAMES)("'observed': %s has the fetch time and its date in slack.integration.date", (name) => {
     const { entry: raw, occurrence, record } = CASES[name]!;
     const observedAtMs = 1_800_000_000_123;
-    const actual = toLogRecord(normalizeEntry(raw), ctx(occurrence, 'observed', observedAtMs));
+    const actual = toLogRecord(normalizeEntry(raw), { ...inventoryCtx(name), ...ctx(occurrence, 'observed', observedAtMs) });
     expect(actual.timestamp).toEqual([1_800_000_000, 123_000_000]);
     expect(actual.observedTimestamp).toEqual([1_800_000_000, 123_000_000]);
     expect(actual.attributes).toEqual({

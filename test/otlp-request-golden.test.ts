@@ -4,7 +4,7 @@ import { harnessPerTest, PKG } from './helpers.js';
 
 /**
  * What a collector receives, byte for byte up to formatting: the OTLP/JSON request body the real
- * exporter sends to the local FakeCollector for five golden entries read from the fake Slack,
+ * exporter sends to the local FakeCollector for five golden entries (with what the inventory says each changed) read from the fake Slack,
  * against test/golden/otlp-request.json. The golden file was derived by hand from the mapping
  * cases (test/golden/mapping/) and the OTLP/JSON encoding rules (times as decimal strings of
  * nanoseconds, enums as numbers, attributes as key/value lists), with `log.record.uid` computed

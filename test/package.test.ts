@@ -125,6 +125,7 @@ for (const protocol of ['http/json', 'http/protobuf', 'grpc']) {
     otlpProtocol: protocol,
     cursorFile: join(process.cwd(), protocol.replace('/', '-') + '.cursor.json'),
     backfillStartTime: 0,
+    inventoryInterval: 0,
     logger: quiet,
   });
   await receiver.syncOnce();

@@ -38,6 +38,8 @@ export async function startLocalServers(token: string, entries: SlackIntegration
       OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: otlp.url,
       SLACK_CURSOR_FILE: join(dir, 'cursor.json'),
       SLACK_BACKFILL_START_TIME: '0',
+      // The records a test counts are the entries' (test/inventory-*.test.ts turn snapshots on).
+      SLACK_INVENTORY_INTERVAL: '0',
       ...extra,
     }),
     async stop() {
@@ -126,6 +128,7 @@ export function cliServersPerTest(token: string): {
         SLACK_CURSOR_FILE: cursorFile,
         SLACK_BACKFILL_START_TIME: '0',
         SLACK_RETRY_DEADLINE: '2',
+        SLACK_INVENTORY_INTERVAL: '0',
         ...extra,
       });
       const run = async (args: string[], extraEnv: Record<string, string> = {}) => {

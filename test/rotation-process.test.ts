@@ -61,6 +61,8 @@ async function servers(oauthOptions: Partial<FakeOAuthOptions> = {}): Promise<Se
       SLACK_BACKFILL_START_TIME: '0',
       SLACK_PAGE_SIZE: '5',
       SLACK_POLL_INTERVAL: '1',
+      // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
+      SLACK_INVENTORY_INTERVAL: '0',
       ...extra,
     }),
   };

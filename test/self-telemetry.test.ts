@@ -179,6 +179,8 @@ describe('a standalone run exports its self-metrics to the collector', () => {
       SLACK_BACKFILL_START_TIME: '0',
       SLACK_PAGE_SIZE: '10',
       OTEL_EXPORTER_OTLP_ENDPOINT: rx.base,
+      // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
+      SLACK_INVENTORY_INTERVAL: '0',
     };
   }
 

@@ -90,6 +90,7 @@ const SAMPLE: Record<string, { text: string; value: unknown }> = {
   SLACK_PAGE_SIZE: { text: '7', value: 7 },
   SLACK_RETRY_DEADLINE: { text: '90', value: 90_000 },
   SLACK_PROGRESS_INTERVAL: { text: '250ms', value: 250 },
+  SLACK_INVENTORY_INTERVAL: { text: '6h', value: 21_600_000 },
   SLACK_TIMESTAMP_POLICY: { text: 'observed', value: 'observed' },
   SLACK_TEAM_ID: { text: 'T1, T2,T1', value: ['T1', 'T2'] },
   SLACK_CHANGE_TYPE: { text: 'removed', value: 'removed' },
@@ -132,6 +133,7 @@ const LANDS: Record<string, (s: Settings) => unknown> = {
   pageSize: (s) => s.receiver.pageSize,
   retryDeadline: (s) => s.receiver.retryDeadlineMs,
   progressInterval: (s) => s.receiver.progressIntervalMs,
+  inventoryInterval: (s) => s.receiver.inventoryIntervalMs,
   timestampPolicy: (s) => s.receiver.timestampPolicy,
   slackTeamIds: (s) => s.receiver.teamIds,
   otlpProtocol: (s) => s.receiver.otlp.protocol,
@@ -330,6 +332,11 @@ describe('SlackIntegrationLogsReceiverOptions', () => {
 
   it('the other properties are the embedding-only ones', () => {
     const fromTable = new Set(options.map((s) => s.option));
-    expect(properties.map((p) => p.name).filter((name) => !fromTable.has(name))).toEqual(['resource', 'meterProvider', 'logger']);
+    expect(properties.map((p) => p.name).filter((name) => !fromTable.has(name))).toEqual([
+      'resource',
+      'meterProvider',
+      'logger',
+      'rebuildInventory',
+    ]);
   });
 });

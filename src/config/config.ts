@@ -44,6 +44,8 @@ export interface ResolvedConfig {
   pageSize: number;
   retryDeadlineMs: number;
   progressIntervalMs: number;
+  /** Full inventory snapshots this often (the first at the first pass); 0: no snapshots. */
+  inventoryIntervalMs: number;
   timestampPolicy: TimestampPolicy;
   /** Empty: the token's own workspace, no `team_id` sent. */
   teamIds: string[];
@@ -146,7 +148,7 @@ function readReceiver(r: SettingsReader, now: number): ResolvedConfig {
   const warnings: string[] = [];
   const rotation = resolveRotation(r, warnings);
   const { token, tokenFile } = readToken(r, warnings, rotationRequested(r));
-  const duration = (option: 'pollInterval' | 'retryDeadline' | 'progressInterval') =>
+  const duration = (option: 'pollInterval' | 'retryDeadline' | 'progressInterval' | 'inventoryInterval') =>
     r.readOrDefault(settingOf(option), KINDS.duration(settingOf(option)));
   const integer = (option: 'pageSize' | 'otlpTimeoutMillis') => r.readOrDefault(settingOf(option), KINDS.integer(settingOf(option)));
   const backfill = settingOf('backfillStartTime');
@@ -169,6 +171,7 @@ function readReceiver(r: SettingsReader, now: number): ResolvedConfig {
     pageSize: integer('pageSize'),
     retryDeadlineMs: duration('retryDeadline'),
     progressIntervalMs: duration('progressInterval'),
+    inventoryIntervalMs: duration('inventoryInterval'),
     timestampPolicy: r.readOrDefault(settingOf('timestampPolicy'), KINDS.choice(settingOf('timestampPolicy'))),
     teamIds: r.list(settingOf('slackTeamIds')),
     filters: readFilters(r),

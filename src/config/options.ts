@@ -90,6 +90,12 @@ export interface SlackIntegrationLogsReceiverOptions {
    */
   progressInterval?: number | string;
   /**
+   * `SLACK_INVENTORY_INTERVAL`: a full inventory snapshot at the first pass, then this often
+   * (docs/inventory.md); `0`: no snapshots; seconds or `30s`, `5m`, `1h`, up to 24 h.
+   * @default "24h"
+   */
+  inventoryInterval?: number | string;
+  /**
    * `SLACK_TIMESTAMP_POLICY`: `entry`, the record's time is Slack's `date`; `observed`, the fetch
    * time, with Slack's date in `slack.integration.date`.
    * @default "entry"
@@ -168,4 +174,10 @@ export interface SlackIntegrationLogsReceiverOptions {
    * @default one line per message on stderr
    */
   logger?: ReceiverLogger;
+  /**
+   * `--rebuild-inventory`: read the cursor files without their app inventories (a damaged one
+   * included), so the next pass builds them again from the whole log (docs/inventory.md).
+   * @default false
+   */
+  rebuildInventory?: boolean;
 }

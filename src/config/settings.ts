@@ -144,6 +144,15 @@ export const SETTINGS = [
     meaning: 'on long passes, at most one progress line per interval',
   },
   {
+    option: 'inventoryInterval',
+    env: ['SLACK_INVENTORY_INTERVAL'],
+    kind: 'duration',
+    default: '24h',
+    min: 0,
+    max: 86_400,
+    meaning: 'snapshots (docs/inventory.md): first pass, then this often; `0`: none',
+  },
+  {
     option: 'timestampPolicy',
     env: ['SLACK_TIMESTAMP_POLICY'],
     kind: 'choice',

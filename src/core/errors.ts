@@ -124,6 +124,16 @@ export abstract class StateFileError extends ReceiverError {
   readonly exitCode = EXIT_CODES.stateFile;
 }
 
+/**
+ * No pass has built the app inventory yet (no cursor file, or one from before the inventory):
+ * `inventory` says so and how to build it. Exit code 2, as for a command that cannot run yet.
+ */
+export class NoInventoryError extends ReceiverError {
+  override readonly name = 'NoInventoryError';
+  readonly exitCode = EXIT_CODES.config;
+  readonly readinessReason = 'last_pass_failed';
+}
+
 /** The cursor file cannot be read, parsed or written. */
 export class CursorFileError extends StateFileError {
   override readonly name = 'CursorFileError';

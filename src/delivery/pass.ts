@@ -8,6 +8,7 @@ import { PageSequencer, type PageOrder, type TakenEntry } from '../paging/page-s
 import type { PageResponse, PaginationLimit } from '../slack/page.js';
 import { Spool } from '../state/spool.js';
 import { SyncConsistencyError } from '../core/errors.js';
+import { InventoryFold, snapshotApps, type AppState } from '../inventory/fold.js';
 
 /**
  * Records per export batch. Small enough that the batches past the saved cursor (what a crash
@@ -34,6 +35,9 @@ export interface DeliverableEntry {
   fetchedAtMs: number;
   /** `entry.date`, or for an undated entry the date of its neighbour (see `TakenEntry.sortDate`). */
   sortDate: number;
+  /** What the entry changed in the inventory, as of the entry (see `FoldEffect`). */
+  scopesAdded?: string[];
+  scopesRemoved?: string[];
 }
 
 /** The edges a pass talks to; everything between is decided here. */
@@ -55,6 +59,18 @@ export interface PassDeps {
   progressIntervalMs?: number;
   /** A directory the spool may own (emptied at the start of the pass); default a new temp dir. */
   spoolDir?: string;
+  /** Records per export batch; default `EXPORT_BATCH_SIZE` (tests make batches small to cut passes anywhere). */
+  batchSize?: number;
+  /**
+   * Inventory snapshot records, sent after the pass's change records, in batches, one at a time
+   * (docs/inventory.md, "Snapshots"). Absent: none.
+   */
+  snapshot?: {
+    /** Every app not removed; otherwise only the apps this pass changed (none: nothing is sent). */
+    full: boolean;
+    /** Sends one batch of apps as snapshot records; resolves once the collector acknowledged them. */
+    send(apps: AppState[]): Promise<void>;
+  };
 }
 
 /** Logs at most one line per interval: progress on long backfills without flooding short polls. */
@@ -73,6 +89,8 @@ interface ClosedBatch {
   entries: DeliverableEntry[];
   /** The cursor once these entries (and everything before them) are delivered. */
   state: CursorState;
+  /** The apps these entries (and those read only for the inventory since the batch before) changed. */
+  changes: Map<string, AppState>;
 }
 
 export interface PassResult {
@@ -90,6 +108,10 @@ export interface PassResult {
   exportBatches: number;
   order: PageOrder;
   undatedEntries: number;
+  /** Apps whose state this pass changed (and saved). */
+  inventoryChanged: Set<string>;
+  /** Snapshot records sent after the change records. */
+  snapshotRecords: number;
   state: CursorState;
   gap?: PagingGap;
 }
@@ -99,6 +121,11 @@ export interface PassResult {
  * from the cursor's page up to the end), spool what is new, then export it oldest first in batches,
  * moving the cursor after each batch the collector acknowledged. A failure anywhere leaves the
  * cursor at the end of acknowledged data; the next pass reads again from there.
+ *
+ * Every delivered entry is folded into the inventory, in export order, and its record gets what it
+ * changed. A start without an inventory reads the whole log (paging floor 0) and folds every entry,
+ * still delivering only what the cursor has not: the inventory is complete whatever the backfill
+ * start (docs/inventory.md).
  *
  * @throws whatever `fetchPage`, `prepare` or its send, or `saveCursor` throws;
  *   `SyncConsistencyError` when Slack's log kept moving in ways paging could not follow.
@@ -112,13 +139,27 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     exportBatches: 0,
     order: 'unknown',
     undatedEntries: 0,
+    inventoryChanged: new Set(),
+    snapshotRecords: 0,
     state: start,
   };
-  const spool = new Spool({ dir: deps.spoolDir, fileEntries: EXPORT_BATCH_SIZE });
+  const spool = new Spool({ dir: deps.spoolDir, fileEntries: deps.batchSize ?? EXPORT_BATCH_SIZE });
+  const startedAt = Date.now();
+  if (!start.inventory) {
+    deps.logger.info(
+      'building the app inventory: reading the whole integration log once (about one Slack request per 1,000 entries); only entries after the cursor are exported',
+    );
+  }
   try {
     const sequencer = await collect(deps, start, spool, result);
     result.order = sequencer.detectedOrder;
     await exportSpool(deps, start, spool, result, sequencer.pageCount);
+    await sendSnapshot(deps, result);
+    if (!start.inventory) {
+      deps.logger.info(
+        `app inventory built: ${result.state.inventory?.size ?? 0} apps and integrations from ${result.olderThanCursor + result.skippedAlreadyDelivered + result.exported} entries (${result.fetched} read from Slack) in ${Date.now() - startedAt} ms`,
+      );
+    }
     return result;
   } finally {
     await spool.clear((message) => deps.logger.warn(message));
@@ -128,9 +169,10 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
 async function collect(deps: PassDeps, start: CursorState, spool: Spool, result: PassResult): Promise<PageSequencer> {
   const progress = progressReporter(deps);
   for (let attempt = 0; ; attempt++) {
-    const useHint = attempt === 0 && start.hint?.order === 'oldest-first';
+    // Building the inventory needs every entry: no hint, and no floor.
+    const useHint = attempt === 0 && start.hint?.order === 'oldest-first' && start.inventory !== undefined;
     const sequencer = new PageSequencer({
-      floor: start.position.date,
+      floor: start.inventory ? start.position.date : 0,
       startPage: useHint ? hintPage(start.hint) : 1,
       orderHint: useHint ? 'oldest-first' : undefined,
     });
@@ -219,6 +261,17 @@ async function exportSpool(
   const progress = progressReporter(deps);
   const filter = new DeliveryFilter(start.position);
   const undated = new UndatedFilter(start.undated);
+  const building = !start.inventory;
+  const batchSize = deps.batchSize ?? EXPORT_BATCH_SIZE;
+  // Two views of the inventory: the live one, which admission folds entries into ahead of the
+  // acknowledgements, and the acknowledged one, which each acknowledged batch adds its changed apps
+  // to (app states are never changed in place, so no copy is needed). A saved cursor carries the
+  // acknowledged one: exactly what its position covers.
+  const fold = new InventoryFold(start.inventory);
+  const acknowledged = new Map(start.inventory);
+  /** Acknowledged batches that changed the inventory; what the last save held. */
+  let ackedRevision = 0;
+  let savedRevision = building ? -1 : 0;
   let batch: DeliverableEntry[] = [];
   let currentDate: number | undefined;
   let firstOffsetOfDate: number | undefined;
@@ -228,10 +281,15 @@ async function exportSpool(
   // saved cursor covers batch n-MAX_RESENT_BATCHES, and sent once batch n-1 is acknowledged: so
   // requests never cross, and no more than MAX_RESENT_BATCHES batches are ever delivered past the
   // saved cursor, which is what a crash can re-send.
+  // A save starts (synchronously) with the newest acknowledged state, which `acknowledged` matches
+  // then: the snapshot of it taken here is the inventory that state covers.
   const checkpoints = new Checkpointer(async (state) => {
-    if (!sameState(state, result.state) || !start.persisted) {
-      await deps.saveCursor(state);
-      result.state = { ...state, persisted: true };
+    const revision = ackedRevision;
+    if (!sameState(state, result.state) || !start.persisted || revision !== savedRevision) {
+      const full: CursorState = { ...state, inventory: new Map(acknowledged) };
+      await deps.saveCursor(full);
+      savedRevision = revision;
+      result.state = { ...full, persisted: true };
     }
   });
   let batches = 0;
@@ -247,6 +305,7 @@ async function exportSpool(
     const closed = {
       entries: batch,
       state: nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount),
+      changes: fold.takeChanges(),
     };
     batch = [];
     return closed;
@@ -267,12 +326,28 @@ async function exportSpool(
         firstOffsetOfDate = taken.offset;
       }
       if (!deliver) {
+        if (building) {
+          fold.apply(taken.entry.fields, taken.sortDate);
+          // Read only for the inventory (a first run, an upgrade, `--rebuild-inventory`).
+          if (taken.sortDate < start.position.date) {
+            result.olderThanCursor++;
+            continue;
+          }
+        }
         result.skippedAlreadyDelivered++;
         continue;
       }
       if (taken.entry.date === undefined) result.undatedEntries++;
-      batch.push({ entry: taken.entry, occurrence, fetchedAtMs: result.observedAtMs ?? taken.fetchedAtMs, sortDate: taken.sortDate });
-      if (batch.length >= EXPORT_BATCH_SIZE) closed.push(close());
+      const { scopesAdded, scopesRemoved } = fold.apply(taken.entry.fields, taken.sortDate);
+      batch.push({
+        entry: taken.entry,
+        occurrence,
+        fetchedAtMs: result.observedAtMs ?? taken.fetchedAtMs,
+        sortDate: taken.sortDate,
+        ...(scopesAdded ? { scopesAdded } : {}),
+        ...(scopesRemoved ? { scopesRemoved } : {}),
+      });
+      if (batch.length >= batchSize) closed.push(close());
     }
     return closed;
   };
@@ -287,7 +362,7 @@ async function exportSpool(
     // Taken out as they go, so a sent batch is not held while the next one waits.
     for (let next = closed.shift(); next; next = closed.shift()) await commit(next);
   };
-  const commit = async ({ entries, state }: ClosedBatch): Promise<void> => {
+  const commit = async ({ entries, state, changes }: ClosedBatch): Promise<void> => {
     const count = entries.length;
     const n = ++batches;
     await slotFor(n);
@@ -303,6 +378,11 @@ async function exportSpool(
         result.exportBatches++;
         progress(() => `exporting: ${result.exported} of at most ${spool.size} new entries acknowledged by the collector`);
       }
+      for (const [key, app] of changes) {
+        acknowledged.set(key, app);
+        result.inventoryChanged.add(key);
+      }
+      if (changes.size > 0) ackedRevision++;
       checkpoints.acknowledged(n, state);
     })();
     // Handled here so a failure while the next batch is read is not an unhandled rejection; a
@@ -325,6 +405,20 @@ async function exportSpool(
   }
 }
 
+/** After the change records, so each stream stays in time order: the snapshot's time is now. */
+async function sendSnapshot(deps: PassDeps, result: PassResult): Promise<void> {
+  const { snapshot } = deps;
+  const inventory = result.state.inventory;
+  if (!snapshot || !inventory) return;
+  const apps = snapshotApps(inventory, snapshot.full ? undefined : result.inventoryChanged);
+  const size = deps.batchSize ?? EXPORT_BATCH_SIZE;
+  for (let i = 0; i < apps.length; i += size) {
+    const batch = apps.slice(i, i + size);
+    await snapshot.send(batch);
+    result.snapshotRecords += batch.length;
+  }
+}
+
 function nextState(
   start: CursorState,
   position: CursorPosition,
@@ -339,7 +433,9 @@ function nextState(
   } else if (order === 'oldest-first' && firstOffsetOfDate !== undefined && pageCount) {
     hint = { order, offset: firstOffsetOfDate, count: pageCount };
   }
-  return { ...start, position, hint, persisted: true, ...(Object.keys(undated).length > 0 ? { undated } : {}) };
+  // The inventory is added when the state is saved (the acknowledged one).
+  const { inventory: _saved, ...rest } = start;
+  return { ...rest, position, hint, persisted: true, ...(Object.keys(undated).length > 0 ? { undated } : {}) };
 }
 
 /** Oldest-first: the page that held the first entry of the cursor's second last time. */

@@ -3,6 +3,8 @@ import { SeverityNumber, type LogAttributes, type LogRecord } from '@opentelemet
 import { sha256Hex } from '../entry/fingerprint.js';
 import type { NormalizedEntry } from '../entry/normalize.js';
 import type { TimestampPolicy } from '../core/types.js';
+import { splitScopes } from '../inventory/fold.js';
+import { sensitiveScopesOf } from '../inventory/sensitive-scopes.js';
 
 /**
  * Slack entry -> OpenTelemetry LogRecord. Pure. The names are a contract (see README, "Record mapping").
@@ -14,6 +16,12 @@ import type { TimestampPolicy } from '../core/types.js';
 /** LogRecord `eventName` of every record. */
 export const EVENT_NAME = 'slack.integration.change';
 export const ATTR_PREFIX = 'slack.integration.';
+/** `added`, `expanded`, `updated`: the scopes the entry granted that the app did not hold just before (may be empty). */
+export const ATTR_SCOPES_ADDED = 'slack.integration.scopes.added';
+/** `removed`: the scopes the app held until then. */
+export const ATTR_SCOPES_REMOVED = 'slack.integration.scopes.removed';
+/** The entry's scopes on the sensitive list (`inventory/sensitive-scopes.ts`). */
+export const ATTR_SCOPES_SENSITIVE = 'slack.integration.scopes.sensitive';
 
 /** Slack fields with a mapping of their own; every other field becomes `slack.integration.<field>`. */
 const RENAMED: ReadonlyMap<string, string> = new Map([
@@ -62,6 +70,9 @@ export interface MappingContext {
    * (Loki refuses entries more than an hour behind their stream).
    */
   neighbourDate?: number;
+  /** From the inventory as of the entry (`FoldEffect`); absent when it was not folded (a dead letter's replay). */
+  scopesAdded?: readonly string[];
+  scopesRemoved?: readonly string[];
 }
 
 /**
@@ -105,6 +116,9 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
   } else if (ctx.timestampPolicy === 'observed') {
     attributes[`${ATTR_PREFIX}date`] = entry.date;
   }
+  if (ctx.scopesAdded) attributes[ATTR_SCOPES_ADDED] = [...ctx.scopesAdded];
+  if (ctx.scopesRemoved) attributes[ATTR_SCOPES_REMOVED] = [...ctx.scopesRemoved];
+  if (scopes && scopes.length > 0) attributes[ATTR_SCOPES_SENSITIVE] = sensitiveScopesOf(scopes);
   attributes['log.record.uid'] = recordUid(entry.fingerprint, ctx.occurrence, ctx.teamId);
 
   const changeType = typeof entry.fields.change_type === 'string' ? entry.fields.change_type : undefined;
@@ -140,16 +154,6 @@ function mapValue(field: string, value: unknown): LogAttributes[string] | undefi
 
 function stringify(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-}
-
-/** Slack's comma-separated `scope`, as a list without blanks. */
-function splitScopes(value: string): string[] {
-  const scopes: string[] = [];
-  for (const part of value.split(',')) {
-    const scope = part.trim();
-    if (scope.length > 0) scopes.push(scope);
-  }
-  return scopes;
 }
 
 /** A field as words: a non-empty string, or a number; else `undefined`. */

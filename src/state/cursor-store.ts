@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { writeFileAtomic } from './atomic-write.js';
-import { parseCursor, serializeCursor, type CursorScope, type CursorState } from './cursor.js';
+import { InventoryStateError, parseCursor, serializeCursor, type CursorScope, type CursorState, type ParseOptions } from './cursor.js';
 import { CursorFileError, CursorLockedError } from '../core/errors.js';
 
 /** `path` with symlinks followed, also to a target that does not exist yet; `path` when it is none. */
@@ -100,7 +100,7 @@ export class CursorStore {
    * @returns the saved state, or `undefined` when the file does not exist.
    * @throws CursorFileError when it exists but cannot be read or is not a valid cursor; the file is left as it is.
    */
-  async load(scope?: CursorScope): Promise<CursorState | undefined> {
+  async load(scope?: CursorScope, options?: ParseOptions): Promise<CursorState | undefined> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -112,8 +112,14 @@ export class CursorStore {
       );
     }
     try {
-      return parseCursor(text, scope);
+      return parseCursor(text, scope, options);
     } catch (e) {
+      if (e instanceof InventoryStateError) {
+        throw new CursorFileError(
+          `cursor file ${this.path}: ${e.message}; it was left untouched: run once with --rebuild-inventory to read the whole log again and rebuild it (the cursor is kept)`,
+          { cause: e },
+        );
+      }
       throw new CursorFileError(
         `cursor file ${this.path} is ${(e as Error).message}; it was left untouched: restore it from a backup, or move it away to start again from SLACK_BACKFILL_START_TIME`,
         { cause: e },

@@ -2,21 +2,26 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
 import type { CursorPosition, SlackIntegrationLogFilters } from '../core/types.js';
+import type { AppState, Inventory } from '../inventory/fold.js';
 
 /**
- * The cursor file's meaning and format (version 1). Pure: reading and writing are in `store.ts`.
+ * The cursor file's meaning and format (version 2). Pure: reading and writing are in `store.ts`.
  *
  * ```json
  * {
  *   "format": "slack-integration-logs-receiver/cursor",
- *   "version": 1,
+ *   "version": 2,
  *   "position": { "date": 1392163202, "delivered": { "<fingerprint>": 1 } },
  *   "hint": { "order": "newest-first" },
  *   "backfillStart": 1392163200,
  *   "scope": { "teamId": "T0123ABCD", "filters": { "change_type": "added" } },
- *   "updatedAt": "2026-12-01T10:00:00.000Z"
+ *   "updatedAt": "2026-12-01T10:00:00.000Z",
+ *   "inventory": { "apps": { "app:A0123": { "status": "active", "scopes": ["chat:write"], ... } } }
  * }
  * ```
+ * `inventory` is the fold of every entry the position covers (docs/inventory.md), saved in the
+ * same write, so after a crash the inventory is exactly what the saved cursor covers. Absent: not
+ * built yet (the next pass reads the whole log). A version 1 file is read as one without it.
  * `undated` counts delivered entries that had no usable `date`, by fingerprint.
  * `position.date` (Unix seconds) and every entry before it are delivered; of the entries dated
  * exactly `position.date`, `delivered` counts those delivered, by fingerprint. `hint` only saves
@@ -24,7 +29,9 @@ import type { CursorPosition, SlackIntegrationLogFilters } from '../core/types.j
  * against the data.
  */
 export const CURSOR_FORMAT = 'slack-integration-logs-receiver/cursor';
-export const CURSOR_VERSION = 1;
+export const CURSOR_VERSION = 2;
+/** The previous version: read, and upgraded by building the inventory (never reset). */
+const PREVIOUS_VERSION = 1;
 
 export type CursorHint = { order: 'newest-first' } | { order: 'oldest-first'; offset: number; count: number };
 
@@ -77,14 +84,40 @@ export interface CursorState {
   scope?: CursorScope;
   /** Entries without a usable `date` delivered so far, counted by fingerprint (see `sync/delivery-filter.ts`). */
   undated?: Record<string, number>;
+  /** The apps the position covers, by key; absent until built. Never changed in place. */
+  inventory?: Inventory;
 }
 
 const count = z.number().int().nonnegative();
 /** Unix seconds up to the year 5000: anything later is not a date a cursor can hold. */
 const unixSeconds = count.max(95_617_584_000);
+const text = z.string().min(1);
+const changeSchema = z.strictObject({
+  change_type: text,
+  user_id: text.optional(),
+  user_name: text.optional(),
+  at: unixSeconds,
+  reason: text.optional(),
+  scopes_added: z.array(text).optional(),
+  scopes_removed: z.array(text).optional(),
+});
+const appSchema = z.strictObject({
+  app_id: text.optional(),
+  service_id: text.optional(),
+  app_type: text.optional(),
+  service_type: text.optional(),
+  status: z.enum(['active', 'disabled', 'removed']),
+  scopes: z.array(text),
+  added_by: z.strictObject({ id: text.optional(), name: text.optional() }).optional(),
+  added_at: unixSeconds.optional(),
+  last_change: changeSchema,
+  channel_id: text.optional(),
+  timeline: z.array(changeSchema),
+});
+const inventorySchema = z.strictObject({ apps: z.record(z.string().regex(/^(app|service):./), appSchema) });
 const fileSchema = z.object({
   format: z.literal(CURSOR_FORMAT),
-  version: z.literal(CURSOR_VERSION),
+  version: z.union([z.literal(CURSOR_VERSION), z.literal(PREVIOUS_VERSION)]),
   position: z.object({
     date: unixSeconds,
     delivered: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)),
@@ -99,12 +132,18 @@ const fileSchema = z.object({
   undated: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)).optional(),
   scope: z.object({ teamId: z.string().optional(), filters: z.record(z.string(), z.string()) }).optional(),
   updatedAt: z.string().optional(),
+  // Checked on its own (`parseInventory`): a damaged inventory has a fix of its own.
+  inventory: z.unknown().optional(),
 });
 
 export function initialState(backfillStart: number, scope?: CursorScope): CursorState {
   return { position: { date: backfillStart, delivered: {} }, backfillStart, persisted: false, ...(scope ? { scope } : {}) };
 }
 
+/**
+ * The file's text: the cursor indented for people, the inventory (10,000 apps can be megabytes)
+ * on one line after it.
+ */
 export function serializeCursor(state: CursorState, now = new Date()): string {
   const file: z.infer<typeof fileSchema> = {
     format: CURSOR_FORMAT,
@@ -118,14 +157,45 @@ export function serializeCursor(state: CursorState, now = new Date()): string {
       : {}),
     updatedAt: now.toISOString(),
   };
-  return `${JSON.stringify(file, null, 2)}\n`;
+  const head = JSON.stringify(file, null, 2);
+  if (!state.inventory) return `${head}\n`;
+  const apps: string[] = [];
+  for (const [key, app] of state.inventory) apps.push(`${JSON.stringify(key)}:${appText(app)}`);
+  return `${head.slice(0, -2)},\n  "inventory": {"apps":{${apps.join(',')}}}\n}\n`;
+}
+
+/**
+ * An app's JSON, made once per state: states never change, and a save writes every app while a
+ * batch changes a few, so with thousands of apps this keeps a save from re-encoding them all.
+ */
+const appTexts = new WeakMap<AppState, string>();
+function appText(app: AppState): string {
+  let text = appTexts.get(app);
+  if (text === undefined) {
+    text = JSON.stringify(app);
+    appTexts.set(app, text);
+  }
+  return text;
+}
+
+/**
+ * The cursor file's inventory cannot be read. The store turns it into a `CursorFileError` naming
+ * the file and the fix (`--rebuild-inventory`): a damaged inventory is refused, never reset.
+ */
+export class InventoryStateError extends Error {
+  override readonly name: string = 'InventoryStateError';
+}
+
+export interface ParseOptions {
+  /** `--rebuild-inventory`: the saved inventory is not read (the next pass builds it again). */
+  rebuildInventory?: boolean;
 }
 
 /**
  * @param expected when given, the file must be for this scope (or record none).
  * @throws Error naming what is wrong; the caller adds the file name and the fix.
  */
-export function parseCursor(text: string, expected?: CursorScope): CursorState {
+export function parseCursor(text: string, expected?: CursorScope, options: ParseOptions = {}): CursorState {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -133,8 +203,8 @@ export function parseCursor(text: string, expected?: CursorScope): CursorState {
     throw new Error(`not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const version = (json as { version?: unknown } | null)?.version;
-  if (typeof version === 'number' && version !== CURSOR_VERSION) {
-    throw new Error(`format version ${version} is not one this release reads (it reads ${CURSOR_VERSION})`);
+  if (typeof version === 'number' && version !== CURSOR_VERSION && version !== PREVIOUS_VERSION) {
+    throw new Error(`format version ${version} is not one this release reads (it reads ${PREVIOUS_VERSION} and ${CURSOR_VERSION})`);
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
@@ -142,6 +212,7 @@ export function parseCursor(text: string, expected?: CursorScope): CursorState {
     throw new Error(`not a cursor file of this receiver (${issue.path.join('.') || 'top level'}: ${issue.message})`);
   }
   const { position, hint, backfillStart, scope, undated } = parsed.data;
+  const inventory = options.rebuildInventory ? undefined : parseInventory(parsed.data.inventory);
   if (expected && scope && !sameScope(scope, expected)) {
     throw new Error(
       `the cursor of another team or filter set (${JSON.stringify(scope)}, not ${JSON.stringify({ ...expected, filters: canonicalFilters(expected.filters) })})`,
@@ -154,5 +225,17 @@ export function parseCursor(text: string, expected?: CursorScope): CursorState {
     persisted: true,
     ...(undated ? { undated } : {}),
     ...((expected ?? scope) ? { scope: expected ?? scope } : {}),
+    ...(inventory ? { inventory } : {}),
   };
+}
+
+/** @throws InventoryStateError naming what is wrong. */
+function parseInventory(json: unknown): Inventory | undefined {
+  if (json === undefined) return undefined;
+  const parsed = inventorySchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InventoryStateError(`its inventory is damaged (inventory.${issue.path.join('.')}: ${issue.message})`);
+  }
+  return new Map(Object.entries(parsed.data.apps) as Array<[string, AppState]>);
 }

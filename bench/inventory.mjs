@@ -1,0 +1,225 @@
+/**
+ * `npm run bench`, the inventory's part (issue 18 §7), after bench/run.mjs: what the app inventory
+ * costs. The receiver runs in this process against the bench's fake Slack and OTLP/JSON receiver in
+ * their own process (servers.mjs), so CPU time here is the receiver's.
+ *
+ * 1. Throughput: a backfill of --entries (default 100,000) that builds the inventory as it exports
+ *    (every delivered entry folded, the inventory saved with every cursor save), against the CPU
+ *    time the fold (median of three runs) and the inventory's part of the saves take for the same
+ *    entries and saves, measured alone. Target: at most 5%.
+ * 2. The first run over a log of that size with SLACK_BACKFILL_START_TIME at now: it reads the
+ *    whole log to build the inventory and exports nothing. Wall time, CPU, Slack requests.
+ * 3. The cursor file with an inventory of 10,000 apps: bytes, and the time to write and read it.
+ *
+ * Prints a table, then one JSON line with every figure. Options: --entries=100000 --apps=10000.
+ */
+import { fork } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SlackIntegrationLogsReceiver } from '../dist/index.js';
+import { InventoryFold } from '../dist/inventory/fold.js';
+import { initialState, parseCursor, serializeCursor } from '../dist/state/cursor.js';
+import { normalizeEntry } from '../dist/entry/normalize.js';
+import { makeEntries } from './entries.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const TOKEN = 'xoxp-bench-not-a-real-token';
+const MAX_SHARE = 0.05;
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, ...v] = a.replace(/^--/, '').split('=');
+    return [k, v.join('=') || 'true'];
+  }),
+);
+const ENTRIES = Number(args.entries ?? 100_000);
+const APPS = Number(args.apps ?? 10_000);
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function timed(fn) {
+  const wall = performance.now();
+  const cpu = cpuMs();
+  const result = await fn();
+  return { result, wallMs: performance.now() - wall, cpuMs: cpuMs() - cpu };
+}
+
+async function startServers() {
+  const child = fork(join(here, 'servers.mjs'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let next = 0;
+  const pending = new Map();
+  const ready = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`servers process exited (${code}) before it was ready`)));
+  });
+  child.on('message', (msg) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new Error(msg.error));
+  });
+  const call = (cmd, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, cmd, ...params });
+    });
+  return { call, otlpUrl: ready.otlpUrls['http/json'] };
+}
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** One `syncOnce` of a fresh receiver with a fresh cursor; its cursor file's size after. */
+async function receiverRun(servers, slackUrl, dir, name, backfillStartTime) {
+  const cursorFile = join(dir, `${name}.json`);
+  const receiver = new SlackIntegrationLogsReceiver({
+    token: TOKEN,
+    slackApiUrl: slackUrl,
+    otlpProtocol: 'http/json',
+    otlpEndpoint: servers.otlpUrl,
+    cursorFile,
+    backfillStartTime,
+    logger: silent,
+  });
+  const before = await servers.call('stats');
+  try {
+    const run = await timed(() => receiver.syncOnce());
+    const after = await servers.call('stats');
+    return { ...run, slackRequests: after.slackRequests - before.slackRequests, cursorBytes: (await stat(cursorFile)).size };
+  } finally {
+    await receiver.shutdown();
+  }
+}
+
+/**
+ * The fold alone over `entries` (oldest first), as the pass runs it (changes handed out every
+ * batch), and `saves` serializations of the cursor with its inventory. The fold's CPU is the median
+ * of three runs: the first of a process includes compiling it, a cost paid once, not per entry.
+ */
+function inventoryAlone(entries, saves, batchSize) {
+  const normalized = entries.map((e) => normalizeEntry(e));
+  let fold;
+  const runs = [0, 1, 2].map(() => {
+    fold = new InventoryFold();
+    return cpuOf(() => {
+      let i = 0;
+      for (const e of normalized) {
+        fold.apply(e.fields, e.date ?? 0);
+        if (++i % batchSize === 0) fold.takeChanges();
+      }
+    });
+  });
+  const foldRun = runs.sort((x, y) => x - y)[1];
+  const state = { ...initialState(0), inventory: fold.inventory };
+  const plain = initialState(0);
+  // Each save: the acknowledged inventory copied (a Map of references) and written with the cursor.
+  const withInventory = cpuOf(() => {
+    for (let i = 0; i < saves; i++) serializeCursor({ ...state, inventory: new Map(fold.inventory) });
+  });
+  const without = cpuOf(() => {
+    for (let i = 0; i < saves; i++) serializeCursor(plain);
+  });
+  return { foldCpuMs: foldRun, savesCpuMs: Math.max(0, withInventory - without), apps: fold.inventory.size };
+}
+
+function cpuOf(fn) {
+  const cpu = cpuMs();
+  fn();
+  return cpuMs() - cpu;
+}
+
+/** An inventory of `count` apps: each added, expanded and updated, with a few scopes. */
+function bigInventory(count) {
+  const fold = new InventoryFold();
+  const scopes = ['chat:write', 'channels:read', 'commands', 'users:read', 'im:history', 'files:read'];
+  for (let i = 0; i < count; i++) {
+    const app = {
+      app_id: `A${String(i).padStart(10, '0')}`,
+      app_type: `App number ${i}`,
+      user_id: 'U0123456789',
+      user_name: 'security-admin',
+    };
+    fold.apply({ ...app, change_type: 'added', scope: scopes.slice(0, 3).join(',') }, 1_700_000_000 + i);
+    fold.apply({ ...app, change_type: 'expanded', scope: scopes.slice(0, 5).join(',') }, 1_700_100_000 + i);
+    fold.apply({ ...app, change_type: 'updated', scope: scopes.join(',') }, 1_700_200_000 + i);
+  }
+  return fold;
+}
+
+const servers = await startServers();
+const dir = await mkdtemp(join(tmpdir(), 'inventory-bench-'));
+const figures = { entries: ENTRIES };
+try {
+  const { slackUrl } = await servers.call('load', { count: ENTRIES });
+  process.stderr.write(`inventory bench: backfill of ${ENTRIES} entries...\n`);
+  const backfill = await receiverRun(servers, slackUrl, dir, 'backfill', 0);
+  const batches = backfill.result.exportBatches;
+  const alone = inventoryAlone(makeEntries(0, ENTRIES), batches, Math.ceil(backfill.result.exported / batches));
+  figures.backfill = {
+    wallMs: backfill.wallMs,
+    cpuMs: backfill.cpuMs,
+    exported: backfill.result.exported,
+    batches,
+    recordsPerSecond: backfill.result.exported / (backfill.wallMs / 1000),
+    inventoryFoldCpuMs: alone.foldCpuMs,
+    inventorySavesCpuMs: alone.savesCpuMs,
+    apps: alone.apps,
+    inventoryShare: (alone.foldCpuMs + alone.savesCpuMs) / backfill.cpuMs,
+  };
+
+  process.stderr.write(`inventory bench: first run over ${ENTRIES} entries, backfill start now...\n`);
+  const first = await receiverRun(servers, slackUrl, dir, 'first-run', Math.floor(Date.now() / 1000));
+  figures.firstRun = {
+    wallMs: first.wallMs,
+    cpuMs: first.cpuMs,
+    slackRequests: first.slackRequests,
+    exported: first.result.exported,
+    cursorBytes: first.cursorBytes,
+  };
+
+  process.stderr.write(`inventory bench: a cursor file with ${APPS} apps...\n`);
+  const fold = bigInventory(APPS);
+  const state = { ...initialState(0), inventory: fold.inventory };
+  const firstWrite = timedSync(() => serializeCursor(state));
+  // The next save after a batch that changed one app: the others' JSON is reused.
+  fold.apply({ app_id: 'A0000000000', change_type: 'removed' }, 1_700_300_000);
+  const nextWrite = timedSync(() => serializeCursor({ ...state, inventory: new Map(fold.inventory) }));
+  const read = timedSync(() => parseCursor(nextWrite.result));
+  figures.bigInventory = {
+    apps: APPS,
+    cursorBytes: Buffer.byteLength(firstWrite.result),
+    firstWriteMs: firstWrite.ms,
+    nextWriteMs: nextWrite.ms,
+    readMs: read.ms,
+  };
+} finally {
+  await servers.call('stop').catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+}
+
+function timedSync(fn) {
+  const t = performance.now();
+  const result = fn();
+  return { result, ms: performance.now() - t };
+}
+
+const b = figures.backfill;
+const f = figures.firstRun;
+const g = figures.bigInventory;
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const lines = [
+  '',
+  'inventory (issue 18 §7)',
+  `  backfill of ${fmt(b.exported)} records: ${fmt(b.wallMs)} ms wall, ${fmt(b.cpuMs)} ms CPU, ${fmt(b.recordsPerSecond)} records/s, ${b.apps} apps`,
+  `  the inventory's part: fold ${fmt(b.inventoryFoldCpuMs, 1)} ms + saves ${fmt(b.inventorySavesCpuMs, 1)} ms CPU (${b.batches} saves at most) = ${fmt(b.inventoryShare * 100, 2)}% of the receiver's CPU`,
+  `  first run, ${fmt(ENTRIES)} entries, backfill start now: ${fmt(f.wallMs)} ms wall, ${fmt(f.cpuMs)} ms CPU, ${f.slackRequests} Slack requests, ${f.exported} exported, cursor file ${fmt(f.cursorBytes)} bytes`,
+  `  cursor file with ${fmt(g.apps)} apps: ${fmt(g.cursorBytes / 2 ** 20, 2)} MiB; first write ${fmt(g.firstWriteMs, 1)} ms, next write (one app changed) ${fmt(g.nextWriteMs, 1)} ms, read ${fmt(g.readMs, 1)} ms`,
+  `  ${b.inventoryShare <= MAX_SHARE ? 'PASS' : 'FAIL'}  the inventory costs at most ${MAX_SHARE * 100}% of throughput (CPU): ${fmt(b.inventoryShare * 100, 2)}%`,
+];
+process.stdout.write(`${lines.join('\n')}\n${JSON.stringify({ inventory: figures })}\n`);
+process.exitCode = b.inventoryShare <= MAX_SHARE ? 0 : 1;

@@ -1,0 +1,226 @@
+import type { InventoryStatus } from './types.js';
+
+/**
+ * The inventory as a fold of the integration log: entries applied one at a time, oldest first (the
+ * export order), each app's state replaced, never changed in place, so a state handed out (to a
+ * batch, to the saved cursor) stays what it was while the fold goes on. Pure. docs/inventory.md.
+ */
+
+/** Changes kept per app for its timeline: the most recent ones. */
+export const TIMELINE_LENGTH = 50;
+
+/** One change of an app as the state keeps it: dates in Unix seconds (the report shows ISO 8601). */
+export interface AppChange {
+  change_type: string;
+  user_id?: string;
+  user_name?: string;
+  at: number;
+  reason?: string;
+  scopes_added?: string[];
+  scopes_removed?: string[];
+}
+
+/** One app or integration as the cursor file keeps it. */
+export interface AppState {
+  app_id?: string;
+  service_id?: string;
+  app_type?: string;
+  service_type?: string;
+  status: InventoryStatus;
+  /** Held now, sorted. */
+  scopes: string[];
+  added_by?: { id?: string; name?: string };
+  added_at?: number;
+  last_change: AppChange;
+  channel_id?: string;
+  /** Oldest first, at most `TIMELINE_LENGTH`. */
+  timeline: AppChange[];
+}
+
+/** Apps by `inventoryKey`. */
+export type Inventory = ReadonlyMap<string, AppState>;
+
+/** What one entry changed, as of the entry: what its record says. */
+export interface FoldEffect {
+  /** `added`, `expanded`, `updated`: the scopes it granted that were not held just before. */
+  scopesAdded?: string[];
+  /** `removed`: the scopes held until then. */
+  scopesRemoved?: string[];
+}
+
+/** Change types that grant the scopes they list. */
+const GRANTING = new Set(['added', 'expanded', 'updated']);
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length > 0 ? value : undefined;
+  return typeof value === 'number' ? String(value) : undefined;
+}
+
+/** Slack's comma-separated `scope`, as a list without blanks. */
+export function splitScopes(value: string): string[] {
+  const scopes: string[] = [];
+  for (const part of value.split(',')) {
+    const scope = part.trim();
+    if (scope.length > 0) scopes.push(scope);
+  }
+  return scopes;
+}
+
+/**
+ * Which app an entry is about: `app:<app_id>`; without one, `service:<service_id>`, followed by
+ * `:<service_type>` when the entry has one, because one service id can stand for several
+ * integrations of different types. `undefined`: the entry names neither (nothing to keep).
+ */
+export function inventoryKey(fields: Readonly<Record<string, unknown>>): string | undefined {
+  const appId = text(fields.app_id);
+  if (appId) return `app:${appId}`;
+  const serviceId = text(fields.service_id);
+  if (!serviceId) return undefined;
+  const serviceType = text(fields.service_type);
+  return serviceType ? `service:${serviceId}:${serviceType}` : `service:${serviceId}`;
+}
+
+/**
+ * The app after one entry dated `at` (Unix seconds), and what the entry changed. `previous` is not
+ * changed. The rules (docs/inventory.md): a removal clears the scopes; `added`, `expanded` and
+ * `updated` add theirs to what is held since the last removal, whether they list all of them or
+ * only the new ones; `added` of an app that is not removed adds too, since one install can come as
+ * an `added` and an `expanded` entry in one second, in either order.
+ */
+export function foldEntry(
+  previous: AppState | undefined,
+  fields: Readonly<Record<string, unknown>>,
+  at: number,
+  /**
+   * The caller guarantees that no one else holds `previous` (it was made since the fold last
+   * handed states out): its timeline is then extended in place rather than copied.
+   */
+  ownsPrevious = false,
+): { app: AppState; effect: FoldEffect } {
+  // Written for speed (every delivered entry passes here): assignments rather than spreads, and
+  // plain arrays for the few scopes an app holds.
+  const changeType = text(fields.change_type) ?? 'changed';
+  const wasGone = !previous || previous.status === 'removed';
+  const held = wasGone ? [] : previous.scopes;
+  const effect: FoldEffect = {};
+  let scopes = held;
+  if (GRANTING.has(changeType)) {
+    const added: string[] = [];
+    if (typeof fields.scope === 'string') {
+      for (const scope of splitScopes(fields.scope)) {
+        if (!held.includes(scope) && !added.includes(scope)) added.push(scope);
+      }
+    }
+    effect.scopesAdded = added;
+    if (added.length > 0) scopes = [...held, ...added].sort();
+  } else if (changeType === 'removed') {
+    effect.scopesRemoved = held;
+    scopes = [];
+  }
+
+  let status: InventoryStatus;
+  if (changeType === 'removed') status = 'removed';
+  else if (changeType === 'disabled') status = 'disabled';
+  else if (changeType === 'added' || changeType === 'enabled' || wasGone) status = 'active';
+  else status = previous.status;
+
+  const userId = text(fields.user_id);
+  const userName = text(fields.user_name);
+  const reason = text(fields.reason);
+  const change: AppChange = { change_type: changeType, at };
+  if (userId) change.user_id = userId;
+  if (userName) change.user_name = userName;
+  if (reason) change.reason = reason;
+  if (effect.scopesAdded) change.scopes_added = effect.scopesAdded;
+  if (effect.scopesRemoved) change.scopes_removed = effect.scopesRemoved;
+
+  const app: AppState = { status, scopes, last_change: change, timeline: [] };
+  const appId = text(fields.app_id) ?? previous?.app_id;
+  if (appId) app.app_id = appId;
+  const serviceId = text(fields.service_id) ?? previous?.service_id;
+  if (serviceId) app.service_id = serviceId;
+  const appType = text(fields.app_type) ?? previous?.app_type;
+  if (appType) app.app_type = appType;
+  const serviceType = text(fields.service_type) ?? previous?.service_type;
+  if (serviceType) app.service_type = serviceType;
+  // Who let it in: the first `added` since it was last removed (an `expanded` may come first).
+  if (changeType === 'added' && (wasGone || previous.added_at === undefined)) {
+    app.added_by = {};
+    if (userId) app.added_by.id = userId;
+    if (userName) app.added_by.name = userName;
+    app.added_at = at;
+  } else if (previous?.added_at !== undefined) {
+    if (previous.added_by) app.added_by = previous.added_by;
+    app.added_at = previous.added_at;
+  }
+  const channel = text(fields.channel) ?? previous?.channel_id;
+  if (channel) app.channel_id = channel;
+
+  const timeline = previous?.timeline;
+  if (timeline && ownsPrevious) {
+    timeline.push(change);
+    if (timeline.length > TIMELINE_LENGTH) timeline.shift();
+    app.timeline = timeline;
+  } else if (timeline) {
+    const from = timeline.length >= TIMELINE_LENGTH ? timeline.length - TIMELINE_LENGTH + 1 : 0;
+    const copy = new Array<AppChange>(timeline.length - from + 1);
+    for (let i = from; i < timeline.length; i++) copy[i - from] = timeline[i]!;
+    copy[copy.length - 1] = change;
+    app.timeline = copy;
+  } else {
+    app.timeline = [change];
+  }
+  return { app, effect };
+}
+
+/**
+ * The live inventory of a pass: starts from a saved one (never changed: apps are replaced in a map
+ * of its own), folds entries in export order, and hands out the apps changed since the last call
+ * of `takeChanges`, which are what a batch adds to the acknowledged inventory.
+ */
+export class InventoryFold {
+  private readonly apps: Map<string, AppState>;
+  private changes = new Map<string, AppState>();
+
+  constructor(start: Inventory = new Map()) {
+    this.apps = new Map(start);
+  }
+
+  /** Folds one entry dated `at` (Unix seconds); an entry naming no app changes nothing. */
+  apply(fields: Readonly<Record<string, unknown>>, at: number): FoldEffect {
+    const key = inventoryKey(fields);
+    if (key === undefined) {
+      return foldEntry(undefined, fields, at).effect;
+    }
+    // An app changed twice before `takeChanges` hands it out is this fold's alone.
+    const { app, effect } = foldEntry(this.apps.get(key), fields, at, this.changes.has(key));
+    this.apps.set(key, app);
+    this.changes.set(key, app);
+    return effect;
+  }
+
+  /** The apps changed since the last call, by key (states that never change). */
+  takeChanges(): Map<string, AppState> {
+    const changes = this.changes;
+    this.changes = new Map();
+    return changes;
+  }
+
+  /** The live inventory. Apps changed since the last `takeChanges` may still change in place. */
+  get inventory(): Inventory {
+    return this.apps;
+  }
+}
+
+/**
+ * The apps a snapshot lists, ordered by key: `changed` undefined, every app not removed (a full
+ * snapshot); else those keys, removed ones included, so that the newest snapshot of an app always
+ * says whether it can still reach the workspace.
+ */
+export function snapshotApps(inventory: Inventory, changed?: Iterable<string>): AppState[] {
+  const keys = changed ? [...new Set(changed)].filter((key) => inventory.has(key)) : [...inventory.keys()];
+  return keys
+    .sort()
+    .map((key) => inventory.get(key)!)
+    .filter((app) => changed !== undefined || app.status !== 'removed');
+}

@@ -1,0 +1,172 @@
+/**
+ * The inventory's fold, entry by entry: expected states written by hand from the rules in
+ * docs/inventory.md (issue 18 §1, §2).
+ */
+import { describe, expect, it } from 'vitest';
+import { InventoryFold, TIMELINE_LENGTH, foldEntry, inventoryKey } from '../src/inventory/fold.js';
+import { inventoryItems } from '../src/inventory/items.js';
+
+const T0 = 1_796_000_000;
+
+describe('inventoryKey', () => {
+  it('is the app id, else the service id with its type when the entry has one', () => {
+    expect(inventoryKey({ app_id: 'A1', service_id: '5' })).toBe('app:A1');
+    expect(inventoryKey({ service_id: '5', service_type: 'RSS' })).toBe('service:5:RSS');
+    expect(inventoryKey({ service_id: '5' })).toBe('service:5');
+    expect(inventoryKey({ service_id: 5, service_type: '' })).toBe('service:5');
+    expect(inventoryKey({ rss_feed_url: 'https://example.com/rss' })).toBeUndefined();
+  });
+});
+
+describe('foldEntry', () => {
+  it('added: active, the listed scopes, who added it and when; every scope is new', () => {
+    const { app, effect } = foldEntry(
+      undefined,
+      { change_type: 'added', app_id: 'A1', app_type: 'Polly', user_id: 'U1', user_name: 'ann', scope: 'commands,chat:write' },
+      T0,
+    );
+    expect(effect).toEqual({ scopesAdded: ['commands', 'chat:write'] });
+    expect(app).toEqual({
+      app_id: 'A1',
+      app_type: 'Polly',
+      status: 'active',
+      scopes: ['chat:write', 'commands'],
+      added_by: { id: 'U1', name: 'ann' },
+      added_at: T0,
+      last_change: { change_type: 'added', user_id: 'U1', user_name: 'ann', at: T0, scopes_added: ['commands', 'chat:write'] },
+      timeline: [{ change_type: 'added', user_id: 'U1', user_name: 'ann', at: T0, scopes_added: ['commands', 'chat:write'] }],
+    });
+  });
+
+  it('expanded with the full list and with only the new scopes give the same state and the same new scopes', () => {
+    const { app: added } = foldEntry(undefined, { change_type: 'added', app_id: 'A1', scope: 'commands' }, T0);
+    const full = foldEntry(added, { change_type: 'expanded', app_id: 'A1', scope: 'commands, im:history' }, T0 + 1);
+    const delta = foldEntry(added, { change_type: 'expanded', app_id: 'A1', scope: 'im:history' }, T0 + 1);
+    expect(full.effect).toEqual({ scopesAdded: ['im:history'] });
+    expect(delta.effect).toEqual({ scopesAdded: ['im:history'] });
+    expect(full.app.scopes).toEqual(['commands', 'im:history']);
+    expect(delta.app.scopes).toEqual(['commands', 'im:history']);
+    // The state handed out before is not changed.
+    expect(added.scopes).toEqual(['commands']);
+    expect(added.timeline).toHaveLength(1);
+  });
+
+  it('an expansion that grants nothing new says so with an empty list; a repeated scope counts once', () => {
+    const { app } = foldEntry(undefined, { change_type: 'added', app_id: 'A1', scope: 'commands,commands' }, T0);
+    expect(app.scopes).toEqual(['commands']);
+    expect(foldEntry(app, { change_type: 'expanded', app_id: 'A1', scope: 'commands' }, T0).effect).toEqual({ scopesAdded: [] });
+  });
+
+  it('removed clears the scopes and reports them; a later added starts from nothing, with its own adder', () => {
+    const { app: added } = foldEntry(undefined, { change_type: 'added', app_id: 'A1', user_id: 'U1', scope: 'commands,files:read' }, T0);
+    const { app: removed, effect } = foldEntry(
+      added,
+      { change_type: 'removed', app_id: 'A1', user_id: 'U2', reason: 'user_removed' },
+      T0 + 5,
+    );
+    expect(effect).toEqual({ scopesRemoved: ['commands', 'files:read'] });
+    expect(removed.status).toBe('removed');
+    expect(removed.scopes).toEqual([]);
+    expect(removed.last_change).toEqual({
+      change_type: 'removed',
+      user_id: 'U2',
+      at: T0 + 5,
+      reason: 'user_removed',
+      scopes_removed: ['commands', 'files:read'],
+    });
+    const again = foldEntry(removed, { change_type: 'added', app_id: 'A1', user_id: 'U3', scope: 'commands' }, T0 + 9);
+    expect(again.effect).toEqual({ scopesAdded: ['commands'] });
+    expect(again.app.scopes).toEqual(['commands']);
+    expect(again.app.added_by).toEqual({ id: 'U3' });
+    expect(again.app.added_at).toBe(T0 + 9);
+  });
+
+  it('an expanded before the added of one install (same second): the added still names who added it, and adds its scopes', () => {
+    const { app: expanded } = foldEntry(undefined, { change_type: 'expanded', app_id: 'A1', user_id: 'U1', scope: 'im:history' }, T0);
+    expect(expanded.status).toBe('active');
+    expect(expanded.added_by).toBeUndefined();
+    const { app, effect } = foldEntry(expanded, { change_type: 'added', app_id: 'A1', user_id: 'U1', scope: 'commands' }, T0);
+    expect(effect).toEqual({ scopesAdded: ['commands'] });
+    expect(app.scopes).toEqual(['commands', 'im:history']);
+    expect(app.added_by).toEqual({ id: 'U1' });
+    // A second added of an app that is not removed keeps the first adder.
+    expect(foldEntry(app, { change_type: 'added', app_id: 'A1', user_id: 'U9', scope: 'commands' }, T0 + 1).app.added_by).toEqual({
+      id: 'U1',
+    });
+  });
+
+  it('disabled and enabled change the status only; updated on a disabled app keeps it disabled', () => {
+    const { app: added } = foldEntry(
+      undefined,
+      { change_type: 'added', service_id: '7', service_type: 'RSS', channel: 'C1', scope: 'incoming-webhook' },
+      T0,
+    );
+    const { app: disabled, effect } = foldEntry(
+      added,
+      { change_type: 'disabled', service_id: '7', service_type: 'RSS', reason: 'deauth' },
+      T0 + 1,
+    );
+    expect(effect).toEqual({});
+    expect(disabled).toMatchObject({ status: 'disabled', scopes: ['incoming-webhook'], channel_id: 'C1' });
+    const { app: updated } = foldEntry(disabled, { change_type: 'updated', service_id: '7', service_type: 'RSS', channel: 'C2' }, T0 + 2);
+    expect(updated).toMatchObject({ status: 'disabled', channel_id: 'C2' });
+    expect(foldEntry(updated, { change_type: 'enabled', service_id: '7' }, T0 + 3).app.status).toBe('active');
+  });
+
+  it(`keeps the most recent ${TIMELINE_LENGTH} changes in the timeline, oldest first`, () => {
+    let app = foldEntry(undefined, { change_type: 'added', app_id: 'A1' }, T0).app;
+    for (let i = 1; i <= TIMELINE_LENGTH + 10; i++) app = foldEntry(app, { change_type: 'updated', app_id: 'A1' }, T0 + i).app;
+    expect(app.timeline).toHaveLength(TIMELINE_LENGTH);
+    expect(app.timeline[0]!.at).toBe(T0 + 11);
+    expect(app.timeline.at(-1)!.at).toBe(T0 + TIMELINE_LENGTH + 10);
+  });
+});
+
+describe('InventoryFold', () => {
+  it('changes only its own map, and hands out the apps changed since the last call', () => {
+    const fold = new InventoryFold();
+    fold.apply({ change_type: 'added', app_id: 'A1', scope: 'commands' }, T0);
+    fold.apply({ change_type: 'added', app_id: 'A2' }, T0);
+    const first = fold.takeChanges();
+    expect([...first.keys()]).toEqual(['app:A1', 'app:A2']);
+    const start = fold.inventory;
+    const next = new InventoryFold(start);
+    next.apply({ change_type: 'removed', app_id: 'A1' }, T0 + 1);
+    expect(next.takeChanges().get('app:A1')!.status).toBe('removed');
+    expect(start.get('app:A1')!.status).toBe('active');
+    expect(next.apply({ change_type: 'added', rss_feed_url: 'x', scope: 'a' }, T0 + 2)).toEqual({ scopesAdded: ['a'] });
+    expect(next.takeChanges().size).toBe(0);
+  });
+});
+
+describe('inventoryItems', () => {
+  it('prints the state as inventory --json does: ISO dates, sensitive scopes, the team', () => {
+    const fold = new InventoryFold();
+    fold.apply(
+      { change_type: 'added', app_id: 'A1', app_type: 'Polly', user_id: 'U1', user_name: 'ann', scope: 'commands,admin.users:read' },
+      1_796_108_117,
+    );
+    expect(inventoryItems(fold.inventory, 'T1')).toEqual([
+      {
+        team_id: 'T1',
+        app_id: 'A1',
+        app_type: 'Polly',
+        status: 'active',
+        scopes: ['admin.users:read', 'commands'],
+        sensitive_scopes: ['admin.users:read'],
+        added_by: { id: 'U1', name: 'ann' },
+        added_at: '2026-12-01T06:55:17.000Z',
+        last_change: { change_type: 'added', user_id: 'U1', user_name: 'ann', at: '2026-12-01T06:55:17.000Z' },
+        timeline: [
+          {
+            change_type: 'added',
+            user_id: 'U1',
+            user_name: 'ann',
+            at: '2026-12-01T06:55:17.000Z',
+            scopes_added: ['commands', 'admin.users:read'],
+          },
+        ],
+      },
+    ]);
+  });
+});
