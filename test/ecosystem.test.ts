@@ -467,12 +467,12 @@ describe('Grafana dashboard', () => {
     ]) {
       expect(used, `some panel uses ${name}`).toContain(name);
     }
-    // And every record attribute the dashboard relies on is documented in the README.
-    const readme = read('README.md');
+    // And every record attribute the dashboard relies on is documented in the record mapping.
+    const readme = read('docs/mapping.md');
     const documented = new Set([...readme.matchAll(/`([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)`/g)].map((m) => lokiName(m[1]!)));
     const recordNames = new Set([...fromRecords].map(lokiName));
     for (const name of used) {
-      if (recordNames.has(name) && name !== 'service_name') expect(documented, `README documents ${name}`).toContain(name);
+      if (recordNames.has(name) && name !== 'service_name') expect(documented, `docs/mapping.md documents ${name}`).toContain(name);
     }
   });
 

@@ -33,6 +33,7 @@ const EXPECTED: Record<string, { make: () => Error; exitCode: number; reason: st
     reason: 'collector_unavailable',
   },
   StoppedError: { make: () => new api.StoppedError('x'), exitCode: 1, reason: 'last_pass_failed' },
+  NoInventoryError: { make: () => new api.NoInventoryError('x'), exitCode: 2, reason: 'last_pass_failed' },
   TeamsSyncError: {
     make: () => new api.TeamsSyncError({ T1: new api.SlackUnavailableError('x') }, CLEAN),
     exitCode: 1,

@@ -1,6 +1,6 @@
 /**
  * Inventory snapshot records (issue 18 §4): expected records written by hand from the contract
- * (README "Record mapping", docs/inventory.md "Snapshots"); the uid computed here with node:crypto.
+ * (docs/mapping.md, docs/inventory.md "Snapshots"); the uid computed here with node:crypto.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
  * test/golden/mapping/<case>.json holds `entry` as Slack sends it (date as string and number,
  * service_id as number and string, apps, custom integrations, RSS, undocumented fields, identical
  * entries), the `occurrence` the entry has in its second, and the `record` expected for it, written
- * by hand from the mapping contract (README "Record mapping"). `held`, when present, lists the
+ * by hand from the mapping contract (docs/mapping.md). `held`, when present, lists the
  * scopes the app held just before the entry (absent: the app is not in the inventory yet): the
  * record's `scopes.added` and `scopes.removed` come from the inventory's fold as of the entry.
  * `log.record.uid` is computed here with node:crypto and a canonical JSON of our own.

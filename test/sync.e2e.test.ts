@@ -499,7 +499,7 @@ describe('record mapping on the wire', () => {
     expect(a.attributes['user.id']).toBe('U3456CDEF');
     expect(a.attributes['user.name']).toBe('joey');
     expect(a.eventName).toBe('slack.integration.change');
-    expect(a.severityNumber).toBe(13); // WARN for disabled (README, "Record mapping")
+    expect(a.severityNumber).toBe(13); // WARN for disabled (docs/mapping.md)
     expect(b.attributes['slack.integration.service_id']).toBe('3456789012');
 
     expect(c.attributes['slack.integration.resolution']).toBe('approved');

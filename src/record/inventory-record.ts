@@ -6,7 +6,7 @@ import { ATTR_PREFIX, ATTR_SCOPES_SENSITIVE } from './mapping.js';
 
 /**
  * An app of the inventory -> one snapshot LogRecord (docs/inventory.md, "Snapshots"). Pure. The
- * names are a contract (README, "Record mapping"): Slack's field names under `slack.integration.`,
+ * names are a contract (docs/mapping.md): Slack's field names under `slack.integration.`,
  * semconv `user.id` / `user.name` for who added the app.
  */
 

@@ -7,7 +7,7 @@ import { splitScopes } from '../inventory/fold.js';
 import { sensitiveScopesOf } from '../inventory/sensitive-scopes.js';
 
 /**
- * Slack entry -> OpenTelemetry LogRecord. Pure. The names are a contract (see README, "Record mapping").
+ * Slack entry -> OpenTelemetry LogRecord. Pure. The names are a contract (see docs/mapping.md).
  *
  * Field meanings: https://api.slack.com/methods/team.integrationLogs. Attribute names: Slack's own
  * field names under `slack.integration.`, and semconv `user.id`, `user.name`, `log.record.uid`.
