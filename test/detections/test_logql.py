@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from conftest import DASHBOARD, ROOT, RULES, parse_queries
+from conftest import DASHBOARD, ROOT, RULES, parse_queries, skip_if_pending
 from lokiview import loki_name
 
 SERVICE = "slack-integration-logs"
@@ -59,17 +59,19 @@ def test_one_alert_per_rule(alerts):
 
 
 @pytest.mark.parametrize("stem", [r.stem for r in RULES])
-def test_alert_parses_and_names_only_labels_the_records_carry(stem, parsed_alerts, loki_records):
+def test_alert_parses_and_names_only_labels_the_records_carry(stem, parsed_alerts, loki_records, pending):
     parsed = parsed_alerts[stem]
     assert parsed["errors"] == []
     assert parsed["stages"] == ["LabelFilter"], "structured metadata needs no parser stage"
     assert parsed["selectors"] == [[{"label": "service_name", "op": "=", "value": SERVICE}]]
+    skip_if_pending(" ".join(parsed["names"]), pending)
     unknown = set(parsed["names"]) - allowed_names(loki_records)
     assert not unknown, f"names no record carries in Loki: {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("stem", [r.stem for r in RULES])
-def test_alert_logql_matches_exactly_the_rules_positives(stem, parsed_alerts, loki_records, expected):
+def test_alert_logql_matches_exactly_the_rules_positives(stem, parsed_alerts, loki_records, expected, pending):
+    skip_if_pending(" ".join(parsed_alerts[stem]["names"]), pending)
     got = matching(parsed_alerts[stem], loki_records)
     want = expected(stem)
     assert got == want, {"missed": sorted(want - got), "extra": sorted(got - want)}
@@ -96,7 +98,7 @@ def test_a_scope_regex_tells_an_exact_name_from_a_prefix():
     assert not evaluate(tree(prefix), {"s": '["admin","superadmin.x"]'})
 
 
-def test_dashboard_hits_panel_runs_each_alerts_logql(alerts, loki_records):
+def test_dashboard_hits_panel_runs_each_alerts_logql(alerts, loki_records, pending):
     panel = next(p for p in json.loads(DASHBOARD.read_text())["panels"] if p["title"] == "Detection rule hits")
     titles = {yaml.safe_load(r.read_text())["title"]: r.stem for r in RULES}
     assert sorted(t["legendFormat"] for t in panel["targets"]) == sorted(titles)
@@ -110,9 +112,12 @@ def test_dashboard_hits_panel_runs_each_alerts_logql(alerts, loki_records):
         alert_query = re.search(r"count_over_time\((.*) \[10m\]\)\) > 0$", alerts[titles[t["legendFormat"]]]["expr"]).group(1)
         on_variable = alert_query.replace(f'service_name="{SERVICE}"', 'service_name="$service"')
         assert t["expr"] == f"sum(count_over_time({on_variable} [$__interval]))"
+    unknown = set()
     for parsed in parse_queries(queries).values():
         assert parsed["errors"] == [] and parsed["stages"] == ["LabelFilter"]
-        assert set(parsed["names"]) <= allowed_names(loki_records)
+        unknown |= set(parsed["names"]) - allowed_names(loki_records)
+    skip_if_pending(" ".join(unknown), pending)
+    assert not unknown
 
 
 def test_ops_loki_rule_parses_and_selects_the_receivers_stream():
