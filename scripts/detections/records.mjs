@@ -26,7 +26,7 @@ const TOKEN = 'xoxp-detections-test-not-a-real-token';
 const GRID_TEAM = 'T0DETECTIONS';
 const EXAMPLE_FIELD = 'detection_example';
 
-/** Every entry the examples hold, oldest example first: `{id, entry}`, the entry marked with its id. */
+/** Every entry the examples hold, file by file, earlier entries before their example: `{id, entry}`, marked with its id. */
 function examples() {
   const out = [];
   const push = (id, entry) => {
