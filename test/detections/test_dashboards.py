@@ -42,7 +42,7 @@ def test_grafana_panel_is_a_table_of_the_snapshots_without_a_parser(parsed_panel
     assert parsed_panel["selectors"] == [[{"label": "service_name", "op": "=", "value": SERVICE}]]
     assert parsed_panel["filters"] == [{"label": "event_name", "op": "=", "value": SNAPSHOT_EVENT}]
     # Grafana's transformations: labels to columns, oldest first, then the last value per app.
-    assert [t["id"] for t in PANEL["transformations"]] == ["extractFields", "sortBy", "groupBy", "organize"]
+    assert [t["id"] for t in PANEL["transformations"]] == ["extractFields", "sortBy", "groupBy", "convertFieldType", "organize"]
     assert [k for k, v in group_by(PANEL).items() if v["operation"] == "groupby"] == list(KEY)
     assert all(v["aggregations"] == ["last"] for v in group_by(PANEL).values() if v["operation"] == "aggregate")
 
@@ -61,6 +61,18 @@ def test_grafana_panel_names_only_labels_the_snapshots_carry(records, loki_recor
     # slack_team_id only on Enterprise Grid; an app has app_id, an integration service_id.
     assert fields <= carried, fields - carried
     assert {"slack_integration_status", "slack_integration_scopes_sensitive", "slack_integration_scopes"} <= fields
+
+
+def test_grafana_panel_shows_the_unix_second_dates_as_times(records):
+    (step,) = [t for t in PANEL["transformations"] if t["id"] == "convertFieldType"]
+    converted = {c["targetField"].removesuffix(" (last)") for c in step["options"]["conversions"] if c["dateFormat"] == "X"}
+    assert converted and converted <= set(group_by(PANEL))
+    # Unix seconds, as slack.integration.date is: a number of ten digits in the snapshots.
+    for r in snapshots(records):
+        for name in converted:
+            attribute = {"slack_integration_added_at": "slack.integration.added_at", "slack_integration_last_change_date": "slack.integration.last_change.date"}[name]
+            if attribute in r:
+                assert re.fullmatch(r"\d{10}", str(r[attribute])), (r["key"], attribute, r[attribute])
 
 
 def test_grafana_panel_gives_one_row_per_app_with_its_newest_snapshot(records, loki_records):
