@@ -367,11 +367,11 @@ describe('Grafana dashboard', () => {
   };
   const collectorCfg = YAML.parse(read('otel-collector.yaml')) as CollectorConfig;
   const eventName = read('src/record/mapping.ts').match(/export const EVENT_NAME = '([^']+)'/)?.[1];
-  // Issue 18's inventory adds these: the scope lists on change records, and snapshots with their
-  // own event name and a status. While the receiver built here has no snapshots yet, panels may name
-  // them; once it has, they are checked like every other name (and test/detections checks them).
-  const INVENTORY_EVENT_NAME = 'slack.integration.inventory';
-  const INVENTORY_NAMES = ['slack_integration_scopes_added', 'slack_integration_scopes_sensitive', 'slack_integration_status'];
+  // The inventory snapshots (src/record/inventory-record.ts): their event name and the attributes
+  // they add, read from the source as the mapping's are (the real records below have none).
+  const inventorySrc = read('src/record/inventory-record.ts');
+  const INVENTORY_EVENT_NAME = inventorySrc.match(/export const INVENTORY_EVENT_NAME = '([^']+)'/)?.[1];
+  const snapshotNames = [...inventorySrc.matchAll(/export const ATTR_[A-Z_]+ = '([a-z.]+[a-z_])'/g)].map((m) => m[1]!);
   const changeTypes = Object.keys(
     Object.fromEntries([...read('src/record/mapping.ts').matchAll(/^\s{2}([a-z_]+): SeverityNumber\./gm)].map((m) => [m[1], true])),
   );
@@ -397,8 +397,9 @@ describe('Grafana dashboard', () => {
         return ((p.attributes ?? []) as Array<{ key: string; action: string }>).filter((a) => a.action !== 'delete').map((a) => a.key);
       return [];
     });
-    allowed = new Set([...fromMapping, ...fromRecords, ...fromCollector].map(lokiName).concat(LOKI_OWN));
-    if (!records.some((r) => r.eventName === INVENTORY_EVENT_NAME)) for (const name of INVENTORY_NAMES) allowed.add(name);
+    expect(INVENTORY_EVENT_NAME, 'INVENTORY_EVENT_NAME in inventory-record.ts').toBeTruthy();
+    expect(snapshotNames, 'ATTR_* names in inventory-record.ts').toContain('slack.integration.status');
+    allowed = new Set([...fromMapping, ...snapshotNames, ...fromRecords, ...fromCollector].map(lokiName).concat(LOKI_OWN));
   });
 
   it('the real records carry the attributes the mapping names (the two sources agree)', () => {

@@ -66,24 +66,6 @@ def expected(examples):
     return keys
 
 
-# Attributes the receiver's inventory adds (issue 18 §2, §4). A rule, panel or check naming one
-# waits (is skipped, saying so) while the receiver built here does not emit it yet.
-INVENTORY_ATTRIBUTES = ("slack.integration.scopes.added", "slack.integration.scopes.removed", "slack.integration.scopes.sensitive", "slack.integration.status")
-
-
-@pytest.fixture(scope="session")
-def pending(records) -> set[str]:
-    """The inventory attributes no record carries: as OTel names and as Loki names."""
-    missing = {a for a in INVENTORY_ATTRIBUTES if not any(a in r for r in records)}
-    return missing | {a.replace(".", "_") for a in missing}
-
-
-def skip_if_pending(text: str, pending: set[str]) -> None:
-    waiting = sorted(a for a in pending if "." in a and (a in text or a.replace(".", "_") in text))
-    if waiting:
-        pytest.skip(f"waits for the receiver's inventory: no record carries {', '.join(waiting)} yet")
-
-
 @pytest.fixture(scope="session")
 def records(tmp_path_factory) -> list[dict]:
     if not (ROOT / "dist" / "cli.js").exists():

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from conftest import DASHBOARD, ROOT, RULES, parse_queries, skip_if_pending
+from conftest import DASHBOARD, ROOT, RULES, parse_queries
 from lokiview import loki_name
 
 SERVICE = "slack-integration-logs"
@@ -59,19 +59,17 @@ def test_one_alert_per_rule(alerts):
 
 
 @pytest.mark.parametrize("stem", [r.stem for r in RULES])
-def test_alert_parses_and_names_only_labels_the_records_carry(stem, parsed_alerts, loki_records, pending):
+def test_alert_parses_and_names_only_labels_the_records_carry(stem, parsed_alerts, loki_records):
     parsed = parsed_alerts[stem]
     assert parsed["errors"] == []
     assert parsed["stages"] == ["LabelFilter"], "structured metadata needs no parser stage"
     assert parsed["selectors"] == [[{"label": "service_name", "op": "=", "value": SERVICE}]]
-    skip_if_pending(" ".join(parsed["names"]), pending)
     unknown = set(parsed["names"]) - allowed_names(loki_records)
     assert not unknown, f"names no record carries in Loki: {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("stem", [r.stem for r in RULES])
-def test_alert_logql_matches_exactly_the_rules_positives(stem, parsed_alerts, loki_records, expected, pending):
-    skip_if_pending(" ".join(parsed_alerts[stem]["names"]), pending)
+def test_alert_logql_matches_exactly_the_rules_positives(stem, parsed_alerts, loki_records, expected):
     got = matching(parsed_alerts[stem], loki_records)
     want = expected(stem)
     assert got == want, {"missed": sorted(want - got), "extra": sorted(got - want)}
@@ -98,7 +96,7 @@ def test_a_scope_regex_tells_an_exact_name_from_a_prefix():
     assert not evaluate(tree(prefix), {"s": '["admin","superadmin.x"]'})
 
 
-def test_dashboard_hits_panel_runs_each_alerts_logql(alerts, loki_records, pending):
+def test_dashboard_hits_panel_runs_each_alerts_logql(alerts, loki_records):
     panel = next(p for p in json.loads(DASHBOARD.read_text())["panels"] if p["title"] == "Detection rule hits")
     titles = {yaml.safe_load(r.read_text())["title"]: r.stem for r in RULES}
     assert sorted(t["legendFormat"] for t in panel["targets"]) == sorted(titles)
@@ -116,7 +114,6 @@ def test_dashboard_hits_panel_runs_each_alerts_logql(alerts, loki_records, pendi
     for parsed in parse_queries(queries).values():
         assert parsed["errors"] == [] and parsed["stages"] == ["LabelFilter"]
         unknown |= set(parsed["names"]) - allowed_names(loki_records)
-    skip_if_pending(" ".join(unknown), pending)
     assert not unknown
 
 
