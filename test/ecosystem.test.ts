@@ -367,6 +367,11 @@ describe('Grafana dashboard', () => {
   };
   const collectorCfg = YAML.parse(read('otel-collector.yaml')) as CollectorConfig;
   const eventName = read('src/record/mapping.ts').match(/export const EVENT_NAME = '([^']+)'/)?.[1];
+  // The inventory snapshots (src/record/inventory-record.ts): their event name and the attributes
+  // they add, read from the source as the mapping's are (the real records below have none).
+  const inventorySrc = read('src/record/inventory-record.ts');
+  const INVENTORY_EVENT_NAME = inventorySrc.match(/export const INVENTORY_EVENT_NAME = '([^']+)'/)?.[1];
+  const snapshotNames = [...inventorySrc.matchAll(/export const ATTR_[A-Z_]+ = '([a-z.]+[a-z_])'/g)].map((m) => m[1]!);
   const changeTypes = Object.keys(
     Object.fromEntries([...read('src/record/mapping.ts').matchAll(/^\s{2}([a-z_]+): SeverityNumber\./gm)].map((m) => [m[1], true])),
   );
@@ -392,7 +397,9 @@ describe('Grafana dashboard', () => {
         return ((p.attributes ?? []) as Array<{ key: string; action: string }>).filter((a) => a.action !== 'delete').map((a) => a.key);
       return [];
     });
-    allowed = new Set([...fromMapping, ...fromRecords, ...fromCollector].map(lokiName).concat(LOKI_OWN));
+    expect(INVENTORY_EVENT_NAME, 'INVENTORY_EVENT_NAME in inventory-record.ts').toBeTruthy();
+    expect(snapshotNames, 'ATTR_* names in inventory-record.ts').toContain('slack.integration.status');
+    allowed = new Set([...fromMapping, ...snapshotNames, ...fromRecords, ...fromCollector].map(lokiName).concat(LOKI_OWN));
   });
 
   it('the real records carry the attributes the mapping names (the two sources agree)', () => {
@@ -441,7 +448,9 @@ describe('Grafana dashboard', () => {
         // Sigma rules' own LogQL (checked against the generated rules below), which needs no event name.
         expect(use.names, `${panel.title}: stream selector on service_name`).toContain('service_name');
         if (panel.title !== DETECTION_PANEL)
-          expect(use.values.get('event_name'), `${panel.title}: filters on the event name`).toEqual([eventName]);
+          expect([[eventName], [INVENTORY_EVENT_NAME]], `${panel.title}: filters on an event name`).toContainEqual(
+            use.values.get('event_name'),
+          );
         const legendNames = [...(t.legendFormat ?? '').matchAll(new RegExp(`\\{\\{\\s*(${IDENT})\\s*\\}\\}`, 'g'))].map((m) => m[1]!);
         for (const name of [...use.names, ...legendNames]) {
           expect(allowed, `${panel.title}: "${name}" is produced by the mapping or Loki`).toContain(name);
@@ -665,7 +674,15 @@ describe('npm run example:embedded', () => {
     // tests spawn dist/cli.js). So it runs in a copy of the package's build inputs, with the same
     // node_modules, and builds that copy's own dist/: the real script, the real build, nothing shared.
     dir = await mkdtemp(join(tmpdir(), 'ecosystem-example-'));
-    for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'examples/embedded']) {
+    for (const entry of [
+      'package.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'scripts',
+      'src',
+      'detections/sensitive-scopes.json',
+      'examples/embedded',
+    ]) {
       if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');

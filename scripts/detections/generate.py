@@ -1,11 +1,13 @@
 """Generates the Loki ruler rules, the Datadog monitors and the dashboard's hits panel from the
-Sigma rules in detections/rules/.
+Sigma rules in detections/rules/, and the "Sensitive scopes" table of docs/detections.md from
+detections/sensitive-scopes.json.
 
 - LogQL: `sigma convert -t loki -p detections/pipelines/stored-view.yml -p detections/pipelines/loki.yml RULE`
   (sigma-cli with pySigma's Loki backend), one rule at a time, wrapped here into a ruler alert.
 - Datadog: pySigma's Datadog backend, in its own virtual environment (convert_datadog.py), wrapped
   here into a log monitor definition for Datadog's monitor API.
 - The Grafana dashboard's "Detection rule hits" panel: each rule's LogQL, counted per interval.
+- docs/detections.md, "Sensitive scopes": the list's table, so the list is written once.
 
 Runs in .detections/venv-loki. Writes under --out (default: the repository), so a test can
 regenerate into a temporary directory and compare.
@@ -31,6 +33,10 @@ DASHBOARD = Path("examples/grafana/slack-integration-logs.dashboard.json")
 DASHBOARD_README = Path("examples/grafana/README.md")
 README_START = "<!-- detection-panel:start (written by scripts/detections/generate.py) -->"
 README_END = "<!-- detection-panel:end -->"
+SENSITIVE_SCOPES = ROOT / "detections" / "sensitive-scopes.json"
+DOCS = Path("docs/detections.md")
+SCOPES_START = "<!-- sensitive-scopes:start (written by scripts/detections/generate.py from detections/sensitive-scopes.json) -->"
+SCOPES_END = "<!-- sensitive-scopes:end -->"
 
 SERVICE = "slack-integration-logs"
 SELECTOR = f'{{service_name="{SERVICE}"}}'
@@ -159,6 +165,20 @@ def readme_section(panel: dict) -> str:
     return "\n".join(lines) + README_END
 
 
+def scopes_table() -> str:
+    """docs/detections.md's table of the sensitive-scope list."""
+    lines = [SCOPES_START, "| scope | match | class | Slack's description |", "|---|---|---|---|"]
+    for s in json.loads(SENSITIVE_SCOPES.read_text())["scopes"]:
+        lines.append(f"| `{s['scope']}` | {s['match']} | {s['class']} | {s['description']} |")
+    return "\n".join(lines + [SCOPES_END])
+
+
+def replace_between(text: str, start: str, end: str, new: str) -> str:
+    """`text` with the part from `start` to `end` (both included) replaced by `new`."""
+    before, rest = text.split(start, 1)
+    return before + new + rest.split(end, 1)[1]
+
+
 def write(out: Path, rel: Path, text: str) -> None:
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,10 +210,9 @@ def main() -> None:
     dashboard["panels"] = panels + [panel]
     write(out, DASHBOARD, json.dumps(dashboard, indent=2) + "\n")
     readme = (ROOT / DASHBOARD_README).read_text()
-    before, rest = readme.split(README_START, 1)
-    after = rest.split(README_END, 1)[1]
-    write(out, DASHBOARD_README, before + readme_section(panel) + after)
-    print(f"{len(files)} rules -> {LOKI_RULES}, {DATADOG_MONITORS}, {DASHBOARD} and {DASHBOARD_README} (panel {HITS_PANEL_TITLE!r})")
+    write(out, DASHBOARD_README, replace_between(readme, README_START, README_END, readme_section(panel)))
+    write(out, DOCS, replace_between((ROOT / DOCS).read_text(), SCOPES_START, SCOPES_END, scopes_table()))
+    print(f"{len(files)} rules -> {LOKI_RULES}, {DATADOG_MONITORS}, {DASHBOARD} and {DASHBOARD_README} (panel {HITS_PANEL_TITLE!r}); {SENSITIVE_SCOPES.name} -> {DOCS}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
 // it gets. This runs twice: once as a plain workspace, once as an Enterprise Grid team
 // (SLACK_TEAM_ID), so the rules are proven on both shapes of record. Each entry carries one extra
 // field, `detection_example` (the mapping keeps unknown fields, as Slack sends some), so every record
-// can be traced back to its example.
+// can be traced back to its example: `<rule>:<positive|negative>:<i>`, or `...:<i>:before:<j>` for
+// the entries an example lists under `before`. The inventory snapshots the pass ends with (event
+// slack.integration.inventory) carry no entry's fields; each is named `inventory:<app_id>` (or
+// `inventory:<service_id>:<service_type>`), which an example's `snapshot_of` refers to.
 //
 // Usage: node scripts/detections/records.mjs <out.jsonl>   (after `npm run build`)
 import { spawn } from 'node:child_process';
@@ -23,9 +26,13 @@ const TOKEN = 'xoxp-detections-test-not-a-real-token';
 const GRID_TEAM = 'T0DETECTIONS';
 const EXAMPLE_FIELD = 'detection_example';
 
-/** `<rule stem>:<positive|negative>:<index>` -> the entry as Slack sends it, marked with its id. */
+/** Every entry the examples hold, file by file, earlier entries before their example: `{id, entry}`, marked with its id. */
 function examples() {
   const out = [];
+  const push = (id, entry) => {
+    if (entry === null || typeof entry !== 'object') throw new Error(`${id}: no entry`);
+    out.push({ id, entry: { ...entry, [EXAMPLE_FIELD]: id } });
+  };
   for (const file of readdirSync(EXAMPLES)
     .filter((f) => f.endsWith('.yml'))
     .sort()) {
@@ -34,12 +41,23 @@ function examples() {
     for (const kind of ['positive', 'negative']) {
       (doc[kind] ?? []).forEach((example, i) => {
         const id = `${stem}:${kind}:${i}`;
-        if (example?.entry === null || typeof example?.entry !== 'object') throw new Error(`${id}: no entry`);
-        out.push({ id, entry: { ...example.entry, [EXAMPLE_FIELD]: id } });
+        if ('entry' in example === 'snapshot_of' in example) throw new Error(`${id}: give either an entry or a snapshot_of`);
+        (example.before ?? []).forEach((b, j) => push(`${id}:before:${j}`, b?.entry));
+        if ('entry' in example) push(id, example.entry);
       });
     }
   }
   return out;
+}
+
+const SNAPSHOT_EVENT = 'slack.integration.inventory';
+
+/** The name of a record: its example's id, or for an inventory snapshot the app it describes. */
+function nameOf(record) {
+  const a = record.attributes;
+  if (record.eventName !== SNAPSHOT_EVENT) return a[`slack.integration.${EXAMPLE_FIELD}`];
+  const app = a['slack.integration.app_id'];
+  return `inventory:${app ?? `${a['slack.integration.service_id']}:${a['slack.integration.service_type']}`}`;
 }
 
 /** One `--once` pass of the real CLI against the fake Slack; the records the OTLP receiver decoded. */
@@ -73,7 +91,7 @@ async function runOnce(entries, team) {
 
 /** A decoded record as one flat object: record fields, then resource and record attributes by their OTel names. */
 function flatten(record, run) {
-  const example = record.attributes[`slack.integration.${EXAMPLE_FIELD}`];
+  const example = nameOf(record);
   const flat = {
     key: `${example}@${run}`,
     example,
@@ -107,12 +125,21 @@ for (const [run, team] of [
     list.map((e) => e.entry),
     team,
   );
-  const seen = new Set(records.map((r) => r.attributes[`slack.integration.${EXAMPLE_FIELD}`]));
+  const changes = records.filter((r) => r.eventName !== SNAPSHOT_EVENT);
+  const seen = new Set(changes.map(nameOf));
   const missing = list.filter((e) => !seen.has(e.id)).map((e) => e.id);
-  if (records.length !== list.length || missing.length > 0) {
-    throw new Error(`${run}: ${list.length} examples served, ${records.length} records received; missing: ${missing.join(', ') || 'none'}`);
+  if (changes.length !== list.length || missing.length > 0) {
+    throw new Error(
+      `${run}: ${list.length} entries served, ${changes.length} change records received; missing: ${missing.join(', ') || 'none'}`,
+    );
   }
-  for (const r of records) lines.push(JSON.stringify(flatten(r, run)));
+  const flat = records.map((r) => flatten(r, run));
+  const twice = flat.filter((r, i) => flat.findIndex((o) => o.key === r.key) !== i).map((r) => r.key);
+  if (twice.length > 0) throw new Error(`${run}: more than one record named ${twice.join(', ')}`);
+  for (const r of flat) lines.push(JSON.stringify(r));
 }
+const snapshots = lines.filter((l) => JSON.parse(l).event_name === SNAPSHOT_EVENT).length;
 writeFileSync(out, lines.join('\n') + '\n');
-console.log(`${lines.length} records from ${list.length} examples (workspace and Grid team runs) -> ${out}`);
+console.log(
+  `${lines.length} records (${snapshots} inventory snapshots) from ${list.length} entries (workspace and Grid team runs) -> ${out}`,
+);

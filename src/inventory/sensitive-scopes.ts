@@ -1,23 +1,11 @@
 /**
- * The sensitive-scope list (docs/detections.md, "Sensitive scopes"): exact names, and the `admin.`
- * prefix. Placeholder until the one data file shared with the detection pack replaces it.
+ * The sensitive-scope list: detections/sensitive-scopes.json, the one copy the detection pack reads
+ * too (docs/detections.md, "Sensitive scopes"), compiled in by scripts/build.mjs.
  */
-const EXACT = new Set([
-  'admin',
-  'channels:history',
-  'groups:history',
-  'im:history',
-  'mpim:history',
-  'files:read',
-  'users:read.email',
-  'chat:write.customize',
-  'search:read',
-  'search:read.public',
-  'search:read.private',
-  'search:read.im',
-  'search:read.mpim',
-]);
-const PREFIXES = ['admin.'];
+import { SENSITIVE_SCOPES } from '../generated/sensitive-scopes.js';
+
+const EXACT = new Set(SENSITIVE_SCOPES.filter((s) => s.match === 'exact').map((s) => s.scope));
+const PREFIXES = SENSITIVE_SCOPES.filter((s) => s.match === 'prefix').map((s) => s.scope);
 
 /** The scopes of `scopes` that are on the sensitive list, in their order. */
 export function sensitiveScopesOf(scopes: readonly string[]): string[] {

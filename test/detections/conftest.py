@@ -38,13 +38,20 @@ def parse_queries(queries: list[dict]) -> dict[str, dict]:
 
 @pytest.fixture(scope="session")
 def examples() -> dict[str, dict]:
-    """`<rule stem>:<positive|negative>:<i>` -> {stem, kind, why, also}."""
+    """`<rule stem>:<positive|negative>:<i>` (and `...:before:<j>` for an example's earlier entries)
+    -> {stem, kind, why, also, name}: `name` is the record's, the id itself for an entry,
+    `inventory:<app_id>` for a `snapshot_of`."""
     out = {}
     for path in sorted(EXAMPLES.glob("*.yml")):
         doc = yaml.safe_load(path.read_text())
         for kind in ("positive", "negative"):
             for i, example in enumerate(doc.get(kind) or []):
-                out[f"{path.stem}:{kind}:{i}"] = {"stem": path.stem, "kind": kind, "why": example["why"], "also": example.get("also", [])}
+                eid = f"{path.stem}:{kind}:{i}"
+                for j, before in enumerate(example.get("before") or []):
+                    why = f"earlier entry {j} of: {example['why']}"
+                    out[f"{eid}:before:{j}"] = {"stem": path.stem, "kind": "before", "why": why, "also": before.get("also", []), "name": f"{eid}:before:{j}"}
+                name = f"inventory:{example['snapshot_of']}" if "snapshot_of" in example else eid
+                out[eid] = {"stem": path.stem, "kind": kind, "why": example["why"], "also": example.get("also", []), "name": name}
     return out
 
 
@@ -53,8 +60,8 @@ def expected(examples):
     """The record keys a rule must match: its own positives, and entries that name it in `also`."""
 
     def keys(stem: str) -> set[str]:
-        ids = {i for i, e in examples.items() if (e["stem"] == stem and e["kind"] == "positive") or stem in e["also"]}
-        return {f"{i}@{run}" for i in ids for run in RUNS}
+        names = {e["name"] for e in examples.values() if (e["stem"] == stem and e["kind"] == "positive") or stem in e["also"]}
+        return {f"{n}@{run}" for n in names for run in RUNS}
 
     return keys
 

@@ -1,4 +1,5 @@
-"""The committed Loki rules, Datadog monitors and dashboard panel are what the tools generate now."""
+"""The committed Loki rules, Datadog monitors, dashboard panel and the docs' sensitive-scope table are
+what the tools generate now."""
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ GENERATED = [
     "detections/generated/datadog/slack-integration-logs.monitors.json",
     "examples/grafana/slack-integration-logs.dashboard.json",
     "examples/grafana/README.md",
+    "docs/detections.md",
 ]
 
 

@@ -29,7 +29,8 @@ def matched(con, sql: str) -> set[str]:
 def test_rule_matches_exactly_its_positives(rule: Path, logs_table, expected, examples):
     got = matched(logs_table, sql_of(rule.read_text()))
     want = expected(rule.stem)
-    describe = lambda keys: sorted(f"{k} ({examples[k.split('@')[0]]['why']})" for k in keys)
+    why = {e["name"]: e["why"] for e in examples.values()}
+    describe = lambda keys: sorted(f"{k} ({why.get(k.split('@')[0], 'no example names it')})" for k in keys)
     assert not want - got, f"positives not matched: {describe(want - got)}"
     assert not got - want, f"matched but not positives: {describe(got - want)}"
     assert want  # not vacuous
