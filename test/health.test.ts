@@ -370,12 +370,13 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
     const port = await freePort();
     const host = spawnNode(
       ['--import', 'slack-integration-logs-receiver/register', join(ROOT, 'test', 'fixtures', 'host-app.mjs')],
-      pollingEnv(h, { SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}`, HOST_WORK_MS: '3000' }),
+      pollingEnv(h, { SLACK_HEALTH_ENDPOINT: `127.0.0.1:${port}`, HOST_WORK_MS: '8000' }),
     );
     // A host that never ends (the server holding it) fails the test instead of outliving it.
     const guard = setTimeout(() => host.child.kill('SIGKILL'), 20_000);
     let alive: Answer | undefined;
-    const end = Date.now() + 3_000;
+    // The host works 8 s: long enough to be reached on a busy machine, and it must still exit after.
+    const end = Date.now() + 8_000;
     while (Date.now() < end && alive?.status !== 200) alive = await get(port, '/healthz').catch(() => undefined);
     expect(alive?.json).toEqual({ status: 'alive' });
     expect(await host.exit, host.stderr()).toEqual({ code: 0, signal: null });

@@ -82,6 +82,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     SLACK_CURSOR_FILE: join(dir, 'cursor.json'),
     SLACK_BACKFILL_START_TIME: '0',
     SLACK_PAGE_SIZE: '1000',
+    // These suites count change records one by one; inventory snapshots have suites of their own.
+    SLACK_INVENTORY_INTERVAL: '0',
     OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: proxy.url,
     ...(options.teams ? { SLACK_TEAM_ID: Object.keys(options.teams).join(',') } : {}),
   };
