@@ -15,7 +15,14 @@ import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { isoSeconds } from './core/logger.js';
 import { listTeams, teamChanges, type ListedTeam } from './slack/teams.js';
-import { readinessReasonOf, SlackFatalError, SlackUnavailableError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
+import {
+  readinessReasonOf,
+  SlackFatalError,
+  SlackUnavailableError,
+  StoppedError,
+  TeamsSyncError,
+  type ReadinessReason,
+} from './core/errors.js';
 import { credentialSourceFor, type CredentialState } from './state/credential-source.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
@@ -362,7 +369,11 @@ export class SlackIntegrationLogsReceiver {
       let waitMs = this.config.pollIntervalMs;
       try {
         // A team waiting out a rate limit holds its place; the other places keep the other teams going.
-        const summary = await this.limit(() => team.pass(signal));
+        const summary = await this.limit(() => {
+          // Stopped while waiting for its place (shutdown, or its workspace left the listing).
+          if (signal.aborted) throw new StoppedError('stopping: the pass did not start');
+          return team.pass(signal);
+        });
         failures = 0;
         this.statusValue.lastSuccessAt = Date.now();
         this.statusValue.lastSummary = summary;

@@ -27,6 +27,8 @@ export interface FakeSlackOptions {
   teams?: Record<string, SlackIntegrationLogRaw[]>;
   /** `auth.teams.list`: each team's `name` (default: the ID). */
   teamNames?: Record<string, string>;
+  /** Every answer after this many milliseconds: Slack's own latency (the bench). Default 0. */
+  latencyMs?: number;
   /** `auth.teams.list`: the most teams on one page, whatever `limit` asks (to see its cursor paging). Default 1000. */
   maxTeamsPerPage?: number;
   /** Token rotation: `oauth.v2.access`, and the access tokens it issued accepted besides `token`. */
@@ -95,9 +97,10 @@ export class FakeSlack {
   inFlight = 0;
   maxInFlight = 0;
   private readonly maxTeamsPerPage: number;
+  private readonly latencyMs: number;
   private readonly script: ScriptedReply[] = [];
   readonly requests: RecordedRequest[] = [];
-  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage' | 'teams' | 'teamNames' | 'maxTeamsPerPage' | 'oauth'>> & {
+  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage' | 'teams' | 'teamNames' | 'maxTeamsPerPage' | 'latencyMs' | 'oauth'>> & {
     maxPage?: number;
   };
   readonly oauth: FakeOAuth | undefined;
@@ -111,6 +114,7 @@ export class FakeSlack {
     this.options = { order, maxCount, token, maxPage };
     this.oauth = options.oauth;
     this.maxTeamsPerPage = options.maxTeamsPerPage ?? 1000;
+    this.latencyMs = options.latencyMs ?? 0;
   }
 
   /** The `slackApiUrl` to give the client, e.g. `http://127.0.0.1:4567/api/`. */
@@ -164,19 +168,18 @@ export class FakeSlack {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // In flight from arrival to the answer's end, the client's view.
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const contentType = req.headers['content-type'];
     const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
     const path = (req.url ?? '').split('?')[0]!;
     this.requests.push({ method: req.method ?? '', path, contentType, authorization: req.headers.authorization, params });
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      await this.answer(req, res, path, params);
-    } finally {
-      this.inFlight--;
-    }
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    await this.answer(req, res, path, params);
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>): Promise<void> {
