@@ -81,7 +81,10 @@ async function run({ teams, all, concurrency }) {
     await s.ask('init', { slackUrl: slack.url, otlpUrl: otlp.url, cursorFile: join(dir, 'cursor.json'), token: TOKEN, all, concurrency });
     const first = await s.ask('pass');
     const firstInFlight = slack.maxInFlight;
-    const uids = otlp.records.map((r) => String(r.attributes['log.record.uid']));
+    // The entries' records; each team's inventory snapshot comes besides (counted apart).
+    const changes = otlp.records.filter((r) => r.eventName !== 'slack.integration.inventory');
+    const uids = changes.map((r) => String(r.attributes['log.record.uid']));
+    const snapshots = otlp.records.length - changes.length;
     const before = slack.requests.length;
     const idle = await s.ask('pass');
     const idleRequests = slack.requests.slice(before);
@@ -96,6 +99,7 @@ async function run({ teams, all, concurrency }) {
       records: uids.length,
       distinctRecords: new Set(uids).size,
       expectedRecords: (all ? teams : 1) * ENTRIES,
+      inventoryRecords: snapshots,
       idleWallMs: Math.round(idle.wallMs),
       idleLogRequests: idleRequests.filter((q) => q.path.endsWith('/team.integrationLogs')).length,
       idleListings: idleRequests.filter((q) => q.path.endsWith('/auth.teams.list')).length,

@@ -228,6 +228,7 @@ export class SlackIntegrationLogsReceiver {
    */
   async inventory(): Promise<InventoryItem[]> {
     this.assertOpen();
+    if (this.config.allTeams && !this.listed) await this.listTeams();
     const items: InventoryItem[] = [];
     for (const team of this.teams) items.push(...(await team.inventory()));
     return items;

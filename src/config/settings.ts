@@ -164,8 +164,7 @@ export const SETTINGS = [
     option: 'slackTeamIds',
     env: ['SLACK_TEAM_ID'],
     kind: 'list',
-    meaning:
-      'Enterprise Grid, org token: comma-separated team IDs, a cursor file each; `all`: every workspace in `auth.teams.list`',
+    meaning: 'Enterprise Grid, org token: comma-separated team IDs, a cursor file each; `all`: every workspace in `auth.teams.list`',
   },
   {
     option: 'teamExclude',
