@@ -15,14 +15,7 @@ import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { isoSeconds } from './core/logger.js';
 import { listTeams, teamChanges, type ListedTeam } from './slack/teams.js';
-import {
-  readinessReasonOf,
-  SlackFatalError,
-  SlackUnavailableError,
-  StoppedError,
-  TeamsSyncError,
-  type ReadinessReason,
-} from './core/errors.js';
+import { readinessReasonOf, SlackFatalError, StoppedError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
 import { credentialSourceFor, type CredentialState } from './state/credential-source.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
@@ -293,9 +286,8 @@ export class SlackIntegrationLogsReceiver {
     try {
       listed = await listTeams({ credentials: this.credentials, slackApiUrl: this.config.slackApiUrl });
     } catch (error) {
-      const message = `SLACK_TEAM_ID=all: auth.teams.list failed (${(error as Error).message}); ${this.listed ? 'the teams listed before are polled meanwhile' : 'no team to poll yet'}`;
-      if (!this.listed) throw new SlackUnavailableError(message, { cause: error });
-      this.logger.error(message);
+      if (!this.listed) throw error;
+      this.logger.error(`${(error as Error).message}; the teams listed before are polled meanwhile`);
       return;
     }
     const first = !this.listed;

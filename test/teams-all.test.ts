@@ -8,7 +8,7 @@ import { FakeCollector } from '../src/testing/fake-collector.js';
 import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import { teamChanges } from '../src/slack/teams.js';
 import { resolveConfig } from '../src/config/config.js';
-import { ConfigError } from '../src/core/errors.js';
+import { ConfigError, SlackFatalError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { RecordingLogger, waitFor } from './helpers.js';
 
@@ -119,6 +119,21 @@ describe('SLACK_TEAM_ID=all', () => {
     expect(s.logger.at('info').some((l) => l.message.includes('lists 4 workspace(s), 1 left out by SLACK_TEAM_EXCLUDE; polling 3'))).toBe(
       true,
     );
+  });
+
+  it('a token Slack refuses: SlackFatalError naming auth.teams.list, the code and its fix, without the token', async () => {
+    const s = await setup({ teams: { T1: entriesFor('T1', 2) } });
+    const wrong = 'xoxp-wrong-not-a-real-token';
+    const error = await s
+      .make({ token: wrong })
+      .syncOnce()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlackFatalError);
+    expect((error as SlackFatalError).message).toBe(
+      'SLACK_TEAM_ID=all: Slack auth.teams.list failed: invalid_auth: the token is not valid (or, with SLACK_TEAM_ID, its owner is not in that team): check SLACK_TOKEN',
+    );
+    expect(s.otlp.records).toHaveLength(0);
+    expect(s.slack.requests.map((q) => q.path.split('/').pop())).toEqual(['auth.teams.list']);
   });
 
   it('a workspace added while polling starts from when it was found; one removed is no longer polled and keeps its cursor', async () => {

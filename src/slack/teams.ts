@@ -1,4 +1,6 @@
-import { LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
+import { SlackFatalError, SlackUnavailableError } from '../core/errors.js';
+import { FATAL_FIXES, TRANSIENT_CODES } from './codes.js';
 import type { TokenProvider } from './credentials.js';
 
 /**
@@ -20,6 +22,7 @@ const LIST_LIMIT = 1000;
  * Every workspace the token's app is approved for, following `response_metadata.next_cursor`
  * through the client's paginate helper. Rate limits and 5xx are retried by the client (a few
  * times): a listing that still fails throws, and the caller keeps the teams it had.
+ * @throws SlackFatalError for Slack's error codes that need a person (`invalid_auth`...), else SlackUnavailableError.
  */
 export async function listTeams(options: { credentials: TokenProvider; slackApiUrl: string; timeoutMs?: number }): Promise<ListedTeam[]> {
   const web = new WebClient(await options.credentials.token(), {
@@ -30,10 +33,20 @@ export async function listTeams(options: { credentials: TokenProvider; slackApiU
     logger: { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} },
   });
   const teams: ListedTeam[] = [];
-  for await (const page of web.paginate('auth.teams.list', { limit: LIST_LIMIT })) {
-    for (const team of (page as { teams?: Array<{ id?: unknown; name?: unknown }> }).teams ?? []) {
-      if (typeof team.id === 'string' && team.id) teams.push({ id: team.id, name: typeof team.name === 'string' ? team.name : team.id });
+  try {
+    for await (const page of web.paginate('auth.teams.list', { limit: LIST_LIMIT })) {
+      for (const team of (page as { teams?: Array<{ id?: unknown; name?: unknown }> }).teams ?? []) {
+        if (typeof team.id === 'string' && team.id) teams.push({ id: team.id, name: typeof team.name === 'string' ? team.name : team.id });
+      }
     }
+  } catch (error) {
+    const e = error as { code?: string; data?: { error?: unknown }; message?: string };
+    const code = e.code === ErrorCode.PlatformError ? String(e.data?.error ?? '') : '';
+    if (/^[a-z0-9_]{1,64}$/.test(code) && !TRANSIENT_CODES.has(code)) {
+      const fix = FATAL_FIXES[code] ?? "Slack's error code; see https://api.slack.com/methods/auth.teams.list#errors";
+      throw new SlackFatalError(code, `SLACK_TEAM_ID=all: Slack auth.teams.list failed: ${code}: ${fix}`, { cause: error });
+    }
+    throw new SlackUnavailableError(`SLACK_TEAM_ID=all: Slack auth.teams.list failed: ${e.message ?? String(error)}`, { cause: error });
   }
   return teams;
 }
