@@ -1,17 +1,21 @@
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config/config.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
 import { ReceiverHealth } from './health/receiver-health.js';
 import { stderrLogger } from './core/logger.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
-import { Stream } from './stream.js';
+import { Stream, type StreamDeps } from './stream.js';
 import type { ReplayResult } from './export/dead-letter-replay.js';
 import type { InventoryItem } from './inventory/types.js';
 import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
-import { readinessReasonOf, SlackFatalError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
+import { isoSeconds } from './core/logger.js';
+import { listTeams, teamChanges, type ListedTeam } from './slack/teams.js';
+import { readinessReasonOf, SlackFatalError, StoppedError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
 import { credentialSourceFor, type CredentialState } from './state/credential-source.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
@@ -51,8 +55,18 @@ export class SlackIntegrationLogsReceiver {
   private readonly config: ResolvedConfig;
   private readonly logger: ReceiverLogger;
   private readonly exporter: AcknowledgedExporter;
-  private readonly teams: Stream[];
+  /** The streams by team ID (`''`: the token's own workspace); with `SLACK_TEAM_ID=all`, as last listed. */
+  private readonly streams = new Map<string, Stream>();
+  private readonly deps: StreamDeps;
+  /** `SLACK_TEAM_CONCURRENCY`: passes of different teams running at once. */
+  private readonly limit: pLimit.Limit;
+  /** Each team's poll loop, stopped alone when its workspace leaves `auth.teams.list`. */
+  private readonly teamLoops = new Map<Stream, { stop: AbortController; done: Promise<void> }>();
+  /** `SLACK_TEAM_ID=all`: whether a listing succeeded yet, and the one in progress. */
+  private listed = false;
+  private listing: Promise<void> | undefined;
   private loops: Promise<void>[] | undefined;
+  private keepAlive = true;
   private stopping = new AbortController();
   private pass: Promise<SyncSummary> | undefined;
   private readonly statusValue: ReceiverStatus = { running: false };
@@ -81,7 +95,7 @@ export class SlackIntegrationLogsReceiver {
     const metrics = new SelfMetrics(options.meterProvider);
     this.credentials = credentialSourceFor(this.config, this.logger, (error) => metrics.credentialRefresh(error));
     metrics.credentialExpiry(() => this.credentials.state().expiresAt);
-    const deps = {
+    this.deps = {
       credentials: this.credentials,
       settings: this.config,
       logger: this.logger,
@@ -91,14 +105,21 @@ export class SlackIntegrationLogsReceiver {
       metrics,
       rebuildInventory: options.rebuildInventory === true,
     };
-    const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
-    this.teams = teamIds.map((team) => new Stream(team, deps));
+    this.limit = pLimit(this.config.teamConcurrency);
+    if (!this.config.allTeams) {
+      const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
+      for (const team of teamIds) this.streams.set(team ?? '', new Stream(team, this.deps));
+    }
     this.health = new ReceiverHealth(this.config.healthEndpoint, () => this.status, this.config.pollIntervalMs);
   }
 
-  /** The cursor file in use (absolute path); with several teams, the first team's. */
+  private get teams(): Stream[] {
+    return [...this.streams.values()];
+  }
+
+  /** The cursor file in use (absolute path); with several teams, the first team's (`SLACK_TEAM_ID=all` before a listing: the setting's). */
   get cursorFile(): string {
-    return this.teams[0]!.store.path;
+    return this.teams[0]?.store.path ?? resolve(this.config.cursorFile);
   }
 
   /** Every cursor file in use, absolute paths, by team ID (`''` without teams). */
@@ -137,7 +158,9 @@ export class SlackIntegrationLogsReceiver {
     this.stopping = new AbortController();
     this.statusValue.running = true;
     const keepAlive = options.keepProcessAlive ?? true;
-    this.loops = this.teams.map((team) => this.pollLoop(team, this.stopping.signal, keepAlive));
+    this.keepAlive = keepAlive;
+    this.loops = this.config.allTeams ? [this.listingLoop(this.stopping.signal, keepAlive)] : [];
+    for (const team of this.teams) this.startLoop(team);
     await this.health.open(keepAlive);
   }
 
@@ -152,7 +175,12 @@ export class SlackIntegrationLogsReceiver {
     this.closed = true;
     this.stopping.abort();
     await this.health.close();
-    const settled = Promise.allSettled([...(this.loops ?? []), this.pass, ...this.teams.map((t) => t.current)]);
+    const settled = Promise.allSettled([
+      ...(this.loops ?? []),
+      ...[...this.teamLoops.values()].map((l) => l.done),
+      this.pass,
+      ...this.teams.map((t) => t.current),
+    ]);
     const finished = await Promise.race([settled.then(() => true), sleep(timeoutMillis, false, { ref: false })]);
     this.loops = undefined;
     this.statusValue.running = false;
@@ -180,6 +208,7 @@ export class SlackIntegrationLogsReceiver {
    */
   async replayDeadLetters(): Promise<ReplayResult[]> {
     this.assertOpen();
+    if (this.config.allTeams && !this.listed) await this.listTeams();
     const results: ReplayResult[] = [];
     for (const team of this.teams) results.push(await team.replayDeadLetters());
     return results;
@@ -192,6 +221,7 @@ export class SlackIntegrationLogsReceiver {
    */
   async inventory(): Promise<InventoryItem[]> {
     this.assertOpen();
+    if (this.config.allTeams && !this.listed) await this.listTeams();
     const items: InventoryItem[] = [];
     for (const team of this.teams) items.push(...(await team.inventory()));
     return items;
@@ -204,15 +234,15 @@ export class SlackIntegrationLogsReceiver {
 
   private async passAll(): Promise<SyncSummary> {
     const signal = this.stopping.signal;
-    if (this.teams.length === 1) {
-      return this.trackStatus(() => this.teams[0]!.pass(signal));
-    }
     return this.trackStatus(async () => {
-      const settled = await Promise.allSettled(this.teams.map((t) => t.pass(signal)));
+      if (this.config.allTeams) await this.listTeams();
+      const teams = this.teams;
+      if (teams.length === 1 && !this.config.allTeams) return teams[0]!.pass(signal);
+      const settled = await Promise.allSettled(teams.map((t) => this.limit(() => t.pass(signal))));
       const ok: Record<string, SyncSummary> = {};
       const errors: Record<string, Error> = {};
       settled.forEach((s, i) => {
-        const team = this.teams[i]!.teamId!;
+        const team = teams[i]!.teamId!;
         if (s.status === 'fulfilled') ok[team] = s.value;
         else errors[team] = s.reason as Error;
       });
@@ -239,12 +269,104 @@ export class SlackIntegrationLogsReceiver {
     }
   }
 
+  /**
+   * `SLACK_TEAM_ID=all`: lists the workspaces, starts a stream for each new one (and its poll loop
+   * when polling) and stops those no longer listed (their cursor files stay). One listing at a time.
+   * @throws when the listing fails and no listing succeeded yet; later, the teams listed before stay.
+   */
+  private async listTeams(): Promise<void> {
+    this.listing ??= this.applyListing().finally(() => {
+      this.listing = undefined;
+    });
+    return this.listing;
+  }
+
+  private async applyListing(): Promise<void> {
+    let listed: ListedTeam[];
+    try {
+      listed = await listTeams({ credentials: this.credentials, slackApiUrl: this.config.slackApiUrl });
+    } catch (error) {
+      if (!this.listed) throw error;
+      this.logger.error(`${(error as Error).message}; the teams listed before are polled meanwhile`);
+      return;
+    }
+    const first = !this.listed;
+    const { added, removed } = teamChanges(new Set(this.streams.keys()), listed, this.config.teamExclude);
+    for (const id of removed) await this.removeTeam(id);
+    const { backfillStart, backfillStartExplicit } = this.config;
+    for (const team of added) {
+      // A workspace found later starts when it was found, unless SLACK_BACKFILL_START_TIME says otherwise.
+      const start = backfillStartExplicit || first ? backfillStart : Math.floor(Date.now() / 1000);
+      const stream = new Stream(team.id, {
+        ...this.deps,
+        settings: { ...this.deps.settings, backfillStart: start },
+        resource: this.deps.resource.merge(resourceFromAttributes({ 'slack.team.name': team.name })),
+      });
+      this.streams.set(team.id, stream);
+      if (!first) {
+        this.deps.metrics.teamChange(team.id, 'added');
+        this.logger.info(
+          `team ${team.id} (${team.name}) appeared in auth.teams.list: polled from now on, from ${isoSeconds(start)} when it has no cursor (${backfillStartExplicit ? 'SLACK_BACKFILL_START_TIME' : 'SLACK_BACKFILL_START_TIME unset: from when it was found'})`,
+          { team: team.id },
+        );
+      }
+      if (this.loops) this.startLoop(stream);
+    }
+    if (first) {
+      const excluded = listed.length - added.length;
+      this.logger.info(
+        `SLACK_TEAM_ID=all: auth.teams.list lists ${listed.length} workspace(s)${excluded > 0 ? `, ${excluded} left out by SLACK_TEAM_EXCLUDE` : ''}; polling ${added.length}, ${this.config.teamConcurrency} at once`,
+      );
+    }
+    this.listed = true;
+  }
+
+  /** A workspace left `auth.teams.list`: its loop stops after its pass in progress, its cursor lock is released, its files stay. */
+  private async removeTeam(id: string): Promise<void> {
+    const stream = this.streams.get(id)!;
+    this.streams.delete(id);
+    const loop = this.teamLoops.get(stream);
+    this.teamLoops.delete(stream);
+    loop?.stop.abort();
+    await loop?.done;
+    await stream.current;
+    await stream.close();
+    this.deps.metrics.teamChange(id, 'removed');
+    this.logger.warn(`team ${id} is no longer in auth.teams.list: no longer polled; its cursor ${stream.store.path} is kept`, { team: id });
+  }
+
+  /** Lists the workspaces again every poll interval while polling. */
+  private async listingLoop(signal: AbortSignal, keepAlive: boolean): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.listTeams();
+      } catch (error) {
+        this.statusValue.lastError = (error as Error).message;
+        this.statusValue.lastErrorType = (error as Error).name;
+        this.statusValue.lastErrorReason = readinessReasonOf(error);
+        this.logger.error(`${(error as Error).message}; next try in ${Math.round(this.config.pollIntervalMs / 1000)}s`);
+      }
+      await sleep(this.config.pollIntervalMs, undefined, { signal, ref: keepAlive }).catch(() => undefined);
+    }
+  }
+
+  private startLoop(team: Stream): void {
+    const stop = new AbortController();
+    const done = this.pollLoop(team, AbortSignal.any([this.stopping.signal, stop.signal]), this.keepAlive);
+    this.teamLoops.set(team, { stop, done });
+  }
+
   private async pollLoop(team: Stream, signal: AbortSignal, keepAlive: boolean): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       let waitMs = this.config.pollIntervalMs;
       try {
-        const summary = await team.pass(signal);
+        // A team waiting out a rate limit holds its place; the other places keep the other teams going.
+        const summary = await this.limit(() => {
+          // Stopped while waiting for its place (shutdown, or its workspace left the listing).
+          if (signal.aborted) throw new StoppedError('stopping: the pass did not start');
+          return team.pass(signal);
+        });
         failures = 0;
         this.statusValue.lastSuccessAt = Date.now();
         this.statusValue.lastSummary = summary;

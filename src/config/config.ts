@@ -49,6 +49,12 @@ export interface ResolvedConfig {
   timestampPolicy: TimestampPolicy;
   /** Empty: the token's own workspace, no `team_id` sent. */
   teamIds: string[];
+  /** `SLACK_TEAM_ID=all`: the teams are those `auth.teams.list` lists (`teamIds` is empty then). */
+  allTeams: boolean;
+  /** Team IDs never polled. */
+  teamExclude: string[];
+  /** Teams syncing at once. */
+  teamConcurrency: number;
   filters: SlackIntegrationLogFilters;
   otlp: OtlpSettings;
   /** Where `/healthz` and `/readyz` are served while polling; absent: nowhere. */
@@ -173,7 +179,8 @@ function readReceiver(r: SettingsReader, now: number): ResolvedConfig {
     progressIntervalMs: duration('progressInterval'),
     inventoryIntervalMs: duration('inventoryInterval'),
     timestampPolicy: r.readOrDefault(settingOf('timestampPolicy'), KINDS.choice(settingOf('timestampPolicy'))),
-    teamIds: r.list(settingOf('slackTeamIds')),
+    ...readTeams(r, warnings),
+    teamConcurrency: r.readOrDefault(settingOf('teamConcurrency'), KINDS.integer(settingOf('teamConcurrency'))),
     filters: readFilters(r),
     otlp: {
       protocol,
@@ -224,6 +231,22 @@ function readToken(r: SettingsReader, warnings: string[], rotating: boolean): { 
     warnings.push('the Slack token does not start with xoxp-: team.integrationLogs needs a user token with the admin scope');
   }
   return token ? { token, ...(tokenFile ? { tokenFile } : {}) } : {};
+}
+
+/** `SLACK_TEAM_ID`: a list, or `all` alone; and the teams excluded. */
+function readTeams(r: SettingsReader, warnings: string[]): Pick<ResolvedConfig, 'teamIds' | 'allTeams' | 'teamExclude'> {
+  const ids = r.list(settingOf('slackTeamIds'), (items) =>
+    items.length > 1 && items.some((item) => item.toLowerCase() === 'all')
+      ? 'is refused: all cannot be combined with team IDs; use all alone, and SLACK_TEAM_EXCLUDE for the teams to leave out'
+      : undefined,
+  );
+  const teamExclude = r.list(settingOf('teamExclude'));
+  const allTeams = ids.length === 1 && ids[0]!.toLowerCase() === 'all';
+  if (teamExclude.length > 0 && !allTeams) {
+    warnings.push('SLACK_TEAM_EXCLUDE is set without SLACK_TEAM_ID=all: the teams it names are left out of SLACK_TEAM_ID');
+  }
+  const excluded = new Set(teamExclude);
+  return { teamIds: allTeams ? [] : ids.filter((id) => !excluded.has(id)), allTeams, teamExclude };
 }
 
 function readFilters(r: SettingsReader): SlackIntegrationLogFilters {

@@ -103,10 +103,23 @@ export interface SlackIntegrationLogsReceiverOptions {
   timestampPolicy?: TimestampPolicy;
   /**
    * `SLACK_TEAM_ID` (comma-separated): Enterprise Grid, org-level token: the team IDs, each polled
-   * with its own client, cursor file and Resource (`slack.team.id`). Unset: the token's own workspace.
+   * with its own cursor file and Resource (`slack.team.id`). `['all']`: every workspace that
+   * `auth.teams.list` lists, at start and at every poll (`slack.team.name` on its Resource); a
+   * workspace listed later starts per `backfillStartTime` (unset: when it was found). Unset: the
+   * token's own workspace.
    * @default undefined
    */
   slackTeamIds?: string[];
+  /**
+   * `SLACK_TEAM_EXCLUDE` (comma-separated): team IDs never polled, for `slackTeamIds: ['all']`.
+   * @default undefined
+   */
+  teamExclude?: string[];
+  /**
+   * `SLACK_TEAM_CONCURRENCY`: how many teams sync at once, 1 to 100; the others wait their turn.
+   * @default 8
+   */
+  teamConcurrency?: number;
   /**
    * `SLACK_CHANGE_TYPE`, `SLACK_APP_ID`, `SLACK_SERVICE_ID`, `SLACK_USER`: Slack's server-side
    * filters; each filter set keeps a cursor file of its own.

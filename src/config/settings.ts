@@ -164,7 +164,22 @@ export const SETTINGS = [
     option: 'slackTeamIds',
     env: ['SLACK_TEAM_ID'],
     kind: 'list',
-    meaning: 'Enterprise Grid, org-level token: comma-separated team IDs, each with its own client, cursor file and `slack.team.id`',
+    meaning: 'Enterprise Grid, org token: comma-separated team IDs, a cursor file each; `all`: every workspace in `auth.teams.list`',
+  },
+  {
+    option: 'teamExclude',
+    env: ['SLACK_TEAM_EXCLUDE'],
+    kind: 'list',
+    meaning: 'team IDs left out (with `all`)',
+  },
+  {
+    option: 'teamConcurrency',
+    env: ['SLACK_TEAM_CONCURRENCY'],
+    kind: 'integer',
+    default: '8',
+    min: 1,
+    max: 100,
+    meaning: 'teams syncing at once',
   },
   {
     option: 'filters',

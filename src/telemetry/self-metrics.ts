@@ -21,6 +21,7 @@ export class SelfMetrics {
   private readonly passes: Counter;
   private readonly skippedEntries: Counter;
   private readonly refreshes: Counter;
+  private readonly teamChanges: Counter;
   private tokenExpiry: (() => number | undefined) | undefined;
   private readonly cursors = new Map<string, { attributes: Attributes; date: number }>();
   private readonly successes = new Map<string, { attributes: Attributes; at: number }>();
@@ -55,6 +56,11 @@ export class SelfMetrics {
       'slack.integration_logs.credentials.refreshes',
       '{refresh}',
       'Token rotation: oauth.v2.access refreshes, with error.type (the error class) when one failed',
+    );
+    this.teamChanges = counter(
+      'slack.integration_logs.teams.changes',
+      '{team}',
+      'SLACK_TEAM_ID=all: workspaces that appeared in auth.teams.list (polled from then on) or left it (no longer polled, cursor kept), by slack.integration_logs.team_change',
     );
     meter
       .createObservableGauge('slack.integration_logs.credentials.expiry.time', {
@@ -122,6 +128,11 @@ export class SelfMetrics {
   /** A token refresh ended; `error` when it failed. */
   credentialRefresh(error?: Error): void {
     this.refreshes.add(1, error ? { 'error.type': error.name } : {});
+  }
+
+  /** `SLACK_TEAM_ID=all`: a workspace appeared in `auth.teams.list`, or left it. */
+  teamChange(teamId: string, change: 'added' | 'removed'): void {
+    this.teamChanges.add(1, { 'slack.team.id': teamId, 'slack.integration_logs.team_change': change });
   }
 
   /** Where the access token's expiry (Unix milliseconds, when known) is read from. */

@@ -25,6 +25,12 @@ export interface FakeSlackOptions {
    * naming a team not listed gets `invalid_auth`, as Slack answers when the token's owner is not in it.
    */
   teams?: Record<string, SlackIntegrationLogRaw[]>;
+  /** `auth.teams.list`: each team's `name` (default: the ID). */
+  teamNames?: Record<string, string>;
+  /** Every answer after this many milliseconds: Slack's own latency (the bench). Default 0. */
+  latencyMs?: number;
+  /** `auth.teams.list`: the most teams on one page, whatever `limit` asks (to see its cursor paging). Default 1000. */
+  maxTeamsPerPage?: number;
   /** Token rotation: `oauth.v2.access`, and the access tokens it issued accepted besides `token`. */
   oauth?: FakeOAuth;
 }
@@ -86,19 +92,29 @@ export class FakeSlack {
   private server: Server | undefined;
   private readonly workspace: TeamLog;
   private readonly teams = new Map<string, TeamLog>();
+  private readonly teamNames = new Map<string, string>();
+  /** Requests being answered now, and the most at once since start (a concurrency limit's evidence). */
+  inFlight = 0;
+  maxInFlight = 0;
+  private readonly maxTeamsPerPage: number;
+  private readonly latencyMs: number;
   private readonly script: ScriptedReply[] = [];
   readonly requests: RecordedRequest[] = [];
-  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage' | 'teams' | 'oauth'>> & { maxPage?: number };
+  options: Required<Omit<FakeSlackOptions, 'entries' | 'maxPage' | 'teams' | 'teamNames' | 'maxTeamsPerPage' | 'latencyMs' | 'oauth'>> & {
+    maxPage?: number;
+  };
   readonly oauth: FakeOAuth | undefined;
   /** Runs before a page is answered; may change the entries (drift between page requests). */
   beforeAnswer: ((page: number, fake: FakeSlack) => void) | undefined;
 
   constructor(options: FakeSlackOptions) {
     this.workspace = new TeamLog(options.entries ?? []);
-    for (const [team, entries] of Object.entries(options.teams ?? {})) this.teams.set(team, new TeamLog(entries));
+    for (const [team, entries] of Object.entries(options.teams ?? {})) this.addTeam(team, options.teamNames?.[team] ?? team, ...entries);
     const { order = 'newest-first', maxCount = 1000, token, maxPage } = options;
     this.options = { order, maxCount, token, maxPage };
     this.oauth = options.oauth;
+    this.maxTeamsPerPage = options.maxTeamsPerPage ?? 1000;
+    this.latencyMs = options.latencyMs ?? 0;
   }
 
   /** The `slackApiUrl` to give the client, e.g. `http://127.0.0.1:4567/api/`. */
@@ -125,6 +141,18 @@ export class FakeSlack {
     this.teams.get(team)!.add(entries);
   }
 
+  /** A workspace the organisation creates (or approves the app for): listed by `auth.teams.list` from now on. */
+  addTeam(team: string, name: string, ...entries: SlackIntegrationLogRaw[]): void {
+    this.teams.set(team, new TeamLog(entries));
+    this.teamNames.set(team, name);
+  }
+
+  /** A workspace deleted, or the app's approval withdrawn: no longer listed, its log answers `invalid_auth`. */
+  removeTeam(team: string): void {
+    this.teams.delete(team);
+    this.teamNames.delete(team);
+  }
+
   /** Removes the oldest `n` entries, as retention would. */
   expireOldest(n: number): void {
     this.workspace.expireOldest(n);
@@ -140,13 +168,21 @@ export class FakeSlack {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // In flight from arrival to the answer's end, the client's view.
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const contentType = req.headers['content-type'];
     const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
     const path = (req.url ?? '').split('?')[0]!;
     this.requests.push({ method: req.method ?? '', path, contentType, authorization: req.headers.authorization, params });
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    await this.answer(req, res, path, params);
+  }
 
+  private async answer(req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>): Promise<void> {
     let scripted = this.script.shift();
     if (scripted && 'delayMs' in scripted) {
       await new Promise((r) => setTimeout(r, scripted && 'delayMs' in scripted ? scripted.delayMs : 0));
@@ -168,7 +204,8 @@ export class FakeSlack {
     if (this.oauth && req.method === 'POST' && path.endsWith('/oauth.v2.access')) {
       return this.json(res, this.oauth.answer(req.headers.authorization, params));
     }
-    if (req.method !== 'POST' || !path.endsWith('/team.integrationLogs')) {
+    const method = path.endsWith('/auth.teams.list') ? 'auth.teams.list' : path.endsWith('/team.integrationLogs') ? 'logs' : undefined;
+    if (req.method !== 'POST' || !method) {
       return this.json(res, { ok: false, error: 'unknown_method' });
     }
     const auth = req.headers.authorization ?? (params.token ? `Bearer ${params.token}` : undefined);
@@ -177,6 +214,7 @@ export class FakeSlack {
       const verdict = this.oauth?.check(auth.slice('Bearer '.length)) ?? 'invalid_auth';
       if (verdict !== 'ok') return this.json(res, { ok: false, error: verdict });
     }
+    if (method === 'auth.teams.list') return this.listTeams(res, params);
 
     const page = Math.max(1, Number.parseInt(params.page ?? '1', 10) || 1);
     const count = Math.min(this.options.maxCount, Math.max(1, Number.parseInt(params.count ?? '100', 10) || 100));
@@ -197,6 +235,24 @@ export class FakeSlack {
       logs: list.slice((page - 1) * count, page * count),
       paging: { count, total, page, pages: Math.max(1, Math.ceil(total / count)) },
     });
+  }
+
+  /** `auth.teams.list`: `limit` (default 100, at most 1000), `cursor` an opaque offset, `next_cursor` empty at the end. */
+  private listTeams(res: ServerResponse, params: Record<string, string>): void {
+    const limit = Number(params.limit ?? '100');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return this.json(res, { ok: false, error: 'invalid_limit' });
+    const offset = params.cursor
+      ? Number(
+          Buffer.from(params.cursor, 'base64url')
+            .toString('utf8')
+            .replace(/^offset:/, ''),
+        )
+      : 0;
+    if (!Number.isInteger(offset) || offset < 0) return this.json(res, { ok: false, error: 'invalid_cursor' });
+    const all = [...this.teamNames].map(([id, name]) => ({ id, name }));
+    const end = offset + Math.min(limit, this.maxTeamsPerPage);
+    const next = end < all.length ? Buffer.from(`offset:${end}`).toString('base64url') : '';
+    this.json(res, { ok: true, teams: all.slice(offset, end), response_metadata: { next_cursor: next } });
   }
 
   private json(res: ServerResponse, body: unknown): void {

@@ -1,0 +1,221 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeSlack } from '../src/testing/fake-slack.js';
+import { FakeCollector } from '../src/testing/fake-collector.js';
+import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
+import { teamChanges } from '../src/slack/teams.js';
+import { resolveConfig } from '../src/config/config.js';
+import { ConfigError, SlackFatalError } from '../src/core/errors.js';
+import type { SlackIntegrationLogRaw } from '../src/core/types.js';
+import { RecordingLogger, waitFor } from './helpers.js';
+
+/** `SLACK_TEAM_ID=all` (auth.teams.list), `SLACK_TEAM_EXCLUDE`, `SLACK_TEAM_CONCURRENCY`. */
+
+const TOKEN = 'xoxp-org-test-not-a-real-token';
+const entriesFor = (team: string, n: number, start = 1_700_000_000): SlackIntegrationLogRaw[] =>
+  Array.from({ length: n }, (_, i) => ({ app_id: `${team}-A${i}`, user_id: 'U1', date: String(start + i), change_type: 'added' }));
+const appIds = (entries: SlackIntegrationLogRaw[]) => entries.map((e) => String(e.app_id)).sort();
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function setup(slackOptions: Omit<ConstructorParameters<typeof FakeSlack>[0], 'token'>) {
+  const slack = await new FakeSlack({ token: TOKEN, ...slackOptions }).start();
+  const otlp = await new FakeCollector().start();
+  const dir = await mkdtemp(join(tmpdir(), 'teams-all-test-'));
+  const logger = new RecordingLogger();
+  const make = (options: Partial<ConstructorParameters<typeof SlackIntegrationLogsReceiver>[0]> = {}) => {
+    const r = new SlackIntegrationLogsReceiver({
+      token: TOKEN,
+      slackApiUrl: slack.url,
+      otlpEndpoint: otlp.url,
+      cursorFile: join(dir, 'cursor.json'),
+      slackTeamIds: ['all'],
+      pageSize: 10,
+      retryDeadline: 5,
+      // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
+      inventoryInterval: 0,
+      logger,
+      ...options,
+    });
+    cleanup.push(() => r.shutdown({ timeoutMillis: 2000 }));
+    return r;
+  };
+  cleanup.push(async () => {
+    await slack.stop();
+    await otlp.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const appsOf = (team: string) =>
+    otlp.records
+      .filter((r) => r.resource['slack.team.id'] === team)
+      .map((r) => String(r.attributes['slack.integration.app_id']))
+      .sort();
+  return { slack, otlp, dir, logger, make, appsOf };
+}
+
+describe('teamChanges: which teams a listing starts and stops', () => {
+  it('adds the new ones, removes the ones gone and the excluded, counts a team listed twice once', () => {
+    const listed = [
+      { id: 'T1', name: 'one' },
+      { id: 'T3', name: 'three' },
+      { id: 'T3', name: 'three again' },
+      { id: 'T4', name: 'four' },
+      { id: 'T5', name: 'five' },
+    ];
+    expect(teamChanges(new Set(['T1', 'T2', 'T4']), listed, ['T4'])).toEqual({
+      added: [
+        { id: 'T3', name: 'three' },
+        { id: 'T5', name: 'five' },
+      ],
+      removed: ['T2', 'T4'],
+    });
+    expect(teamChanges(new Set(), [], [])).toEqual({ added: [], removed: [] });
+  });
+});
+
+describe('the settings', () => {
+  it('all alone, exclusions, concurrency; all among team IDs is refused with its fix', () => {
+    const config = resolveConfig({ token: TOKEN, slackTeamIds: ['ALL'], teamExclude: ['T9'], teamConcurrency: 3 });
+    expect([config.allTeams, config.teamIds, config.teamExclude, config.teamConcurrency]).toEqual([true, [], ['T9'], 3]);
+    expect(resolveConfig({ token: TOKEN }).teamConcurrency).toBe(8);
+    const error = (() => {
+      try {
+        resolveConfig({ token: TOKEN, slackTeamIds: ['all', 'T1'] });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toContain('all cannot be combined with team IDs; use all alone, and SLACK_TEAM_EXCLUDE');
+  });
+});
+
+describe('SLACK_TEAM_ID=all', () => {
+  it('polls every listed workspace over several auth.teams.list pages, but the excluded, with slack.team.name', async () => {
+    const teams = { T1: entriesFor('T1', 4), T2: entriesFor('T2', 3), T3: entriesFor('T3', 2), T4: entriesFor('T4', 5) };
+    const s = await setup({ teams, teamNames: { T1: 'Sales', T2: 'Legal', T3: 'Eng', T4: 'Ops' }, maxTeamsPerPage: 3 });
+    const receiver = s.make({ backfillStartTime: 0, teamExclude: ['T2'] });
+    const summary = await receiver.syncOnce();
+
+    const listings = s.slack.requests.filter((q) => q.path.endsWith('/auth.teams.list'));
+    expect(listings.map((q) => q.params.limit)).toEqual(['1000', '1000']);
+    expect(listings[1]!.params.cursor).toBeTruthy();
+    expect(s.appsOf('T1')).toEqual(appIds(teams.T1));
+    expect(s.appsOf('T3')).toEqual(appIds(teams.T3));
+    expect(s.appsOf('T4')).toEqual(appIds(teams.T4));
+    expect(s.appsOf('T2')).toEqual([]);
+    expect(s.slack.requests.some((q) => q.params.team_id === 'T2')).toBe(false);
+    expect(s.otlp.records).toHaveLength(11);
+    expect(Object.keys(summary.teams!).sort()).toEqual(['T1', 'T3', 'T4']);
+    const names = Object.fromEntries(s.otlp.records.map((r) => [r.resource['slack.team.id'], r.resource['slack.team.name']]));
+    expect(names).toEqual({ T1: 'Sales', T3: 'Eng', T4: 'Ops' });
+    expect(s.logger.at('info').some((l) => l.message.includes('lists 4 workspace(s), 1 left out by SLACK_TEAM_EXCLUDE; polling 3'))).toBe(
+      true,
+    );
+  });
+
+  it('a token Slack refuses: SlackFatalError naming auth.teams.list, the code and its fix, without the token', async () => {
+    const s = await setup({ teams: { T1: entriesFor('T1', 2) } });
+    const wrong = 'xoxp-wrong-not-a-real-token';
+    const error = await s
+      .make({ token: wrong })
+      .syncOnce()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlackFatalError);
+    expect((error as SlackFatalError).message).toBe(
+      'SLACK_TEAM_ID=all: Slack auth.teams.list failed: invalid_auth: the token is not valid (or, with SLACK_TEAM_ID, its owner is not in that team): check SLACK_TOKEN',
+    );
+    expect(s.otlp.records).toHaveLength(0);
+    expect(s.slack.requests.map((q) => q.path.split('/').pop())).toEqual(['auth.teams.list']);
+  });
+
+  it('a workspace added while polling starts from when it was found; one removed is no longer polled and keeps its cursor', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const s = await setup({ teams: { T1: [] }, teamNames: { T1: 'Sales' } });
+    const receiver = s.make({ pollInterval: 1 });
+    await receiver.start({ keepProcessAlive: false });
+    const t1Late = entriesFor('T1', 3, now + 5);
+    s.slack.addToTeam('T1', ...t1Late);
+    await waitFor(() => s.appsOf('T1').length === 3, 8000, "T1's entries");
+
+    // T2 appears with a history (before it was found) and then changes.
+    const t2Old = entriesFor('T2old', 4, now - 3600);
+    s.slack.addTeam('T2', 'Legal', ...t2Old);
+    await waitFor(() => s.logger.at('info').some((l) => l.message.startsWith('team T2 (Legal) appeared')), 8000, 'T2 found');
+    const t2New = entriesFor('T2', 2, Math.floor(Date.now() / 1000) + 5);
+    s.slack.addToTeam('T2', ...t2New);
+    await waitFor(() => s.appsOf('T2').length >= 2, 8000, "T2's new entries");
+
+    s.slack.removeTeam('T1');
+    await waitFor(() => s.logger.at('warn').some((l) => l.message.startsWith('team T1 is no longer in auth.teams.list')), 8000, 'T1 gone');
+    const requestsAtRemoval = s.slack.requests.filter((q) => q.params.team_id === 'T1').length;
+    // Two more listings: T1 is not asked for again.
+    const listings = () => s.slack.requests.filter((q) => q.path.endsWith('/auth.teams.list')).length;
+    const seen = listings();
+    await waitFor(() => listings() >= seen + 2, 8000, 'two more listings');
+
+    expect(s.slack.requests.filter((q) => q.params.team_id === 'T1')).toHaveLength(requestsAtRemoval);
+    expect(s.appsOf('T1')).toEqual(appIds(t1Late));
+    expect(s.appsOf('T2')).toEqual(appIds(t2New));
+    const found = s.logger.at('info').find((l) => l.message.startsWith('team T2 (Legal) appeared'))!.message;
+    expect(found).toContain('SLACK_BACKFILL_START_TIME unset: from when it was found');
+    const t1Cursor = join(s.dir, 'cursor.T1.json');
+    expect(existsSync(t1Cursor)).toBe(true);
+    expect(JSON.parse(readFileSync(t1Cursor, 'utf8')).position.date).toBe(now + 7);
+    expect(s.logger.at('warn').find((l) => l.message.startsWith('team T1 is no longer'))!.message).toContain(
+      `its cursor ${t1Cursor} is kept`,
+    );
+  }, 30_000);
+
+  it('with SLACK_BACKFILL_START_TIME=0, a workspace added while polling is read from its beginning, each entry once', async () => {
+    const s = await setup({ teams: { T1: entriesFor('T1', 2) } });
+    const receiver = s.make({ pollInterval: 1, backfillStartTime: 0 });
+    await receiver.start({ keepProcessAlive: false });
+    await waitFor(() => s.appsOf('T1').length === 2, 8000, "T1's entries");
+    const t2 = entriesFor('T2', 25);
+    s.slack.addTeam('T2', 'Legal', ...t2);
+    await waitFor(() => s.appsOf('T2').length >= 25, 8000, "T2's entries");
+    const listings = () => s.slack.requests.filter((q) => q.path.endsWith('/auth.teams.list')).length;
+    const seen = listings();
+    await waitFor(() => listings() >= seen + 2, 8000, 'two more listings');
+    expect(s.appsOf('T2')).toEqual(appIds(t2));
+    expect(s.appsOf('T1')).toEqual(appIds(entriesFor('T1', 2)));
+  }, 30_000);
+});
+
+describe('SLACK_TEAM_CONCURRENCY', () => {
+  it('never more Slack requests in flight than teams allowed at once, and every record delivered once', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `T${String(i).padStart(2, '0')}`);
+    const teams = Object.fromEntries(ids.map((t) => [t, entriesFor(t, 15)]));
+    const s = await setup({ teams });
+    // Slow answers: the teams' requests would overlap without the limit.
+    s.slack.enqueue(...Array.from({ length: 60 }, () => ({ delayMs: 40 })));
+    await s.make({ slackTeamIds: ids, teamConcurrency: 3, backfillStartTime: 0 }).syncOnce();
+    expect(s.slack.maxInFlight).toBeLessThanOrEqual(3);
+    expect(s.slack.maxInFlight).toBeGreaterThan(1);
+    expect(new Set(s.otlp.records.map((r) => String(r.attributes['log.record.uid']))).size).toBe(12 * 15);
+    expect(s.otlp.records).toHaveLength(12 * 15);
+  });
+
+  it('a 429 on one team delays that team, not the others', async () => {
+    const teams = { T1: entriesFor('T1', 3), T2: entriesFor('T2', 3), T3: entriesFor('T3', 3) };
+    const s = await setup({ teams });
+    // The first request to arrive gets the 429.
+    s.slack.enqueue({ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' });
+    await s.make({ slackTeamIds: ['T1', 'T2', 'T3'], teamConcurrency: 2, backfillStartTime: 0 }).syncOnce();
+    const limited = s.slack.requests[0]!.params.team_id!;
+    const others = ['T1', 'T2', 'T3'].filter((t) => t !== limited);
+    const order = s.otlp.records.map((r) => String(r.resource['slack.team.id']));
+    expect(order).toHaveLength(9);
+    // The other two were delivered while the limited team waited out its second.
+    expect(order.slice(0, 6).sort()).toEqual(others.flatMap((t) => [t, t, t]).sort());
+    expect(order.slice(6)).toEqual([limited, limited, limited]);
+  });
+});
