@@ -339,7 +339,10 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     const exitedAt = Date.now();
     // The exporter retries a refused connection 5 times over about 13 s (measured); the bound is 5 s.
     // Counted from the pass's own end (its log line's time), so a slow start on a busy machine does not count.
-    const passLine = cli.stderr().split('\n').find((line) => line.includes(' sync pass: '));
+    const passLine = cli
+      .stderr()
+      .split('\n')
+      .find((line) => line.includes(' sync pass: '));
     expect(passLine, cli.stderr()).toBeDefined();
     const passEndedAt = Date.parse(passLine!.slice(0, passLine!.indexOf(' ')));
     expect(exitedAt - passEndedAt).toBeLessThan(10_000);
