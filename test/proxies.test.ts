@@ -11,7 +11,8 @@ import { refreshAccessToken } from '../src/slack/oauth.js';
 import { SlackFatalError } from '../src/core/errors.js';
 import { FakeSlack } from '../src/testing/fake-slack.js';
 import { FakeOAuth } from '../src/testing/fake-oauth.js';
-import { expectExactlyOnce, expectNoTokenLeak, freePort, harnessPerTest, makeEntries, type Harness } from './helpers.js';
+import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
+import { expectExactlyOnce, expectNoTokenLeak, freePort, harnessPerTest, makeEntries, readDeadLetters, type Harness } from './helpers.js';
 
 const PROXY_USER = 'proxy-user';
 const PROXY_PASSWORD = 'proxy-pass-not-real-0123';
@@ -155,6 +156,49 @@ describe('Slack and OTLP/HTTP through HTTP_PROXY', () => {
     await receiver.syncOnce();
     expectExactlyOnce(h.collector.records, entries);
     expect(proxy.targets).toEqual([]);
+  });
+});
+
+describe('OTLP through the proxy: a refusal, and gRPC', () => {
+  let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
+  // Registered first, so it runs after the harness's cleanup: the collector's graceful stop needs the tunnels.
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+  });
+  const harness = harnessPerTest();
+
+  it("OTLP/HTTP refused by the proxy (407): the pass fails naming the proxy's credentials, nothing is dead-lettered, no password shown", async () => {
+    const h = await harness.start({ entries: makeEntries(5) });
+    proxy = await startProxy();
+    process.env.HTTP_PROXY = proxy.url.replace(PROXY_PASSWORD, `${PROXY_PASSWORD}-wrong`);
+    process.env.NO_PROXY = hostOf(h.slack.url);
+    const error = await h.failingPass(h.receiver({ backfillStartTime: 0 }));
+
+    expect(proxy.targets).toEqual([hostOf(h.endpoint)]);
+    expect(proxy.refused).toBe(1);
+    expect(h.collector.requests).toBe(0);
+    expect(error.message).toContain('HTTP 407');
+    expect(error.message).toContain('check the user and password in HTTPS_PROXY (or HTTP_PROXY)');
+    expect(readDeadLetters(deadLetterFileFor(h.cursorFile))).toEqual([]);
+    expectNoProxyPassword(h);
+  });
+
+  it('OTLP/gRPC goes through http_proxy by itself (grpc-js reads grpc_proxy, https_proxy, http_proxy: lower case only)', async () => {
+    const entries = makeEntries(12);
+    const h = await harness.start({ entries, protocol: 'grpc' });
+    proxy = await startProxy();
+    process.env.http_proxy = proxy.url;
+    process.env.NO_PROXY = hostOf(h.slack.url);
+    const receiver = h.receiver({ backfillStartTime: 0 });
+    await receiver.syncOnce();
+    await h.shutdown(receiver);
+
+    expectExactlyOnce(h.collector.records, entries);
+    // Slack, told apart by NO_PROXY (upper case, which grpc-js does not read), went straight.
+    expect(new Set(proxy.targets)).toEqual(new Set([hostOf(h.endpoint)]));
+    expect(proxy.refused).toBe(0);
+    expectNoProxyPassword(h);
   });
 });
 
