@@ -9,10 +9,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProxy, type ProxyServer } from 'proxy';
 import { refreshAccessToken } from '../src/slack/oauth.js';
 import { SlackFatalError } from '../src/core/errors.js';
+import { settingsFromEnv } from '../src/config/config.js';
+import { startSelfTelemetry } from '../src/telemetry/meter-provider.js';
 import { FakeSlack } from '../src/testing/fake-slack.js';
 import { FakeOAuth } from '../src/testing/fake-oauth.js';
 import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
-import { expectExactlyOnce, expectNoTokenLeak, freePort, harnessPerTest, makeEntries, readDeadLetters, type Harness } from './helpers.js';
+import {
+  expectExactlyOnce,
+  expectNoTokenLeak,
+  freePort,
+  harnessPerTest,
+  makeEntries,
+  readDeadLetters,
+  RecordingLogger,
+  TEST_TOKEN,
+  type Harness,
+} from './helpers.js';
 
 const PROXY_USER = 'proxy-user';
 const PROXY_PASSWORD = 'proxy-pass-not-real-0123';
@@ -202,12 +214,36 @@ describe('OTLP through the proxy: a refusal, and gRPC', () => {
   });
 });
 
+describe('self-metrics through the proxy', () => {
+  it("the CLI's own OTLP/HTTP metric exporter picks the proxy as the logs exporter does", async () => {
+    const proxy = await startProxy();
+    try {
+      process.env.HTTP_PROXY = proxy.url;
+      // Nothing needs to listen there: the proxy records the target it was asked to reach.
+      const collector = `127.0.0.1:${await freePort()}`;
+      const telemetry = await startSelfTelemetry(
+        settingsFromEnv({
+          SLACK_TOKEN: TEST_TOKEN,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://${collector}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        }),
+        new RecordingLogger(),
+      );
+      telemetry.meterProvider!.getMeter('test').createCounter('probe').add(1);
+      await telemetry.shutdown();
+      expect(proxy.targets).toEqual([collector]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
 describe('the token refresh through the proxy', () => {
   it('oauth.v2.access goes through HTTPS_PROXY/HTTP_PROXY like the pages do', async () => {
     const client = { clientId: '1234.5678', clientSecret: 'client-secret-for-tests-0123456789' };
     const refreshToken = 'xoxe-1-initial-refresh-token-for-tests';
     const oauth = new FakeOAuth({ ...client, refreshToken, expiresIn: 3600 });
-    const slack = await new FakeSlack({ token: 'xoxp-test-not-a-real-token', oauth }).start();
+    const slack = await new FakeSlack({ token: TEST_TOKEN, oauth }).start();
     const proxy = await startProxy();
     try {
       process.env.HTTP_PROXY = proxy.url;
