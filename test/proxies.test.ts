@@ -160,6 +160,33 @@ describe('Slack and OTLP/HTTP through HTTP_PROXY', () => {
     expectNoProxyPassword(h);
   });
 
+  it('a proxy that answers 502 instead of a tunnel: retried within the deadline, then one line naming the status', async () => {
+    const h = await harness.start({ entries: makeEntries(5) });
+    // A gateway that cannot reach anything: every CONNECT gets 502 (the `proxy` package always connects).
+    const gateway = createServer();
+    let tunnelsAsked = 0;
+    gateway.on('connect', (_req: IncomingMessage, socket: Socket) => {
+      tunnelsAsked++;
+      socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      process.env.HTTP_PROXY = `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      const error = await h.failingPass(h.receiver({ backfillStartTime: 0, retryDeadline: 2 }));
+
+      // Retried: the first try, then at least the last one at the deadline; each one a tunnel asked for.
+      expect(tunnelsAsked).toBeGreaterThanOrEqual(2);
+      expect(error.message).toContain(`and ${tunnelsAsked} attempt(s)`);
+      expect(error.message).toMatch(
+        /^Slack team\.integrationLogs page 1 failed: the proxy answered HTTP 502 instead of connecting to Slack: check that it lets the receiver reach SLACK_API_URL's host, or list that host in NO_PROXY; gave up after /,
+      );
+      expect(h.slack.requests.length).toBe(0);
+      expectNoProxyPassword(h);
+    } finally {
+      await new Promise<void>((resolve) => gateway.close(() => resolve()));
+    }
+  });
+
   it('without any proxy variable nothing changes: Slack and the collector are reached directly', async () => {
     const entries = makeEntries(5);
     const h = await harness.start({ entries });
