@@ -1,5 +1,4 @@
 import type { FetchFunction } from '@slack/web-api';
-import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 
 /** The variables undici's EnvHttpProxyAgent reads; NO_PROXY only matters once one of these is set. */
 const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY'] as const;
@@ -10,20 +9,27 @@ let shared: { key: string; fetch: FetchFunction } | undefined;
  * The `fetch` every Slack client (pages and token refreshes) is given: undici's, through its
  * `EnvHttpProxyAgent`, when `HTTPS_PROXY` or `HTTP_PROXY` is set (Node's own `fetch` ignores them on
  * Node 20 and 22); none otherwise, so the client keeps `globalThis.fetch`. One dispatcher per set of
- * variables, so the clients that token rotation rebuilds share the proxy's connections.
+ * variables, so the clients that token rotation rebuilds share the proxy's connections. undici is
+ * loaded only when a proxy is set: it takes a few hundred milliseconds to load.
  */
 export function slackFetch(env: NodeJS.ProcessEnv = process.env): FetchFunction | undefined {
   if (!PROXY_VARIABLES.slice(0, 4).some((name) => env[name])) return undefined;
   const key = JSON.stringify(PROXY_VARIABLES.map((name) => env[name] ?? null));
   if (shared?.key !== key) {
     const v = (lower: string, upper: string) => env[lower] ?? env[upper];
-    const dispatcher = new EnvHttpProxyAgent({
+    const options = {
       httpProxy: v('http_proxy', 'HTTP_PROXY'),
       httpsProxy: v('https_proxy', 'HTTPS_PROXY'),
       noProxy: v('no_proxy', 'NO_PROXY'),
-    });
-    // The client's request and our answer types are the Fetch standard's; undici's own types differ only in name.
-    const fetch = ((url, init) => undiciFetch(url, { ...(init as object), dispatcher })) as FetchFunction;
+    };
+    const loaded = import('undici').then((undici) => ({ fetch: undici.fetch, dispatcher: new undici.EnvHttpProxyAgent(options) }));
+    // Not awaited until a request needs it: a failure to load belongs to that request.
+    loaded.catch(() => undefined);
+    // The client's request and answer types are the Fetch standard's; undici's own types differ only in name.
+    const fetch = (async (url, init) => {
+      const { fetch, dispatcher } = await loaded;
+      return fetch(url, { ...(init as object), dispatcher });
+    }) as FetchFunction;
     shared = { key, fetch };
   }
   return shared.fetch;
