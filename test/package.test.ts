@@ -91,7 +91,7 @@ describe('the package', () => {
     expect(pkg.bin['slack-integration-logs']).toBe('dist/cli.js');
     expect(readFileSync(join(ROOT, pkg.bin['slack-integration-logs']), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(pkg.type).toBe('module');
-    expect(pkg.engines.node).toBe('>=20');
+    expect(pkg.engines.node).toBe('>=20.18.1'); // undici (the proxy dispatcher) needs 20.18.1
     for (const [entry, target] of Object.entries(pkg.exports as Record<string, string | Record<string, string>>)) {
       const paths = typeof target === 'string' ? [target] : Object.values(target);
       for (const p of paths) expect(existsSync(join(ROOT, p)), `${entry} -> ${p}`).toBe(true);

@@ -1,5 +1,5 @@
 import { getSharedConfigurationDefaults, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { createOtlpHttpExportDelegate, httpAgentFactoryFromOptions } from '@opentelemetry/otlp-exporter-base/node-http';
+import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   createEmptyMetadata,
   createInsecureCredentials,
@@ -15,6 +15,7 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { OtlpSettings } from '../config/otlp.js';
+import { otlpAgentFactory } from './proxy-agent.js';
 
 /** What the collector said in a 2xx answer: OTLP partial success, when it rejected some records. */
 export interface PartialSuccess {
@@ -71,7 +72,7 @@ export function createOtlpLogsExporter(settings: OtlpSettings, onAnswer: (answer
   const headers = { ...settings.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf' };
   return new OTLPExporterBase(
     createOtlpHttpExportDelegate(
-      { ...shared, url: settings.url, headers: async () => headers, agentFactory: httpAgentFactoryFromOptions({ keepAlive: true }) },
+      { ...shared, url: settings.url, headers: async () => headers, agentFactory: otlpAgentFactory(settings.url) },
       reading(json ? JsonLogsSerializer : ProtobufLogsSerializer, json, onAnswer),
       'otlp_http_log_exporter',
       LogsExporterMetricsHelper,

@@ -70,6 +70,12 @@ function httpRefusal(status: number, statusText: string, collectorMessage: strin
     return of('elsewhere', `the collector does not take ${protocol}: set OTEL_EXPORTER_OTLP_PROTOCOL to a protocol it serves`);
   }
   if (status === 429 || status >= 500) return of('retryable', RETRY_FIX);
+  if (status === 407) {
+    return of(
+      'elsewhere',
+      "a proxy refused its credentials: check the user and password in HTTPS_PROXY (or HTTP_PROXY), or list the collector's host in NO_PROXY",
+    );
+  }
   return of('elsewhere', "the collector refused the request itself, not its records: check the endpoint and the collector's logs");
 }
 

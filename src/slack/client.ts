@@ -6,6 +6,7 @@ import type { ReceiverLogger, SlackIntegrationLogFilters } from '../core/types.j
 import { SlackFatalError, SlackPaginationLimitError, SlackUnavailableError, StoppedError } from '../core/errors.js';
 import { FATAL_FIXES, PAGINATION_LIMIT_CODE, TRANSIENT_CODES } from './codes.js';
 import type { TokenProvider } from './credentials.js';
+import { proxyRefusal, proxyRefusalReason, slackFetch } from './transport.js';
 
 export interface IntegrationLogsClientOptions {
   /** Asked for the token before each request, and for a newer one when Slack refuses it. */
@@ -57,6 +58,7 @@ export class IntegrationLogsClient {
         timeout: this.options.requestTimeoutMs ?? 30_000,
         logger: quietLogger(this.options.logger),
         logLevel: LogLevel.ERROR,
+        fetch: slackFetch(),
       });
       // The client's `rate_limited` event carries the request body, token included: never listen to it.
       this.client = { token, web };
@@ -203,6 +205,13 @@ function classify(error: unknown): Failure {
   }
   if (e?.code === ErrorCode.RequestError) {
     const original = e.original as { message?: string; cause?: { code?: string; message?: string }; name?: string } | undefined;
+    const proxyStatus = proxyRefusal(original);
+    if (proxyStatus !== undefined) {
+      const reason = proxyRefusalReason(proxyStatus);
+      // A refused password needs a person; another refusal (a busy or restarting proxy) may pass.
+      if (proxyStatus !== 407) return { kind: 'transient', reason };
+      return { kind: 'fatal', error: new SlackFatalError('proxy_auth', `Slack team.integrationLogs failed: ${reason}`, { cause: error }) };
+    }
     const detail = original?.cause?.code ?? original?.cause?.message ?? original?.name ?? original?.message ?? 'request failed';
     if (detail === 'unexpected redirect') {
       return {

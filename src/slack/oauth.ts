@@ -1,6 +1,7 @@
 import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import { SlackFatalError, SlackUnavailableError } from '../core/errors.js';
 import { REFRESH_FIXES } from './credentials.js';
+import { proxyRefusal, proxyRefusalReason, slackFetch } from './transport.js';
 
 export interface RefreshRequest {
   slackApiUrl: string;
@@ -38,6 +39,7 @@ export async function refreshAccessToken(request: RefreshRequest): Promise<Refre
     timeout: request.timeoutMs,
     logger: silent,
     logLevel: LogLevel.ERROR,
+    fetch: slackFetch(),
   });
   let answer: Record<string, unknown>;
   try {
@@ -75,6 +77,12 @@ function failure(error: unknown): Error {
   }
   if (e?.code === ErrorCode.HTTPError) {
     return new SlackUnavailableError(`Slack oauth.v2.access answered HTTP ${Number(e.statusCode)}; the refresh is tried again`);
+  }
+  const proxyStatus = proxyRefusal((error as { original?: unknown })?.original);
+  if (proxyStatus !== undefined) {
+    return new SlackUnavailableError(
+      `Slack oauth.v2.access could not be reached: ${proxyRefusalReason(proxyStatus)}; the refresh is tried again`,
+    );
   }
   return new SlackUnavailableError('Slack oauth.v2.access could not be reached; the refresh is tried again');
 }

@@ -2,6 +2,7 @@ import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
 import { SlackFatalError, SlackUnavailableError } from '../core/errors.js';
 import { FATAL_FIXES, TRANSIENT_CODES } from './codes.js';
 import type { TokenProvider } from './credentials.js';
+import { slackFetch } from './transport.js';
 
 /**
  * `SLACK_TEAM_ID=all`: the organisation's workspaces, through `auth.teams.list`
@@ -31,6 +32,8 @@ export async function listTeams(options: { credentials: TokenProvider; slackApiU
     timeout: options.timeoutMs ?? 30_000,
     // Silent: the client's own lines would go around the receiver's logger.
     logger: { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} },
+    // Through the same proxy as every other Slack request.
+    fetch: slackFetch(),
   });
   const teams: ListedTeam[] = [];
   try {

@@ -12,6 +12,7 @@ import type { ReceiverLogger } from '../core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../core/version.js';
 import type { OtlpProtocol } from '../config/otlp.js';
 import { displayUrl, ReportingMetricExporter } from './reporting-exporter.js';
+import { otlpAgentFactory } from '../export/proxy-agent.js';
 
 /** How long the exit waits for the last self-metrics export (the collector may be down). */
 export const SELF_METRICS_FLUSH_MS = 5_000;
@@ -76,15 +77,21 @@ export async function startSelfTelemetry({ receiver, selfMetrics: settings }: Se
   return { meterProvider: provider, shutdown: (timeoutMs = SELF_METRICS_FLUSH_MS) => (ended ??= shutdown(timeoutMs)) };
 }
 
-/** The official exporter of the protocol, loaded only when used (gRPC's is heavy). Headers, timeout, TLS: from the environment, by the exporter. */
+/** The official exporter of the protocol, loaded only when used (gRPC's is heavy). Headers, timeout, TLS: from the environment, by the exporter; the proxy as the logs' exporter picks it. */
 async function otlpMetricExporter(protocol: OtlpProtocol, url: string): Promise<PushMetricExporter> {
   switch (protocol) {
     case 'grpc':
       return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter({ url });
     case 'http/protobuf':
-      return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter({ url });
+      return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter({
+        url,
+        httpAgentOptions: otlpAgentFactory(url),
+      });
     case 'http/json':
-      return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter({ url });
+      return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter({
+        url,
+        httpAgentOptions: otlpAgentFactory(url),
+      });
   }
 }
 
