@@ -84,7 +84,7 @@ function row(item: InventoryItem, index: number, grid: boolean): string {
   const cells = [
     ...(grid ? [`<td><code>${escapeHtml(item.team_id ?? '')}</code></td>`] : []),
     `<td><a href="#${anchor(index)}"><span class="name">${escapeHtml(itemType(item))}</span><br><code>${escapeHtml(itemId(item))}</code></a>${
-      item.channel_id ? `<br><code>${escapeHtml(item.channel_id)}</code>` : ''
+      item.channel_id ? `<br><code>channel ${escapeHtml(item.channel_id)}</code>` : ''
     }</td>`,
     `<td>${statusPill(item.status)}</td>`,
     `<td>${scopeList(item.scopes, item.sensitive_scopes)}</td>`,
@@ -97,7 +97,7 @@ function row(item: InventoryItem, index: number, grid: boolean): string {
 function change(c: InventoryChange): string {
   const by = who(c.user_id, c.user_name);
   const parts = [
-    `<time datetime="${escapeHtml(c.at)}">${utc(c.at)}</time><span class="change">${escapeHtml(c.change_type)}</span>${by ? ` by ${by}` : ''}${
+    `<time datetime="${escapeHtml(c.at)}">${utc(c.at)}</time> <span class="change">${escapeHtml(c.change_type)}</span>${by ? ` by ${by}` : ''}${
       c.reason ? ` (reason: ${escapeHtml(c.reason)})` : ''
     }`,
   ];

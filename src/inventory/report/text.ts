@@ -3,10 +3,7 @@
  * overrides (they reorder what a person reads) from Slack, shown as `\u{1b}` instead of acted on.
  */
 export function printable(text: string): string {
-  return text.replace(
-    /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
-  );
+  return text.replace(/[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** Width in a monospaced terminal, counted in code points (East Asian wide characters count as one). */
