@@ -16,10 +16,10 @@ const STATUS_RANK: Record<InventoryStatus, number> = { active: 0, disabled: 1, r
 export function readingOrder(items: readonly InventoryItem[]): InventoryItem[] {
   return [...items].sort(
     (a, b) =>
-      (a.team_id ?? '').localeCompare(b.team_id ?? '') ||
+      (a.team_id ?? '').localeCompare(b.team_id ?? '', 'en') ||
       STATUS_RANK[a.status] - STATUS_RANK[b.status] ||
-      itemType(a).localeCompare(itemType(b)) ||
-      itemId(a).localeCompare(itemId(b)),
+      itemType(a).localeCompare(itemType(b), 'en') ||
+      itemId(a).localeCompare(itemId(b), 'en'),
   );
 }
 
