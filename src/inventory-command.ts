@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EXIT_CODES, exitCodeOfSummary } from './core/errors.js';
+import type { SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { inventoryCsv } from './inventory/report/csv.js';
 import { inventoryHtml } from './inventory/report/html.js';
@@ -14,7 +16,7 @@ export interface InventorySource {
   /** Every cursor file, by team ID: the inventory is saved in them. */
   readonly cursorFiles: Record<string, string>;
   inventory(): Promise<InventoryItem[]>;
-  syncOnce(): Promise<unknown>;
+  syncOnce(): Promise<SyncSummary>;
   shutdown(): Promise<void>;
 }
 
@@ -35,7 +37,8 @@ export const INVENTORY_HELP = `Usage: slack-integration-logs inventory [--json |
   --csv         the same as CSV (RFC 4180), a header row, scopes separated by spaces
   --html FILE   writes one self-contained page (the table, and each app's timeline) to FILE
   --refresh     runs one sync pass first (exports what is new, like --once)
-Exit codes: 0 printed; 2 no inventory yet, or bad arguments; others as for --once.
+Exit codes: 0 printed; 2 no inventory yet, or bad arguments; others as for --once (5: printed,
+  but the --refresh pass had records refused).
 `;
 
 /** The width a table gets when stdout is no terminal: fits a page, a mail, a ticket. */
@@ -70,32 +73,32 @@ export async function runInventoryCommand(argv: string[], io: InventoryCommandIo
     }));
   } catch (e) {
     io.stderr.write(`slack-integration-logs inventory: ${(e as Error).message}; see inventory --help\n`);
-    return 2;
+    return EXIT_CODES.config;
   }
   if (values.help) {
     io.stdout.write(INVENTORY_HELP);
-    return 0;
+    return EXIT_CODES.ok;
   }
   const format = formatOf(values);
   if (typeof format === 'string') {
     io.stderr.write(`slack-integration-logs inventory: ${format}\n`);
-    return 2;
+    return EXIT_CODES.config;
   }
 
   const source = io.open(io.env);
   try {
-    if (values.refresh) await source.syncOnce();
+    const refreshed = values.refresh ? await source.syncOnce() : undefined;
     const files = Object.values(source.cursorFiles);
     if (!files.some((file) => existsSync(file))) {
       io.stderr.write(
         `slack-integration-logs inventory: no inventory yet (no cursor file at ${files.join(', ')}): build it with one run, ` +
           '`slack-integration-logs --once`, or with `slack-integration-logs inventory --refresh`\n',
       );
-      return 2;
+      return EXIT_CODES.config;
     }
     const items = await source.inventory();
     await write(format, items, Object.keys(source.cursorFiles).filter(Boolean), io);
-    return 0;
+    return refreshed ? exitCodeOfSummary(refreshed) : EXIT_CODES.ok;
   } finally {
     await source.shutdown();
   }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatOf, runInventoryCommand, type InventorySource } from '../src/inventory-command.js';
+import type { SyncSummary } from '../src/core/types.js';
 import type { InventoryItem } from '../src/inventory/types.js';
 import { GENERATED_AT, GRID_ITEMS, ITEMS } from './report-items.js';
 
@@ -26,7 +27,8 @@ async function run(
     tty,
     env = {},
     teams = [''],
-  }: { items?: InventoryItem[]; saved?: boolean; tty?: number; env?: Record<string, string>; teams?: string[] } = {},
+    deadLettered = 0,
+  }: { items?: InventoryItem[]; saved?: boolean; tty?: number; env?: Record<string, string>; teams?: string[]; deadLettered?: number } = {},
 ): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'inventory-command-'));
   const cursorFiles = Object.fromEntries(teams.map((team) => [team, join(dir, `cursor${team ? `-${team}` : ''}.json`)]));
@@ -35,7 +37,7 @@ async function run(
   const source: InventorySource = {
     cursorFiles,
     inventory: async () => (calls.push('inventory'), items),
-    syncOnce: async () => calls.push('syncOnce'),
+    syncOnce: async () => (calls.push('syncOnce'), { deadLettered, rejectedByCollector: 0 } as SyncSummary),
     shutdown: async () => void calls.push('shutdown'),
   };
   let stdout = '';
@@ -109,6 +111,12 @@ describe('inventory command', () => {
   it('--refresh runs a pass before reading the inventory, and always shuts down', async () => {
     expect((await run(['--refresh', '--json'])).calls).toEqual(['syncOnce', 'inventory', 'shutdown']);
     expect((await run(['--refresh'], { saved: false })).calls).toEqual(['syncOnce', 'shutdown']);
+  });
+
+  it('--refresh whose pass dead-lettered records: prints, and exits 5 as --once would', async () => {
+    const r = await run(['--refresh', '--json'], { deadLettered: 1 });
+    expect(r.code).toBe(5);
+    expect(JSON.parse(r.stdout)).toEqual(ITEMS);
   });
 
   it.each([
