@@ -23,6 +23,9 @@ Usage:
                                     beside the cursor) again, once the cause is fixed; then exit
   --rebuild-inventory               with a run: read the whole log again to rebuild the app inventory
                                     kept in the cursor file (when it is damaged); the cursor is kept
+  slack-integration-logs inventory [--json | --csv | --html FILE] [--refresh]
+                                    print the apps that can reach the workspace (inventory --help);
+                                    its table fits the terminal or COLUMNS, coloured unless NO_COLOR
   slack-integration-logs --help | --version
 
 Environment:
