@@ -31,7 +31,7 @@ export interface InventoryCommandIo {
 
 export const INVENTORY_HELP = `Usage: slack-integration-logs inventory [--json | --csv | --html FILE] [--refresh]
   Prints the apps and integrations the integration log says can reach the workspace, from the
-  inventory saved beside the cursor (same settings as a run: SLACK_CURSOR_FILE, SLACK_TEAM_IDS...).
+  inventory saved beside the cursor (same settings as a run: SLACK_CURSOR_FILE, SLACK_TEAM_ID...).
   (default)     a table for a terminal; sensitive scopes marked *
   --json        one JSON array, one element per app (the shape of receiver.inventory())
   --csv         the same as CSV (RFC 4180), a header row, scopes separated by spaces
