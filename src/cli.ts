@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ENV_VARS, settingsFromEnv } from './config/config.js';
 import { runDemo } from './demo.js';
+import { runInventoryCommand } from './inventory-command.js';
 import { SlackIntegrationLogsReceiver } from './receiver.js';
 import { hostMeterProviderRegistered, startSelfTelemetry } from './telemetry/meter-provider.js';
 import { stderrLogger } from './core/logger.js';
@@ -38,6 +39,10 @@ Exit codes: 0 ok; 1 delivery failed (Slack unreachable, OTLP export failed), ret
 `;
 
 async function main(argv: string[]): Promise<number | never> {
+  if (argv[0] === 'inventory') {
+    const io = { env: process.env, stdout: process.stdout, stderr: process.stderr };
+    return runInventoryCommand(argv.slice(1), { ...io, open: (env) => SlackIntegrationLogsReceiver.fromEnv(env) });
+  }
   let values;
   try {
     ({ values } = parseArgs({

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EXIT_CODES, exitCodeOfSummary } from './core/errors.js';
+import { EXIT_CODES, NoInventoryError, exitCodeOfSummary } from './core/errors.js';
 import type { SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { inventoryCsv } from './inventory/report/csv.js';
@@ -13,7 +12,7 @@ import { writeFileAtomic } from './state/atomic-write.js';
 
 /** What the command needs of a receiver: its saved inventory, its cursor files, and a pass for `--refresh`. */
 export interface InventorySource {
-  /** Every cursor file, by team ID: the inventory is saved in them. */
+  /** Every cursor file, by team ID (`''` without teams): the page's title names the teams. */
   readonly cursorFiles: Record<string, string>;
   inventory(): Promise<InventoryItem[]>;
   syncOnce(): Promise<SyncSummary>;
@@ -88,15 +87,13 @@ export async function runInventoryCommand(argv: string[], io: InventoryCommandIo
   const source = io.open(io.env);
   try {
     const refreshed = values.refresh ? await source.syncOnce() : undefined;
-    const files = Object.values(source.cursorFiles);
-    if (!files.some((file) => existsSync(file))) {
-      io.stderr.write(
-        `slack-integration-logs inventory: no inventory yet (no cursor file at ${files.join(', ')}): build it with one run, ` +
-          '`slack-integration-logs --once`, or with `slack-integration-logs inventory --refresh`\n',
-      );
-      return EXIT_CODES.config;
-    }
-    const items = await source.inventory();
+    const items = await source.inventory().catch((error: unknown) => {
+      if (!(error instanceof NoInventoryError)) throw error;
+      // The receiver's message names the cursor file and `--once`; here a second way exists.
+      io.stderr.write(`slack-integration-logs inventory: ${error.message}; or run \`slack-integration-logs inventory --refresh\`\n`);
+      return undefined;
+    });
+    if (!items) return EXIT_CODES.config;
     await write(format, items, Object.keys(source.cursorFiles).filter(Boolean), io);
     return refreshed ? exitCodeOfSummary(refreshed) : EXIT_CODES.ok;
   } finally {

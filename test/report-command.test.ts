@@ -2,10 +2,11 @@
  * The `inventory` command's logic (src/inventory-command.ts) in this process, against a source
  * built by hand: what it prints for each format, and what it says with no saved state.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NoInventoryError } from '../src/core/errors.js';
 import { formatOf, runInventoryCommand, type InventorySource } from '../src/inventory-command.js';
 import type { SyncSummary } from '../src/core/types.js';
 import type { InventoryItem } from '../src/inventory/types.js';
@@ -18,7 +19,7 @@ interface Run {
   calls: string[];
 }
 
-/** Runs the command on a source holding `items`, whose cursor files exist when `saved`. */
+/** Runs the command on a source holding `items`, or no inventory at all unless `saved`. */
 async function run(
   argv: string[],
   {
@@ -32,11 +33,14 @@ async function run(
 ): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'inventory-command-'));
   const cursorFiles = Object.fromEntries(teams.map((team) => [team, join(dir, `cursor${team ? `-${team}` : ''}.json`)]));
-  if (saved) for (const file of Object.values(cursorFiles)) writeFileSync(file, '{}');
   const calls: string[] = [];
   const source: InventorySource = {
     cursorFiles,
-    inventory: async () => (calls.push('inventory'), items),
+    inventory: async () => {
+      calls.push('inventory');
+      if (!saved) throw new NoInventoryError(`no app inventory in ${cursorFiles['']} yet: run slack-integration-logs --once to build it`);
+      return items;
+    },
     syncOnce: async () => (calls.push('syncOnce'), { deadLettered, rejectedByCollector: 0 } as SyncSummary),
     shutdown: async () => void calls.push('shutdown'),
   };
@@ -53,15 +57,14 @@ async function run(
 }
 
 describe('inventory command', () => {
-  it('with no saved state: exit 2, says so and how to build it, reads nothing', async () => {
+  it('with no saved inventory: exit 2, one line that says so and both ways to build it', async () => {
     const r = await run([], { saved: false });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')).toHaveLength(2);
-    expect(r.stderr).toMatch(/^slack-integration-logs inventory: no inventory yet \(no cursor file at \/.*cursor\.json\)/);
-    expect(r.stderr).toContain('slack-integration-logs --once');
-    expect(r.stderr).toContain('slack-integration-logs inventory --refresh');
-    expect(r.calls).toEqual(['shutdown']);
+    expect(r.stderr).toMatch(
+      /^slack-integration-logs inventory: no app inventory in \/.*cursor\.json yet: run slack-integration-logs --once to build it; or run `slack-integration-logs inventory --refresh`\n$/,
+    );
+    expect(r.calls).toEqual(['inventory', 'shutdown']);
   });
 
   it('--json prints the items as one array', async () => {
@@ -110,7 +113,7 @@ describe('inventory command', () => {
 
   it('--refresh runs a pass before reading the inventory, and always shuts down', async () => {
     expect((await run(['--refresh', '--json'])).calls).toEqual(['syncOnce', 'inventory', 'shutdown']);
-    expect((await run(['--refresh'], { saved: false })).calls).toEqual(['syncOnce', 'shutdown']);
+    expect((await run(['--refresh'], { saved: false })).calls).toEqual(['syncOnce', 'inventory', 'shutdown']);
   });
 
   it('--refresh whose pass dead-lettered records: prints, and exits 5 as --once would', async () => {
