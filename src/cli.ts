@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ENV_VARS, settingsFromEnv } from './config/config.js';
 import { runDemo } from './demo.js';
+import { runInventoryCommand } from './inventory-command.js';
 import { SlackIntegrationLogsReceiver } from './receiver.js';
 import { hostMeterProviderRegistered, startSelfTelemetry } from './telemetry/meter-provider.js';
 import { stderrLogger } from './core/logger.js';
@@ -23,6 +24,9 @@ Usage:
                                     beside the cursor) again, once the cause is fixed; then exit
   --rebuild-inventory               with a run: read the whole log again to rebuild the app inventory
                                     kept in the cursor file (when it is damaged); the cursor is kept
+  slack-integration-logs inventory [--json | --csv | --html FILE] [--refresh]
+                                    print the apps that can reach the workspace (inventory --help);
+                                    its table fits the terminal or COLUMNS, coloured unless NO_COLOR
   slack-integration-logs --help | --version
 
 Environment:
@@ -35,6 +39,10 @@ Exit codes: 0 ok; 1 delivery failed (Slack unreachable, OTLP export failed), ret
 `;
 
 async function main(argv: string[]): Promise<number | never> {
+  if (argv[0] === 'inventory') {
+    const io = { env: process.env, stdout: process.stdout, stderr: process.stderr };
+    return runInventoryCommand(argv.slice(1), { ...io, open: (env) => SlackIntegrationLogsReceiver.fromEnv(env) });
+  }
   let values;
   try {
     ({ values } = parseArgs({
