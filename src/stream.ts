@@ -244,11 +244,11 @@ export class Stream {
             ? {
                 snapshot: {
                   full: fullSnapshot,
-                  send: (apps: AppState[]) => {
+                  send: async (apps: AppState[]) => {
                     interrupted();
                     // One time for the whole snapshot, taken after the pass's change records.
                     snapshotAt ??= Date.now();
-                    return this.sendSnapshot(apps, snapshotAt);
+                    refused.deadLettered += await this.sendSnapshot(apps, snapshotAt);
                   },
                 },
               }
@@ -318,13 +318,14 @@ export class Stream {
 
   /**
    * One batch of inventory snapshot records, split like a batch of change records when refused.
-   * Those refused even alone are logged, not dead-lettered: the dead-letter file keeps Slack
-   * entries, and the next full snapshot lists those apps again.
+   * Those refused even alone are kept in the dead-letter file, as change records are, and sent by
+   * `--replay-dead-letters` with their snapshot's time and uid.
+   * @returns how many were dead-lettered.
    */
-  private async sendSnapshot(apps: AppState[], timeMs: number): Promise<void> {
-    const { exporter } = this.deps;
-    const build = (part: AppState[]) => this.builder.build(part.map((app) => toInventoryRecord(app, { timeMs, teamId: this.teamId })));
-    const outcome = await deliverSplitting(apps, (part) => exporter.deliver(build(part)));
+  private async sendSnapshot(apps: AppState[], timeMs: number): Promise<number> {
+    const { exporter, metrics } = this.deps;
+    const records = (part: AppState[]) => part.map((app) => toInventoryRecord(app, { timeMs, teamId: this.teamId }));
+    const outcome = await deliverSplitting(apps, (part) => exporter.deliver(this.builder.build(records(part))));
     if (outcome.refused.length === apps.length) {
       throw new OtlpExportError(exporter.url, {
         ...outcome.refused[0]!.refusal,
@@ -332,11 +333,28 @@ export class Stream {
         fix: "every inventory snapshot record was refused on its own too, so the records are not at fault: check the collector's logs",
       });
     }
-    if (outcome.refused.length > 0) {
-      this.logger.error(
-        `the collector refused ${outcome.refused.length} inventory snapshot record(s) even alone (${outcome.refused[0]!.refusal.status}); they are not kept: the next full snapshot lists those apps again`,
-      );
-    }
+    if (outcome.refused.length === 0) return 0;
+    const now = new Date().toISOString();
+    const at = new Date(timeMs).toISOString();
+    await this.deadLetters.append(
+      outcome.refused.map(({ item, refusal }) => ({
+        time: now,
+        'log.record.uid': String(records([item])[0]!.attributes!['log.record.uid']),
+        status: refusal.status,
+        ...(refusal.collectorMessage ? { message: refusal.collectorMessage } : {}),
+        entry: {},
+        occurrence: 0,
+        fetchedAt: at,
+        snapshot: { app: item, at },
+      })),
+    );
+    metrics.records(outcome.refused.length, this.metricAttributes(), 'dead_lettered');
+    metrics.pendingDeadLetters(this.metricAttributes(), await this.deadLetters.count());
+    this.logger.error(
+      `the collector refused ${outcome.refused.length} inventory snapshot record(s) even alone (${outcome.refused[0]!.refusal.status}); they were written to ${this.deadLetters.path}: fix the cause, then run slack-integration-logs --replay-dead-letters`,
+      { deadLettered: outcome.refused.length, file: this.deadLetters.path },
+    );
+    return outcome.refused.length;
   }
 
   /** Sends one batch (see `BatchSender`) and counts its records in the self-metrics. */

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CursorFileError, NoInventoryError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
+import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
 import { BASE_DATE, harnessPerTest } from './helpers.js';
 
 const harness = harnessPerTest();
@@ -79,6 +80,40 @@ describe('receiver.inventory()', () => {
 });
 
 describe('snapshots', () => {
+  it('a snapshot record the collector refuses even alone is dead-lettered (exit 5) and replayed with its time and uid', async () => {
+    const h = await harness.start({ entries: newestFirst(LOG.slice(0, 3)) });
+    const receiver = h.receiver({ backfillStartTime: 0, inventoryInterval: '24h' });
+    const isA2Snapshot = (r: { eventName?: string; attributes: Record<string, unknown> }) =>
+      r.eventName === 'slack.integration.inventory' && r.attributes['slack.integration.app_id'] === 'A2';
+    h.collector.refuseRecord = isA2Snapshot;
+    const summary = await receiver.syncOnce();
+    expect(summary.deadLettered).toBe(1);
+    const kinds = () => h.collector.records.map((r) => `${r.eventName} ${String(r.attributes['slack.integration.app_id'])}`);
+    expect(kinds()).toEqual([
+      'slack.integration.change A1',
+      'slack.integration.change A2',
+      'slack.integration.change A1',
+      'slack.integration.inventory A1',
+    ]);
+    const letters = (await readFile(deadLetterFileFor(h.cursorFile), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(letters).toHaveLength(1);
+    expect(letters[0].snapshot.app).toMatchObject({ app_id: 'A2', status: 'active', scopes: ['chat:write'] });
+    const snapshotTime = BigInt(Date.parse(letters[0].snapshot.at)) * 1_000_000n;
+    // The snapshot of A1 that went through has the same time as the one kept.
+    expect(h.collector.records.at(-1)!.timeUnixNano).toBe(snapshotTime);
+
+    h.collector.refuseRecord = undefined;
+    expect(await receiver.replayDeadLetters()).toEqual([{ delivered: 1, remaining: 0, file: deadLetterFileFor(h.cursorFile) }]);
+    const replayed = h.collector.records.at(-1)!;
+    expect(isA2Snapshot(replayed)).toBe(true);
+    expect(replayed.attributes['log.record.uid']).toBe(letters[0]['log.record.uid']);
+    expect(replayed.timeUnixNano).toBe(snapshotTime);
+    expect(replayed.attributes['slack.integration.scopes']).toEqual(['chat:write']);
+  });
+
   it('a full one after the first pass, then only the changed apps; none with inventoryInterval 0', async () => {
     const h = await harness.start({ entries: newestFirst(LOG.slice(0, 3)) });
     const receiver = h.receiver({ backfillStartTime: 0, inventoryInterval: '24h' });

@@ -4,6 +4,7 @@ import { OtlpExportError } from '../core/errors.js';
 import { normalizeEntry } from '../entry/normalize.js';
 import type { DeadLetter, DeadLetterFile } from '../state/dead-letter-file.js';
 import type { RecordBuilder } from '../record/builder.js';
+import { toInventoryRecord } from '../record/inventory-record.js';
 import { toLogRecord } from '../record/mapping.js';
 import type { AcknowledgedExporter } from './acknowledged-exporter.js';
 
@@ -70,6 +71,12 @@ export async function replayDeadLetters(options: DeadLetterReplayOptions): Promi
  * stream has moved on, takes it.
  */
 function buildLetter(letter: DeadLetter, { timestampPolicy, teamId, builder }: DeadLetterReplayOptions): ReadableLogRecord[] {
+  if (letter.snapshot) {
+    const timeMs = timestampPolicy === 'observed' ? Date.now() : Date.parse(letter.snapshot.at) || Date.now();
+    const snapshot = toInventoryRecord(letter.snapshot.app, { timeMs, teamId });
+    snapshot.attributes!['log.record.uid'] = letter['log.record.uid'];
+    return builder.build([snapshot]);
+  }
   const observedAtMs = timestampPolicy === 'observed' ? Date.now() : Date.parse(letter.fetchedAt) || Date.now();
   const record = toLogRecord(normalizeEntry(letter.entry), { occurrence: letter.occurrence, observedAtMs, timestampPolicy, teamId });
   record.attributes!['log.record.uid'] = letter['log.record.uid'];

@@ -1,6 +1,7 @@
 import { readFile, rm, truncate } from 'node:fs/promises';
 import { appendDurably, writeFileAtomic } from './atomic-write.js';
 import { DeadLetterFileError } from '../core/errors.js';
+import type { AppState } from '../inventory/fold.js';
 
 /**
  * One record the collector refused even alone: one JSON line of the dead-letter file. It holds
@@ -21,6 +22,11 @@ export interface DeadLetter {
   occurrence: number;
   /** When it was fetched from Slack, ISO 8601 (the record's observed time). */
   fetchedAt: string;
+  /**
+   * An inventory snapshot record instead of a change record: the app as the snapshot held it, and
+   * the snapshot's time (ISO 8601). `entry` is then empty.
+   */
+  snapshot?: { app: AppState; at: string };
 }
 
 /** `<cursor>.dead-letters.jsonl`, beside the cursor like its `.lock` and `.spool` (one per team and filter set). */
