@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../src/delivery/pass.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { readDeadLetters } from './helpers.js';
-import { CLI, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
+import { CLI, killWhileDelivering, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
 
 /**
  * SIGKILL at random moments of a 20,000-entry backfill, restarting each time: nothing is lost,
@@ -58,18 +58,7 @@ describe('SIGKILL during a backfill', () => {
     // Each kill lands while records flow: after a random number of records arrived in this run,
     // plus a random 0-40 ms, so it hits any point of an export (before, during, after the ack).
     const otlp = servers.otlp;
-    const killedAt: number[] = [];
-    const afterRecords = randoms(7, KILLS, 3_000);
-    const extraMs = randoms(11, KILLS, 40);
-    for (let k = 0; k < KILLS; k++) {
-      const { child, exit } = run();
-      const start = otlp.records.length;
-      await until(() => otlp.records.length >= start + 1 + afterRecords[k]!, 30_000);
-      await new Promise((r) => setTimeout(r, extraMs[k]));
-      killedAt.push(otlp.records.length);
-      child.kill('SIGKILL');
-      await exit;
-    }
+    const killedAt = await killWhileDelivering(run, otlp.records, randoms(7, KILLS, 3_000), randoms(11, KILLS, 40));
     // A final run completes; it waits for the killed process's lock to go stale.
     const final = run();
     expect((await final.exit).code).toBe(0);

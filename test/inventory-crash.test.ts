@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { CLI, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
+import { CLI, killWhileDelivering, spawnNode, startLocalServers, type LocalServers } from './process-helpers.js';
 import { referenceFold, referenceProjection, savedProjection } from './inventory-reference.js';
 
 /**
@@ -87,16 +87,7 @@ describe('SIGKILL while the inventory is built and records flow', () => {
       child.kill('SIGKILL');
       await exit;
     }
-    const killedAt: number[] = [];
-    for (let k = 0; k < kills; k++) {
-      const { child, exit } = run();
-      const start = otlp.records.length;
-      await until(() => otlp.records.length >= start + 1 + afterRecords[k]!, 30_000);
-      await new Promise((r) => setTimeout(r, extraMs[k]));
-      killedAt.push(otlp.records.length);
-      child.kill('SIGKILL');
-      await exit;
-    }
+    const killedAt = await killWhileDelivering(run, otlp.records, afterRecords, extraMs);
     const final = run();
     expect((await final.exit).code).toBe(0);
 

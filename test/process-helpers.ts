@@ -75,6 +75,29 @@ export async function until(condition: () => boolean, timeoutMs: number): Promis
 }
 
 /** One run of the built CLI: its exit code and what it wrote to stderr. */
+/**
+ * Runs the command again and again, each time SIGKILLing it once the collector has
+ * `afterRecords[k]` more records (plus `extraMs[k]`), and returns the record count at each kill.
+ */
+export async function killWhileDelivering(
+  run: () => Spawned,
+  records: { length: number },
+  afterRecords: number[],
+  extraMs: number[],
+): Promise<number[]> {
+  const killedAt: number[] = [];
+  for (let k = 0; k < afterRecords.length; k++) {
+    const { child, exit } = run();
+    const start = records.length;
+    await until(() => records.length >= start + 1 + afterRecords[k]!, 30_000);
+    await new Promise((r) => setTimeout(r, extraMs[k]));
+    killedAt.push(records.length);
+    child.kill('SIGKILL');
+    await exit;
+  }
+  return killedAt;
+}
+
 export interface CliRun {
   code: number | null;
   stderr: string;
