@@ -78,7 +78,9 @@ describe('SIGKILL while the inventory is built and records flow', () => {
   it('leaves the inventory of one in-order fold, and every copy of a record says what that fold says', async () => {
     const otlp = servers.otlp;
     const kills = 4;
-    const afterRecords = randoms(7, kills, 1_500);
+    // At most 600 records a run: four runs stay well inside the 3,000 exported entries, so the last kill
+    // still lands while records flow however fast the machine checkpoints.
+    const afterRecords = randoms(7, kills, 600);
     const extraMs = randoms(11, kills, 40);
     // The first kill lands while the whole log is read, before anything is exported.
     {
