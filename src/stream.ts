@@ -14,11 +14,9 @@ import { isoSeconds } from './core/logger.js';
 import type { SelfMetrics } from './telemetry/self-metrics.js';
 import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
-import { deliverSplitting } from './export/split-delivery.js';
 import type { AppState } from './inventory/fold.js';
 import { inventoryItems } from './inventory/items.js';
 import type { InventoryItem } from './inventory/types.js';
-import { toInventoryRecord } from './record/inventory-record.js';
 import { olderReason, passSummaryLine } from './delivery/pass-summary.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import type { TokenProvider } from './slack/credentials.js';
@@ -42,8 +40,10 @@ export interface StreamDeps {
   settings: StreamSettings;
   logger: ReceiverLogger;
   exporter: AcknowledgedExporter;
-  /** The records' resource; a team's records get `slack.team.id` added to it. */
+  /** The records' resource; a team's records get `slack.team.id` (and `slack.team.name`) added to it. */
   resource: Resource;
+  /** `SLACK_TEAM_ID=all`: the workspace's name in `auth.teams.list` (`slack.team.name`). */
+  teamName?: string;
   scope: { name: string; version: string };
   metrics: SelfMetrics;
   /** One for every stream: they share the token (and its refreshes). */
@@ -63,7 +63,9 @@ export class Stream {
   private readonly deps: StreamDeps;
   private readonly logger: ReceiverLogger;
   private readonly scope: CursorScope;
-  private readonly builder: RecordBuilder;
+  private builder: RecordBuilder;
+  /** `slack.team.name` of the records built now (`SLACK_TEAM_ID=all`). */
+  teamName: string | undefined;
   readonly deadLetters: DeadLetterFile;
   private readonly sender: BatchSender<DeliverableEntry>;
   private state: CursorState | undefined;
@@ -82,15 +84,15 @@ export class Stream {
     this.deps = deps;
     this.scope = { ...(teamId ? { teamId } : {}), filters: settings.filters };
     this.logger = teamId ? withFields(deps.logger, { team: teamId }) : deps.logger;
-    // One Resource per team: a collector or Loki can make the team a stream of its own.
-    const resource = teamId ? deps.resource.merge(resourceFromAttributes({ 'slack.team.id': teamId })) : deps.resource;
-    this.builder = new RecordBuilder(resource, deps.scope);
+    this.teamName = deps.teamName;
+    this.builder = this.builderFor(deps.teamName);
     this.store = new CursorStore(cursorFileFor(settings.cursorFile, this.scope), { onWait: (message) => this.logger.info(message) });
     this.deadLetters = new DeadLetterFile(deadLetterFileFor(this.store.path));
     this.sender = new BatchSender({
       exporter: deps.exporter,
       deadLetters: this.deadLetters,
       build: (entries) => this.build(entries),
+      buildRecords: (records) => this.builder.build(records),
       teamId,
       logger: this.logger,
     });
@@ -109,6 +111,24 @@ export class Stream {
       },
       onRequest: (outcome) => deps.metrics.slackRequests.add(1, { ...this.metricAttributes(), outcome }),
     });
+  }
+
+  /** One Resource per team: a collector or Loki can make the team a stream of its own. */
+  private builderFor(teamName: string | undefined): RecordBuilder {
+    const team = { ...(this.teamId ? { 'slack.team.id': this.teamId } : {}), ...(teamName ? { 'slack.team.name': teamName } : {}) };
+    return new RecordBuilder(
+      Object.keys(team).length > 0 ? this.deps.resource.merge(resourceFromAttributes(team)) : this.deps.resource,
+      this.deps.scope,
+    );
+  }
+
+  /**
+   * The workspace was renamed (`auth.teams.list`): records built from now on carry the new
+   * `slack.team.name`. The old builder is not shut down: a batch or replay may still be using it.
+   */
+  rename(teamName: string): void {
+    this.teamName = teamName;
+    this.builder = this.builderFor(teamName);
   }
 
   /** One pass; a second call while one runs gets the same promise. */
@@ -215,7 +235,7 @@ export class Stream {
         {
           fetchPage: (page, passSignal) => {
             interrupted();
-            return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
+            return this.client.fetchPage(page, passSignal ? AbortSignal.any([signal, passSignal]) : signal);
           },
           prepare: (batch) => {
             // Held only until the exporter has serialized them (docs/performance.md, "Heap").
@@ -248,7 +268,9 @@ export class Stream {
                     interrupted();
                     // One time for the whole snapshot, taken after the pass's change records.
                     snapshotAt ??= Date.now();
-                    refused.deadLettered += await this.sendSnapshot(apps, snapshotAt);
+                    const delivery = await this.sender.sendSnapshot(apps, snapshotAt);
+                    this.countKept(delivery);
+                    refused.deadLettered += delivery.deadLettered;
                   },
                 },
               }
@@ -316,47 +338,6 @@ export class Stream {
     return inventoryItems(state.inventory, this.teamId);
   }
 
-  /**
-   * One batch of inventory snapshot records, split like a batch of change records when refused.
-   * Those refused even alone are kept in the dead-letter file, as change records are, and sent by
-   * `--replay-dead-letters` with their snapshot's time and uid.
-   * @returns how many were dead-lettered.
-   */
-  private async sendSnapshot(apps: AppState[], timeMs: number): Promise<number> {
-    const { exporter, metrics } = this.deps;
-    const records = (part: AppState[]) => part.map((app) => toInventoryRecord(app, { timeMs, teamId: this.teamId }));
-    const outcome = await deliverSplitting(apps, (part) => exporter.deliver(this.builder.build(records(part))));
-    if (outcome.refused.length === apps.length) {
-      throw new OtlpExportError(exporter.url, {
-        ...outcome.refused[0]!.refusal,
-        kind: 'elsewhere',
-        fix: "every inventory snapshot record was refused on its own too, so the records are not at fault: check the collector's logs",
-      });
-    }
-    if (outcome.refused.length === 0) return 0;
-    const now = new Date().toISOString();
-    const at = new Date(timeMs).toISOString();
-    await this.deadLetters.append(
-      outcome.refused.map(({ item, refusal }) => ({
-        time: now,
-        'log.record.uid': String(records([item])[0]!.attributes!['log.record.uid']),
-        status: refusal.status,
-        ...(refusal.collectorMessage ? { message: refusal.collectorMessage } : {}),
-        entry: {},
-        occurrence: 0,
-        fetchedAt: at,
-        snapshot: { app: item, at },
-      })),
-    );
-    metrics.records(outcome.refused.length, this.metricAttributes(), 'dead_lettered');
-    metrics.pendingDeadLetters(this.metricAttributes(), await this.deadLetters.count());
-    this.logger.error(
-      `the collector refused ${outcome.refused.length} inventory snapshot record(s) even alone (${outcome.refused[0]!.refusal.status}); they were written to ${this.deadLetters.path}: fix the cause, then run slack-integration-logs --replay-dead-letters`,
-      { deadLettered: outcome.refused.length, file: this.deadLetters.path },
-    );
-    return outcome.refused.length;
-  }
-
   /** Sends one batch (see `BatchSender`) and counts its records in the self-metrics. */
   private async send(batch: DeliverableEntry[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
     const { metrics } = this.deps;
@@ -368,12 +349,17 @@ export class Stream {
       metrics.records(batch.length, attributes, 'export_failed');
       throw error;
     }
-    const { acknowledged, rejected, deadLettered, pendingDeadLetters } = delivery;
-    metrics.records(deadLettered, attributes, 'dead_lettered');
-    if (pendingDeadLetters !== undefined) metrics.pendingDeadLetters(attributes, pendingDeadLetters);
+    const { acknowledged, rejected } = delivery;
+    this.countKept(delivery);
     metrics.records(acknowledged - rejected, attributes);
     metrics.records(rejected, attributes, 'rejected');
     return delivery;
+  }
+
+  /** Records dead-lettered by a batch, and the letters now waiting. */
+  private countKept({ deadLettered, pendingDeadLetters }: BatchDelivery): void {
+    this.deps.metrics.records(deadLettered, this.metricAttributes(), 'dead_lettered');
+    if (pendingDeadLetters !== undefined) this.deps.metrics.pendingDeadLetters(this.metricAttributes(), pendingDeadLetters);
   }
 
   /**
@@ -408,18 +394,6 @@ export class Stream {
       throw error;
     }
   }
-}
-
-/** Aborted when either is (AbortSignal.any, Node >= 20.3, with a fallback). */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
-  if (any) return any([a, b]);
-  const controller = new AbortController();
-  for (const s of [a, b]) {
-    if (s.aborted) controller.abort();
-    else s.addEventListener('abort', () => controller.abort(), { once: true });
-  }
-  return controller.signal;
 }
 
 function withFields(logger: ReceiverLogger, extra: Record<string, unknown>): ReceiverLogger {

@@ -60,8 +60,8 @@ async function setup(slackOptions: Omit<ConstructorParameters<typeof FakeSlack>[
   return { slack, otlp, dir, logger, make, appsOf };
 }
 
-describe('teamChanges: which teams a listing starts and stops', () => {
-  it('adds the new ones, removes the ones gone and the excluded, counts a team listed twice once', () => {
+describe('teamChanges: which teams a listing starts, stops and renames', () => {
+  it('adds the new ones, removes the ones gone and the excluded, renames those named otherwise, counts a team listed twice once', () => {
     const listed = [
       { id: 'T1', name: 'one' },
       { id: 'T3', name: 'three' },
@@ -69,14 +69,23 @@ describe('teamChanges: which teams a listing starts and stops', () => {
       { id: 'T4', name: 'four' },
       { id: 'T5', name: 'five' },
     ];
-    expect(teamChanges(new Set(['T1', 'T2', 'T4']), listed, ['T4'])).toEqual({
+    const polled = new Map([
+      ['T1', 'one'],
+      ['T2', 'two'],
+      ['T4', 'four'],
+    ]);
+    expect(teamChanges(polled, listed, ['T4'])).toEqual({
       added: [
         { id: 'T3', name: 'three' },
         { id: 'T5', name: 'five' },
       ],
       removed: ['T2', 'T4'],
+      renamed: [],
     });
-    expect(teamChanges(new Set(), [], [])).toEqual({ added: [], removed: [] });
+    // T1 renamed; T3 listed twice: its first name counts, as for a team added.
+    const renamedListing = [{ id: 'T1', name: 'uno' }, ...listed];
+    expect(teamChanges(new Map([...polled, ['T3', 'three']]), renamedListing, []).renamed).toEqual([{ id: 'T1', name: 'uno' }]);
+    expect(teamChanges(new Map(), [], [])).toEqual({ added: [], removed: [], renamed: [] });
   });
 });
 
