@@ -9,9 +9,8 @@ import { BatchSender, type BatchDelivery } from './export/batch-sender.js';
 import { replayDeadLetters, type ReplayResult } from './export/dead-letter-replay.js';
 import { DeadLetterFile, deadLetterFileFor } from './state/dead-letter-file.js';
 import { RecordBuilder } from './record/builder.js';
-import { toLogRecord } from './record/mapping.js';
-import { isoSeconds } from './core/logger.js';
-import type { SelfMetrics } from './telemetry/self-metrics.js';
+import { isoSeconds, teamLogger } from './core/logger.js';
+import type { SelfMetrics, StreamMetrics } from './telemetry/self-metrics.js';
 import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
 import type { AppState } from './inventory/fold.js';
@@ -62,12 +61,13 @@ export class Stream {
   private readonly client: IntegrationLogsClient;
   private readonly deps: StreamDeps;
   private readonly logger: ReceiverLogger;
+  private readonly metrics: StreamMetrics;
   private readonly scope: CursorScope;
   private builder: RecordBuilder;
   /** `slack.team.name` of the records built now (`SLACK_TEAM_ID=all`). */
   teamName: string | undefined;
   readonly deadLetters: DeadLetterFile;
-  private readonly sender: BatchSender<DeliverableEntry>;
+  private readonly sender: BatchSender;
   private state: CursorState | undefined;
   private inFlight: Promise<SyncSummary> | undefined;
   /**
@@ -83,7 +83,8 @@ export class Stream {
     this.teamId = teamId;
     this.deps = deps;
     this.scope = { ...(teamId ? { teamId } : {}), filters: settings.filters };
-    this.logger = teamId ? withFields(deps.logger, { team: teamId }) : deps.logger;
+    this.logger = teamId ? teamLogger(deps.logger, teamId) : deps.logger;
+    this.metrics = deps.metrics.bind(teamId ? { 'slack.team.id': teamId } : {});
     this.teamName = deps.teamName;
     this.builder = this.builderFor(deps.teamName);
     this.store = new CursorStore(cursorFileFor(settings.cursorFile, this.scope), { onWait: (message) => this.logger.info(message) });
@@ -91,8 +92,8 @@ export class Stream {
     this.sender = new BatchSender({
       exporter: deps.exporter,
       deadLetters: this.deadLetters,
-      build: (entries) => this.build(entries),
       buildRecords: (records) => this.builder.build(records),
+      timestampPolicy: settings.timestampPolicy,
       teamId,
       logger: this.logger,
     });
@@ -107,9 +108,9 @@ export class Stream {
       requestTimeoutMs: Math.min(30_000, Math.max(1_000, settings.retryDeadlineMs)),
       logger: this.logger,
       onWait: (kind) => {
-        if (kind === 'rate_limit') deps.metrics.rateLimitWaits.add(1, this.metricAttributes());
+        if (kind === 'rate_limit') this.metrics.rateLimitWait();
       },
-      onRequest: (outcome) => deps.metrics.slackRequests.add(1, { ...this.metricAttributes(), outcome }),
+      onRequest: (outcome) => this.metrics.request(outcome),
     });
   }
 
@@ -136,11 +137,11 @@ export class Stream {
     this.inFlight ??= this.inTurn(() => this.runPass(signal))
       .then(
         (summary) => {
-          this.deps.metrics.pass(this.metricAttributes());
+          this.metrics.pass();
           return summary;
         },
         (error: unknown) => {
-          this.deps.metrics.pass(this.metricAttributes(), error);
+          this.metrics.pass(error);
           throw error;
         },
       )
@@ -158,7 +159,7 @@ export class Stream {
 
   /** Polling mode: this stream's next pass starts in `delayMs`. */
   nextPollIn(delayMs: number): void {
-    this.deps.metrics.nextPoll(this.metricAttributes(), delayMs);
+    this.metrics.nextPoll(delayMs);
   }
 
   /** The pass in progress, if any. */
@@ -186,10 +187,6 @@ export class Stream {
     return { ...initialState(backfillStart, this.scope), persisted: false };
   }
 
-  private metricAttributes(): Record<string, string> {
-    return this.teamId ? { 'slack.team.id': this.teamId } : {};
-  }
-
   private async runPass(signal: AbortSignal): Promise<SyncSummary> {
     const startedAt = Date.now();
     const requestsBefore = this.client.requests;
@@ -201,7 +198,7 @@ export class Stream {
       this.logger.warn(error.message);
       return 0;
     });
-    this.deps.metrics.pendingDeadLetters(this.metricAttributes(), waiting);
+    this.metrics.pendingDeadLetters(waiting);
     if (waiting > 0) {
       this.logger.warn(
         `${waiting} dead letter(s) wait in ${this.deadLetters.path}: records the collector refused; once the cause is fixed, send them with slack-integration-logs --replay-dead-letters`,
@@ -210,7 +207,7 @@ export class Stream {
     this.state ??=
       this.adoptBackfillStart(await this.store.load(this.scope, { rebuildInventory: this.deps.rebuildInventory })) ??
       initialState(this.deps.settings.backfillStart, this.scope);
-    this.deps.metrics.cursorDate(this.metricAttributes(), this.state.position.date);
+    this.metrics.cursorDate(this.state.position.date);
     if (!this.state.persisted) {
       this.logger.info(
         `no cursor at ${this.store.path}: starting from ${isoSeconds(this.state.backfillStart)} (SLACK_BACKFILL_START_TIME)`,
@@ -239,7 +236,7 @@ export class Stream {
           },
           prepare: (batch) => {
             // Held only until the exporter has serialized them (docs/performance.md, "Heap").
-            let records: ReadableLogRecord[] | undefined = this.build(batch);
+            let records: ReadableLogRecord[] | undefined = this.sender.build(batch);
             return async () => {
               interrupted();
               const built = records!;
@@ -253,7 +250,7 @@ export class Stream {
           saveCursor: async (state) => {
             await this.store.save(state);
             this.state = state;
-            this.deps.metrics.cursorDate(this.metricAttributes(), state.position.date);
+            this.metrics.cursorDate(state.position.date);
           },
           logger: this.logger,
           progressIntervalMs: this.deps.settings.progressIntervalMs,
@@ -303,28 +300,10 @@ export class Stream {
       );
     }
     this.logger.info(passSummaryLine(summary, start, result.state), { ...summary, cursor: summary.cursor.date });
-    this.deps.metrics.skipped(summary.skippedAlreadyDelivered, this.metricAttributes(), 'already_delivered');
-    this.deps.metrics.skipped(summary.olderThanCursor, this.metricAttributes(), olderReason(start));
-    this.deps.metrics.lastSuccess(this.metricAttributes());
+    this.metrics.skipped(summary.skippedAlreadyDelivered, 'already_delivered');
+    this.metrics.skipped(summary.olderThanCursor, olderReason(start));
+    this.metrics.lastSuccess();
     return summary;
-  }
-
-  private build(batch: DeliverableEntry[]): ReadableLogRecord[] {
-    const { timestampPolicy } = this.deps.settings;
-    const teamId = this.teamId;
-    return this.builder.build(
-      batch.map(({ entry, occurrence, fetchedAtMs, sortDate, scopesAdded, scopesRemoved }) =>
-        toLogRecord(entry, {
-          occurrence,
-          observedAtMs: fetchedAtMs,
-          timestampPolicy,
-          teamId,
-          neighbourDate: sortDate,
-          scopesAdded,
-          scopesRemoved,
-        }),
-      ),
-    );
   }
 
   /** The saved app inventory as `inventory --json` prints it. @throws NoInventoryError when none was built yet. */
@@ -340,26 +319,20 @@ export class Stream {
 
   /** Sends one batch (see `BatchSender`) and counts its records in the self-metrics. */
   private async send(batch: DeliverableEntry[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
-    const { metrics } = this.deps;
-    const attributes = this.metricAttributes();
-    let delivery: BatchDelivery;
-    try {
-      delivery = await this.sender.send(batch, built, signal);
-    } catch (error) {
-      metrics.records(batch.length, attributes, 'export_failed');
+    const delivery = await this.sender.send(batch, built, signal).catch((error: unknown) => {
+      this.metrics.exported(batch.length, 'export_failed');
       throw error;
-    }
-    const { acknowledged, rejected } = delivery;
+    });
     this.countKept(delivery);
-    metrics.records(acknowledged - rejected, attributes);
-    metrics.records(rejected, attributes, 'rejected');
+    this.metrics.exported(delivery.acknowledged - delivery.rejected);
+    this.metrics.exported(delivery.rejected, 'rejected');
     return delivery;
   }
 
   /** Records dead-lettered by a batch, and the letters now waiting. */
   private countKept({ deadLettered, pendingDeadLetters }: BatchDelivery): void {
-    this.deps.metrics.records(deadLettered, this.metricAttributes(), 'dead_lettered');
-    if (pendingDeadLetters !== undefined) this.deps.metrics.pendingDeadLetters(this.metricAttributes(), pendingDeadLetters);
+    this.metrics.exported(deadLettered, 'dead_lettered');
+    if (pendingDeadLetters !== undefined) this.metrics.pendingDeadLetters(pendingDeadLetters);
   }
 
   /**
@@ -376,8 +349,8 @@ export class Stream {
         timestampPolicy: this.deps.settings.timestampPolicy,
         teamId: this.teamId,
         onSettled: ({ delivered, remaining }) => {
-          this.deps.metrics.records(delivered, this.metricAttributes());
-          this.deps.metrics.pendingDeadLetters(this.metricAttributes(), remaining);
+          this.metrics.exported(delivered);
+          this.metrics.pendingDeadLetters(remaining);
         },
       });
     });
@@ -394,14 +367,4 @@ export class Stream {
       throw error;
     }
   }
-}
-
-function withFields(logger: ReceiverLogger, extra: Record<string, unknown>): ReceiverLogger {
-  const prefix = `[team ${String(extra.team)}] `;
-  return {
-    debug: (message, fields) => logger.debug(prefix + message, { ...extra, ...fields }),
-    info: (message, fields) => logger.info(prefix + message, { ...extra, ...fields }),
-    warn: (message, fields) => logger.warn(prefix + message, { ...extra, ...fields }),
-    error: (message, fields) => logger.error(prefix + message, { ...extra, ...fields }),
-  };
 }

@@ -31,8 +31,8 @@ function entries(appIds: string[]): SendableEntry[] {
 
 /** Records as the sender hands them over: here, the entries themselves stand in for them. */
 const asRecords = (items: SendableEntry[]) => items as unknown as ReadableLogRecord[];
-/** Snapshot records: an entry-shaped stand-in carrying the record's app_id, as the exporter reads it. */
-const snapshotRecords = (records: LogRecord[]) =>
+/** Records built by the sender (halves of a split batch, snapshots): a stand-in carrying the record's app_id, as the exporter reads it. */
+const standIns = (records: LogRecord[]) =>
   records.map((r) => ({ entry: { fields: { app_id: r.attributes!['slack.integration.app_id'] } } })) as unknown as ReadableLogRecord[];
 const appIdOf = (r: ReadableLogRecord) => String((r as unknown as SendableEntry).entry.fields.app_id);
 
@@ -70,7 +70,7 @@ function sender(exp: ReturnType<typeof exporter>) {
   const deadLetters = new DeadLetterFile(join(dir, 'cursor.json.dead-letters.jsonl'));
   return {
     deadLetters,
-    sender: new BatchSender({ exporter: exp, deadLetters, build: asRecords, buildRecords: snapshotRecords, teamId: 'T1', logger: quiet }),
+    sender: new BatchSender({ exporter: exp, deadLetters, buildRecords: standIns, timestampPolicy: 'entry', teamId: 'T1', logger: quiet }),
   };
 }
 

@@ -1,11 +1,11 @@
 import type { LogRecord } from '@opentelemetry/api-logs';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { NormalizedEntry } from '../entry/normalize.js';
-import type { ReceiverLogger } from '../core/types.js';
+import type { ReceiverLogger, TimestampPolicy } from '../core/types.js';
 import { OtlpExportError, StoppedError, type Refusal } from '../core/errors.js';
 import type { DeadLetter, DeadLetterFile } from '../state/dead-letter-file.js';
 import type { AppState } from '../inventory/fold.js';
-import { recordUid } from '../record/mapping.js';
+import { recordUid, toLogRecord } from '../record/mapping.js';
 import { toInventoryRecord } from '../record/inventory-record.js';
 import type { AcknowledgedExporter } from './acknowledged-exporter.js';
 import { deliverSplitting } from './split-delivery.js';
@@ -17,6 +17,11 @@ export interface SendableEntry {
   occurrence: number;
   /** When it was fetched, Unix milliseconds. */
   fetchedAtMs: number;
+  /** `entry.date`, or for an undated entry the date of its neighbour (see `MappingContext.neighbourDate`). */
+  sortDate?: number;
+  /** What the entry changed in the inventory, as of the entry (see `FoldEffect`). */
+  scopesAdded?: string[];
+  scopesRemoved?: string[];
 }
 
 /** How one batch was delivered: every record acknowledged, or refused alone and kept. */
@@ -31,13 +36,12 @@ export interface BatchDelivery {
   pendingDeadLetters?: number;
 }
 
-export interface BatchSenderOptions<T extends SendableEntry> {
+export interface BatchSenderOptions {
   exporter: Pick<AcknowledgedExporter, 'deliver' | 'url' | 'protocol'>;
   deadLetters: DeadLetterFile;
-  /** Builds the records of `entries`, in order. */
-  build(entries: T[]): ReadableLogRecord[];
-  /** Turns LogRecords into the SDK records the exporter sends (the stream's resource and scope): inventory snapshots. */
+  /** Turns LogRecords into the SDK records the exporter sends (the stream's resource and scope). */
   buildRecords(records: LogRecord[]): ReadableLogRecord[];
+  timestampPolicy: TimestampPolicy;
   /** Part of every `log.record.uid` (SLACK_TEAM_ID), or none. */
   teamId: string | undefined;
   logger: ReceiverLogger;
@@ -50,8 +54,26 @@ export interface BatchSenderOptions<T extends SendableEntry> {
  * past what was delivered or kept. Change records (`send`) and inventory snapshot records
  * (`sendSnapshot`) go the same way.
  */
-export class BatchSender<T extends SendableEntry> {
-  constructor(private readonly options: BatchSenderOptions<T>) {}
+export class BatchSender {
+  constructor(private readonly options: BatchSenderOptions) {}
+
+  /** The SDK records of a batch of change records, in order. */
+  build(batch: SendableEntry[]): ReadableLogRecord[] {
+    const { timestampPolicy, teamId } = this.options;
+    return this.options.buildRecords(
+      batch.map(({ entry, occurrence, fetchedAtMs, sortDate, scopesAdded, scopesRemoved }) =>
+        toLogRecord(entry, {
+          occurrence,
+          observedAtMs: fetchedAtMs,
+          timestampPolicy,
+          teamId,
+          neighbourDate: sortDate,
+          scopesAdded,
+          scopesRemoved,
+        }),
+      ),
+    );
+  }
 
   /**
    * @param built the batch's records, built already (halves of a refused batch are built again).
@@ -59,12 +81,12 @@ export class BatchSender<T extends SendableEntry> {
    * @throws OtlpExportError when the collector is down or the endpoint is wrong (nothing of the
    *   batch counts as delivered); StoppedError; DeadLetterFileError.
    */
-  async send(batch: T[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
+  async send(batch: SendableEntry[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
     const { exporter } = this.options;
     let first: ReadableLogRecord[] | undefined = built;
     const outcome = await deliverSplitting(batch, (part) => {
       if (signal.aborted) throw new StoppedError('stopping: a split batch was interrupted by shutdown; it goes again next run');
-      const records = first ?? this.options.build(part);
+      const records = first ?? this.build(part);
       first = undefined;
       if (records.length !== part.length) {
         // Never acknowledge a batch that was not built in full (a shut-down LoggerProvider builds none).
