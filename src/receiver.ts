@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pLimit from 'p-limit';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config/config.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
@@ -14,7 +13,8 @@ import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
 import { TeamDiscovery } from './team-discovery.js';
-import { readinessReasonOf, SlackFatalError, StoppedError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
+import { TeamSlots } from './delivery/team-slots.js';
+import { readinessReasonOf, SlackFatalError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
 import { credentialSourceFor, type CredentialState } from './state/credential-source.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
@@ -57,8 +57,6 @@ export class SlackIntegrationLogsReceiver {
   /** The streams by team ID (`''`: the token's own workspace); with `SLACK_TEAM_ID=all`, as last listed. */
   private readonly streams = new Map<string, Stream>();
   private readonly deps: StreamDeps;
-  /** `SLACK_TEAM_CONCURRENCY`: passes of different teams running at once. */
-  private readonly limit: pLimit.Limit;
   /** Each team's poll loop, stopped alone when its workspace leaves `auth.teams.list`. */
   private readonly teamLoops = new Map<Stream, { stop: AbortController; done: Promise<void> }>();
   /** `SLACK_TEAM_ID=all`: the Grid team discovery. */
@@ -101,9 +99,9 @@ export class SlackIntegrationLogsReceiver {
       resource: defaultResource().merge(resourceFromAttributes(attributes)),
       scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
       metrics,
+      slots: new TeamSlots(this.config.teamConcurrency),
       rebuildInventory: options.rebuildInventory === true,
     };
-    this.limit = pLimit(this.config.teamConcurrency);
     if (this.config.allTeams) {
       this.discovery = new TeamDiscovery({
         streams: this.streams,
@@ -247,7 +245,7 @@ export class SlackIntegrationLogsReceiver {
       if (this.discovery) await this.discovery.list();
       const teams = this.teams;
       if (teams.length === 1 && !this.config.allTeams) return teams[0]!.pass(signal);
-      const settled = await Promise.allSettled(teams.map((t) => this.limit(() => t.pass(signal))));
+      const settled = await Promise.allSettled(teams.map((t) => t.pass(signal)));
       const ok: Record<string, SyncSummary> = {};
       const errors: Record<string, Error> = {};
       settled.forEach((s, i) => {
@@ -302,12 +300,8 @@ export class SlackIntegrationLogsReceiver {
     while (!signal.aborted) {
       let waitMs = this.config.pollIntervalMs;
       try {
-        // A team waiting out a rate limit holds its place; the other places keep the other teams going.
-        const summary = await this.limit(() => {
-          // Stopped while waiting for its place (shutdown, or its workspace left the listing).
-          if (signal.aborted) throw new StoppedError('stopping: the pass did not start');
-          return team.pass(signal);
-        });
+        // In one of SLACK_TEAM_CONCURRENCY's places, given back while it waits out a rate limit.
+        const summary = await team.pass(signal);
         failures = 0;
         this.statusValue.lastSuccessAt = Date.now();
         this.statusValue.lastSummary = summary;

@@ -13,10 +13,12 @@ import { isoSeconds, teamLogger } from './core/logger.js';
 import type { SelfMetrics, StreamMetrics } from './telemetry/self-metrics.js';
 import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
+import type { Slot, TeamSlots } from './delivery/team-slots.js';
 import type { AppState } from './inventory/fold.js';
 import { inventoryItems } from './inventory/items.js';
 import type { InventoryItem } from './inventory/types.js';
-import { olderReason, passSummaryLine } from './delivery/pass-summary.js';
+import { olderReason, passSummary, passSummaryLine, untouched } from './delivery/pass-summary.js';
+import { SnapshotClock } from './delivery/inventory-view.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import type { TokenProvider } from './slack/credentials.js';
 
@@ -45,6 +47,8 @@ export interface StreamDeps {
   teamName?: string;
   scope: { name: string; version: string };
   metrics: SelfMetrics;
+  /** `SLACK_TEAM_CONCURRENCY`'s places, shared by every stream: a pass runs in one. */
+  slots: TeamSlots;
   /** One for every stream: they share the token (and its refreshes). */
   credentials: TokenProvider;
   /** `--rebuild-inventory`: the cursor file is read without its inventory, which the next pass builds. */
@@ -70,13 +74,14 @@ export class Stream {
   private readonly sender: BatchSender;
   private state: CursorState | undefined;
   private inFlight: Promise<SyncSummary> | undefined;
+  /** The place the pass in progress runs in. */
+  private slot: Slot | undefined;
   /**
    * Passes and replays of this stream run one at a time: both send records of the stream (one
    * request in flight), and a replay rewrites the dead-letter file a pass appends to.
    */
   private turn: Promise<unknown> = Promise.resolve();
-  /** When this process last sent a full inventory snapshot (none yet: the next pass sends one). */
-  private lastFullSnapshotAt: number | undefined;
+  private readonly snapshots: SnapshotClock;
 
   constructor(teamId: string | undefined, deps: StreamDeps) {
     const { settings } = deps;
@@ -84,6 +89,7 @@ export class Stream {
     this.deps = deps;
     this.scope = { ...(teamId ? { teamId } : {}), filters: settings.filters };
     this.logger = teamId ? teamLogger(deps.logger, teamId) : deps.logger;
+    this.snapshots = new SnapshotClock(settings.inventoryIntervalMs);
     this.metrics = deps.metrics.bind(teamId ? { 'slack.team.id': teamId } : {});
     this.teamName = deps.teamName;
     this.builder = this.builderFor(deps.teamName);
@@ -111,6 +117,7 @@ export class Stream {
         if (kind === 'rate_limit') this.metrics.rateLimitWait();
       },
       onRequest: (outcome) => this.metrics.request(outcome),
+      aside: (wait) => (this.slot ? this.slot.aside(wait) : wait()),
     });
   }
 
@@ -134,7 +141,7 @@ export class Stream {
 
   /** One pass; a second call while one runs gets the same promise. */
   pass(signal: AbortSignal): Promise<SyncSummary> {
-    this.inFlight ??= this.inTurn(() => this.runPass(signal))
+    this.inFlight ??= this.inTurn(() => this.inSlot(signal))
       .then(
         (summary) => {
           this.metrics.pass();
@@ -149,6 +156,19 @@ export class Stream {
         this.inFlight = undefined;
       });
     return this.inFlight;
+  }
+
+  /** A pass in one of the places (`TeamSlots`), given back while it waits before a retry. */
+  private async inSlot(signal: AbortSignal): Promise<SyncSummary> {
+    this.slot = await this.deps.slots.take();
+    try {
+      // Stopped while waiting for its place (shutdown, or its workspace left the listing).
+      if (signal.aborted) throw new StoppedError('stopping: the pass did not start');
+      return await this.runPass(signal);
+    } finally {
+      this.slot.release();
+      this.slot = undefined;
+    }
   }
 
   private inTurn<T>(run: () => Promise<T>): Promise<T> {
@@ -179,8 +199,7 @@ export class Stream {
   private adoptBackfillStart(state: CursorState | undefined): CursorState | undefined {
     const { backfillStart, backfillStartExplicit } = this.deps.settings;
     if (!state || !backfillStartExplicit || state.backfillStart === backfillStart) return state;
-    const untouched = state.position.date === state.backfillStart && Object.keys(state.position.delivered).length === 0 && !state.undated;
-    if (!untouched) return state;
+    if (!untouched(state)) return state;
     this.logger.info(
       `cursor ${this.store.path} never delivered anything: starting from SLACK_BACKFILL_START_TIME ${isoSeconds(backfillStart)} instead of ${isoSeconds(state.backfillStart)}`,
     );
@@ -221,12 +240,8 @@ export class Stream {
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
     };
-    const { inventoryIntervalMs } = this.deps.settings;
-    const fullSnapshot = this.lastFullSnapshotAt === undefined || Date.now() - this.lastFullSnapshotAt >= inventoryIntervalMs;
+    const snapshot = this.snapshots.begin();
     let snapshotAt: number | undefined;
-    // A failed pass may have lost a snapshot of the apps it changed: the next one is a full one.
-    const lastFull = this.lastFullSnapshotAt;
-    this.lastFullSnapshotAt = undefined;
     const result = await this.withCursorNote(() =>
       runSyncPass(
         {
@@ -257,10 +272,10 @@ export class Stream {
           // Beside the cursor, under its lock: a killed pass leaves nothing in /tmp, and the next
           // pass clears what it left.
           spoolDir: `${this.store.path}.spool`,
-          ...(inventoryIntervalMs > 0
+          ...(this.deps.settings.inventoryIntervalMs > 0
             ? {
                 snapshot: {
-                  full: fullSnapshot,
+                  full: snapshot.full,
                   send: async (apps: AppState[]) => {
                     interrupted();
                     // One time for the whole snapshot, taken after the pass's change records.
@@ -276,24 +291,15 @@ export class Stream {
         start,
       ),
     );
-    this.lastFullSnapshotAt = fullSnapshot ? (snapshotAt ?? Date.now()) : lastFull;
+    snapshot.ended(snapshotAt);
     this.state = result.state;
-    const summary: SyncSummary = {
-      fetched: result.fetched,
-      exported: result.exported,
-      skippedAlreadyDelivered: result.skippedAlreadyDelivered,
-      olderThanCursor: result.olderThanCursor,
+    const summary = passSummary(result, {
       slackRequests: this.client.requests - requestsBefore,
       rateLimitWaits: this.client.rateLimitWaits - waitsBefore,
-      exportBatches: result.exportBatches,
-      order: result.order,
-      cursor: result.state.position,
-      undatedEntries: result.undatedEntries,
       rejectedByCollector: refused.rejected,
       deadLettered: refused.deadLettered,
       durationMillis: Date.now() - startedAt,
-      ...(result.gap ? { gap: result.gap } : {}),
-    };
+    });
     if (result.undatedEntries > 0) {
       this.logger.warn(
         `${result.undatedEntries} entries had no usable date: exported with the date of the entry beside them in the log, Slack's value in slack.integration.date`,

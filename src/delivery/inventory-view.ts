@@ -77,3 +77,27 @@ export function snapshotBatches(inventory: Inventory, full: boolean, changed: Re
   for (let i = 0; i < apps.length; i += size) batches.push(apps.slice(i, i + size));
   return batches;
 }
+
+/**
+ * Whether a pass's snapshot is a full one: the first pass of the process, then once
+ * SLACK_INVENTORY_INTERVAL passed since the last full one. A failed pass may have lost a snapshot of
+ * the apps it changed: the next one is a full one.
+ */
+export class SnapshotClock {
+  private lastFullAt: number | undefined;
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** A pass starts: whether its snapshot is full, and the call for when it ended well (`at`: its snapshot's time, if it sent one). */
+  begin(now = Date.now()): { full: boolean; ended: (at: number | undefined) => void } {
+    const last = this.lastFullAt;
+    const full = last === undefined || now - last >= this.intervalMs;
+    this.lastFullAt = undefined;
+    return {
+      full,
+      ended: (at) => {
+        this.lastFullAt = full ? (at ?? Date.now()) : last;
+      },
+    };
+  }
+}
