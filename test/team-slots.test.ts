@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TeamSlots } from '../src/delivery/team-slots.js';
-import { SnapshotClock } from '../src/delivery/inventory-view.js';
 
 /** A promise and the function that settles it. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -94,25 +93,5 @@ describe('TeamSlots', () => {
     expect(bTook).toBe(false);
     a.release();
     (await b).release();
-  });
-});
-
-describe('SnapshotClock', () => {
-  const HOUR = 3_600_000;
-  it('full on the first pass, then once the interval passed since the last full one; after a failed pass, full again', () => {
-    const clock = new SnapshotClock(HOUR);
-    const first = clock.begin(0);
-    expect(first.full).toBe(true);
-    first.ended(1_000);
-    expect(clock.begin(1_000 + HOUR - 1).full).toBe(false);
-    // That pass failed (never ended): the next snapshot is a full one, whatever the time.
-    const afterFailure = clock.begin(1_000 + HOUR - 1);
-    expect(afterFailure.full).toBe(true);
-    afterFailure.ended(5_000);
-    const partial = clock.begin(5_000 + HOUR - 1);
-    expect(partial.full).toBe(false);
-    partial.ended(undefined);
-    // A partial snapshot keeps the time of the last full one.
-    expect(clock.begin(5_000 + HOUR).full).toBe(true);
   });
 });
