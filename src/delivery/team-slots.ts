@@ -15,8 +15,9 @@ export interface Slot {
  * `SLACK_TEAM_CONCURRENCY`: the places for passes of different teams at once. A team waiting before
  * a retry (a Slack rate limit's Retry-After, a backoff) does nothing in the meantime, so it gives
  * its place back for the wait: with hundreds of teams, one rate-limited team does not hold up the
- * others. Slack requests in flight stay within the places; passes in progress may exceed them by
- * the teams waiting.
+ * others. Passes in progress may exceed the places by the teams waiting. One case goes past them
+ * for a moment: a prefetched page given up while it waits (its pass found it needs another page)
+ * gives the place back, and its pass goes on without it until it is taken again.
  */
 export class TeamSlots {
   private readonly limit: pLimit.Limit;
