@@ -1,4 +1,4 @@
-import type { NormalizedEntry } from '../entry/normalize.js';
+import type { SendableEntry } from '../export/batch-sender.js';
 import type { CursorPosition, PagingGap } from '../core/types.js';
 import type { CursorHint, CursorState } from '../state/cursor.js';
 import { DeliveryFilter, UndatedFilter } from './delivery-filter.js';
@@ -24,17 +24,10 @@ export const EXPORTS_IN_FLIGHT = 1;
 /** Batches a crash can re-send: delivered, but past the saved cursor (see `exportSpool`). */
 export const MAX_RESENT_BATCHES = EXPORTS_IN_FLIGHT + 1;
 
-export interface DeliverableEntry {
-  entry: NormalizedEntry;
-  /** 0-based occurrence of this exact content in its second: feeds `log.record.uid`. */
-  occurrence: number;
-  /** When it was fetched, Unix milliseconds. */
-  fetchedAtMs: number;
+/** An entry a pass delivers: what its record is built from (see `SendableEntry`), always with the date it sorts by. */
+export interface DeliverableEntry extends SendableEntry {
   /** `entry.date`, or for an undated entry the date of its neighbour (see `TakenEntry.sortDate`). */
   sortDate: number;
-  /** What the entry changed in the inventory, as of the entry (see `FoldEffect`). */
-  scopesAdded?: string[];
-  scopesRemoved?: string[];
 }
 
 /** The edges a pass talks to; everything between is decided here. */

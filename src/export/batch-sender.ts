@@ -13,7 +13,7 @@ import { deliverSplitting } from './split-delivery.js';
 /** An entry to send: what its record is built from, and what its dead letter keeps. */
 export interface SendableEntry {
   entry: NormalizedEntry;
-  /** Its occurrence among identical entries of its second (part of `log.record.uid`). */
+  /** 0-based occurrence of this exact content in its second (part of `log.record.uid`). */
   occurrence: number;
   /** When it was fetched, Unix milliseconds. */
   fetchedAtMs: number;
