@@ -5,6 +5,7 @@ import { cursorFileFor, initialState, type CursorScope, type CursorState } from 
 import { CursorStore } from './state/cursor-store.js';
 import { NoInventoryError, OtlpExportError, StoppedError } from './core/errors.js';
 import { type AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import type { LogsRequest } from './export/otlp-exporter.js';
 import { BatchSender, type BatchDelivery } from './export/batch-sender.js';
 import { replayDeadLetters, type ReplayResult } from './export/dead-letter-replay.js';
 import { DeadLetterFile, deadLetterFileFor } from './state/dead-letter-file.js';
@@ -218,8 +219,8 @@ export class Stream {
             return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
           },
           prepare: (batch) => {
-            // Held only until the exporter has serialized them (docs/performance.md, "Heap").
-            let records: ReadableLogRecord[] | undefined = this.build(batch);
+            // Serialized now, while the batch before is on the wire: the records die young (docs/performance.md, "Heap").
+            let records: LogsRequest | undefined = this.deps.exporter.serialize(this.build(batch));
             return async () => {
               interrupted();
               const built = records!;
@@ -358,7 +359,7 @@ export class Stream {
   }
 
   /** Sends one batch (see `BatchSender`) and counts its records in the self-metrics. */
-  private async send(batch: DeliverableEntry[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
+  private async send(batch: DeliverableEntry[], built: LogsRequest, signal: AbortSignal): Promise<BatchDelivery> {
     const { metrics } = this.deps;
     const attributes = this.metricAttributes();
     let delivery: BatchDelivery;
