@@ -96,14 +96,38 @@ function hrTimeOfMillis(ms: number): HrTime {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
+/** Slack's `scope` text as a list, and the sensitive scopes on it. */
+interface ScopeList {
+  /** Frozen: shared by every record of the same `scope` text (the SDK copies attribute arrays). */
+  scopes: readonly string[];
+  sensitive: readonly string[];
+}
+
+/**
+ * Lists by `scope` text, built once per text: entries repeat the grants of their app. Bounded, as
+ * the texts come from Slack.
+ */
+const scopeLists = new Map<string, ScopeList>();
+
+function scopeListOf(text: string): ScopeList {
+  let list = scopeLists.get(text);
+  if (list === undefined) {
+    const scopes = Object.freeze(splitScopes(text));
+    list = { scopes, sensitive: Object.freeze(sensitiveScopesOf(scopes)) };
+    if (scopeLists.size < 1_000) scopeLists.set(text, list);
+  }
+  return list;
+}
+
 export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRecord {
   const attributes: LogAttributes = {};
   const { fields } = entry;
   // Split once: the attribute and the body both list them.
-  const scopes = typeof fields.scope === 'string' ? splitScopes(fields.scope) : undefined;
+  const scopeList = typeof fields.scope === 'string' ? scopeListOf(fields.scope) : undefined;
+  const scopes = scopeList && scopeList.scopes.length > 0 ? (scopeList.scopes as string[]) : undefined;
   for (const field of Object.keys(fields)) {
     if (field === 'date') continue;
-    const mapped = field === 'scope' && scopes ? (scopes.length > 0 ? scopes : undefined) : mapValue(field, fields[field]);
+    const mapped = field === 'scope' && scopeList ? scopes : mapValue(field, fields[field]);
     if (mapped !== undefined) {
       attributes[attributeName(field)] = mapped;
     }
@@ -116,9 +140,10 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
   } else if (ctx.timestampPolicy === 'observed') {
     attributes[`${ATTR_PREFIX}date`] = entry.date;
   }
-  if (ctx.scopesAdded) attributes[ATTR_SCOPES_ADDED] = [...ctx.scopesAdded];
-  if (ctx.scopesRemoved) attributes[ATTR_SCOPES_REMOVED] = [...ctx.scopesRemoved];
-  if (scopes && scopes.length > 0) attributes[ATTR_SCOPES_SENSITIVE] = sensitiveScopesOf(scopes);
+  // As they are: the SDK copies attribute arrays when it builds the record.
+  if (ctx.scopesAdded) attributes[ATTR_SCOPES_ADDED] = ctx.scopesAdded as string[];
+  if (ctx.scopesRemoved) attributes[ATTR_SCOPES_REMOVED] = ctx.scopesRemoved as string[];
+  if (scopes) attributes[ATTR_SCOPES_SENSITIVE] = scopeList!.sensitive as string[];
   attributes['log.record.uid'] = recordUid(entry.fingerprint, ctx.occurrence, ctx.teamId);
 
   const changeType = typeof entry.fields.change_type === 'string' ? entry.fields.change_type : undefined;
@@ -131,18 +156,15 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
     observedTimestamp: hrTimeOfMillis(ctx.observedAtMs),
     severityNumber,
     severityText: severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
-    body: summarize(fields, scopes),
+    body: summarize(fields, scopeList?.scopes),
     attributes,
   };
 }
 
 function mapValue(field: string, value: unknown): LogAttributes[string] | undefined {
   if (value === null || value === undefined) return undefined;
-  if (field === 'scope') {
-    if (typeof value !== 'string') return stringify(value);
-    const scopes = splitScopes(value);
-    return scopes.length > 0 ? scopes : undefined;
-  }
+  // A `scope` text is listed by the caller; anything else there travels as text.
+  if (field === 'scope') return stringify(value);
   if (field === 'rss_feed') {
     return value === true || value === 'true' || value === 1;
   }
@@ -174,7 +196,7 @@ const LINE_BREAKS = /[\r\n]+/g;
  * e.g. `Billy added app "Johnny App" (app_id 2345678901) with scopes chat:write:user, channels:read`.
  * @param scopes `fields.scope` already split, when the caller has it.
  */
-export function summarize(fields: Record<string, unknown>, scopes?: string[]): string {
+export function summarize(fields: Record<string, unknown>, scopes?: readonly string[]): string {
   const appId = textOf(fields.app_id);
   const appType = textOf(fields.app_type);
   const serviceId = textOf(fields.service_id);
