@@ -96,11 +96,13 @@ function hrTimeOfMillis(ms: number): HrTime {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
-/** Slack's `scope` text as a list, and the sensitive scopes on it. */
+/** Slack's `scope` text as a list, the sensitive scopes on it, and the list as the body writes it. */
 interface ScopeList {
   /** Frozen: shared by every record of the same `scope` text (the SDK copies attribute arrays). */
   scopes: readonly string[];
   sensitive: readonly string[];
+  /** `a, b`. */
+  listed: string;
 }
 
 /**
@@ -113,7 +115,7 @@ function scopeListOf(text: string): ScopeList {
   let list = scopeLists.get(text);
   if (list === undefined) {
     const scopes = Object.freeze(splitScopes(text));
-    list = { scopes, sensitive: Object.freeze(sensitiveScopesOf(scopes)) };
+    list = { scopes, sensitive: Object.freeze(sensitiveScopesOf(scopes)), listed: scopes.join(', ') };
     if (scopeLists.size < 1_000) scopeLists.set(text, list);
   }
   return list;
@@ -156,7 +158,7 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
     observedTimestamp: hrTimeOfMillis(ctx.observedAtMs),
     severityNumber,
     severityText: severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
-    body: summarize(fields, scopeList?.scopes),
+    body: summarize(fields, scopeList?.listed),
     attributes,
   };
 }
@@ -194,9 +196,9 @@ const LINE_BREAKS = /[\r\n]+/g;
 /**
  * One line for people: who, which change, which app or service, where, which scopes, why.
  * e.g. `Billy added app "Johnny App" (app_id 2345678901) with scopes chat:write:user, channels:read`.
- * @param scopes `fields.scope` already split, when the caller has it.
+ * @param listedScopes `fields.scope` already listed as `a, b`, when the caller has it.
  */
-export function summarize(fields: Record<string, unknown>, scopes?: readonly string[]): string {
+export function summarize(fields: Record<string, unknown>, listedScopes?: string): string {
   const appId = textOf(fields.app_id);
   const appType = textOf(fields.app_type);
   const serviceId = textOf(fields.service_id);
@@ -222,7 +224,7 @@ export function summarize(fields: Record<string, unknown>, scopes?: readonly str
   const channel = textOf(fields.channel);
   if (channel) line += ` in channel ${channel}`;
   const scope = textOf(fields.scope);
-  const scopeList = scope === undefined ? '' : (scopes ?? splitScopes(scope)).join(', ');
+  const scopeList = scope === undefined ? '' : (listedScopes ?? splitScopes(scope).join(', '));
   if (scopeList) line += ` with scopes ${scopeList}`;
   const reason = textOf(fields.reason);
   if (reason) line += ` (reason: ${reason})`;
