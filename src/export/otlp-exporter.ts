@@ -109,10 +109,11 @@ export function createOtlpLogsExporter(settings: OtlpSettings, onAnswer: (answer
 const metricsHelper = { ...LogsExporterMetricsHelper, countItems: (request: LogsRequest) => request.length };
 
 /**
- * The serializer, taking records serialized ahead as they are, with a response decoder that tells what the 2xx said. A body that is not an
- * OTLP response (a web page from a wrong endpoint, a proxy's default answer) is reported, not
- * taken for an acknowledgement: the stock decoders log it and report success, which would count
- * records as delivered that no collector has seen.
+ * The serializer, which also serializes ahead (`serializeAhead`) and then passes that body on as
+ * it is, with a response decoder that tells what the 2xx said. A body that is not an OTLP
+ * response (a web page from a wrong endpoint, a proxy's default answer) is reported, not taken for
+ * an acknowledgement: the stock decoders log it and report success, which would count records as
+ * delivered that no collector has seen.
  */
 function reading(
   serializer: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse>,
