@@ -4,7 +4,7 @@
  * longest event-loop delay sent to the parent.
  *   node ab-subject.mjs CHECKOUT SLACK_URL OTLP_URL PROTOCOL CURSOR_FILE
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
@@ -29,11 +29,20 @@ await fetch(slackApiUrl)
 const delay = monitorEventLoopDelay({ resolution: 10 });
 delay.enable();
 const cpu = process.cpuUsage();
+const loop = performance.eventLoopUtilization();
 const start = performance.now();
 const summary = await receiver.syncOnce();
 const wallMs = performance.now() - start;
 const used = process.cpuUsage(cpu);
+// Time the event loop waited with nothing to run: for the acknowledgements, file syncs, Slack.
+const { idle } = performance.eventLoopUtilization(loop);
 delay.disable();
 await receiver.shutdown();
-process.send({ exported: summary.exported, wallMs, cpuMs: (used.user + used.system) / 1000, eldMaxMs: Math.max(0, delay.max / 1e6 - 10) });
+process.send({
+  exported: summary.exported,
+  wallMs,
+  cpuMs: (used.user + used.system) / 1000,
+  idleMs: idle,
+  eldMaxMs: Math.max(0, delay.max / 1e6 - 10),
+});
 setImmediate(() => process.exit(0));

@@ -8,7 +8,8 @@
  * Each CHECKOUT is a directory holding a built `dist/` (`node scripts/build.mjs`) and its
  * node_modules. One servers process (this checkout's bench/servers.mjs) serves every run; each run
  * is one backfill in a fresh process (bench/ab-subject.mjs), in the order A B, then B A, and so on.
- * Prints each run, then per build the lowest and median CPU and wall time.
+ * Prints each run, then per build the lowest and median CPU and wall time, and the median time its event loop
+ * sat idle (waiting for acknowledgements, file syncs, Slack): work moved off the wait shows there.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -77,7 +78,7 @@ try {
       const r = await runOnce(checkout, slackUrl);
       results.get(checkout).push(r);
       process.stdout.write(
-        `${protocol} ${checkout}: wall ${r.wallMs.toFixed(0)} ms, CPU ${r.cpuMs.toFixed(0)} ms, event-loop delay max ${r.eldMaxMs.toFixed(1)} ms\n`,
+        `${protocol} ${checkout}: wall ${r.wallMs.toFixed(0)} ms, CPU ${r.cpuMs.toFixed(0)} ms, idle ${r.idleMs.toFixed(0)} ms, event-loop delay max ${r.eldMaxMs.toFixed(1)} ms\n`,
       );
     }
   }
@@ -89,8 +90,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 for (const [checkout, runs] of results) {
   const cpu = runs.map((r) => r.cpuMs);
   const wall = runs.map((r) => r.wallMs);
+  const idle = runs.map((r) => r.idleMs);
   process.stdout.write(
     `${protocol} ${checkout} (${runs.length} runs of ${size}): CPU lowest ${Math.min(...cpu).toFixed(0)} median ${median(cpu).toFixed(0)} ms; ` +
-      `wall lowest ${Math.min(...wall).toFixed(0)} median ${median(wall).toFixed(0)} ms\n`,
+      `wall lowest ${Math.min(...wall).toFixed(0)} median ${median(wall).toFixed(0)} ms; idle median ${median(idle).toFixed(0)} ms\n`,
   );
 }

@@ -1,10 +1,10 @@
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResolvedConfig } from './config/config.js';
 import { cursorFileFor, initialState, type CursorScope, type CursorState } from './state/cursor.js';
 import { CursorStore } from './state/cursor-store.js';
 import { NoInventoryError, OtlpExportError, StoppedError } from './core/errors.js';
 import { type AcknowledgedExporter } from './export/acknowledged-exporter.js';
+import type { LogsRequest } from './export/otlp-exporter.js';
 import { BatchSender, type BatchDelivery } from './export/batch-sender.js';
 import { replayDeadLetters, type ReplayResult } from './export/dead-letter-replay.js';
 import { DeadLetterFile, deadLetterFileFor } from './state/dead-letter-file.js';
@@ -250,8 +250,8 @@ export class Stream {
             return this.client.fetchPage(page, passSignal ? AbortSignal.any([signal, passSignal]) : signal);
           },
           prepare: (batch) => {
-            // Held only until the exporter has serialized them (docs/performance.md, "Heap").
-            let records: ReadableLogRecord[] | undefined = this.sender.build(batch);
+            // Serialized now, while the batch before is on the wire: the records die young (docs/performance.md, "Heap").
+            let records: LogsRequest | undefined = this.deps.exporter.serialize(this.sender.build(batch));
             return async () => {
               interrupted();
               const built = records!;
@@ -324,7 +324,7 @@ export class Stream {
   }
 
   /** Sends one batch (see `BatchSender`) and counts its records in the self-metrics. */
-  private async send(batch: DeliverableEntry[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
+  private async send(batch: DeliverableEntry[], built: LogsRequest, signal: AbortSignal): Promise<BatchDelivery> {
     const delivery = await this.sender.send(batch, built, signal).catch((error: unknown) => {
       this.metrics.exported(batch.length, 'export_failed');
       throw error;

@@ -55,6 +55,47 @@ describe.each(PROTOCOLS)('acknowledged exporter over %s', (protocol) => {
     expect(receiver.records[0]!.resource['service.name']).toBe('export-test');
   });
 
+  it('records serialized ahead arrive as built, the later use of the records changing nothing', async () => {
+    const { receiver, exporter } = await setup(protocol);
+    const built = records(2, 's');
+    const serialized = exporter.serialize(built);
+    expect(serialized.length).toBe(2);
+    // What is sent was fixed when it was serialized.
+    (built[0]!.attributes as Record<string, unknown>).tag = 'changed';
+    expect(await exporter.deliver(serialized)).toEqual({ rejectedLogRecords: 0 });
+    expect(receiver.records.map((r) => [r.body, r.attributes.tag, r.attributes.i, r.timeUnixNano])).toEqual([
+      ['s0', 's', 0, 1_700_000_000_000_000_000n],
+      ['s1', 's', 1, 1_700_000_001_000_000_000n],
+    ]);
+  });
+
+  it('records that cannot be serialized ahead fail when sent, as records that cannot be serialized then', async () => {
+    const { receiver, exporter } = await setup(protocol);
+    const broken = (): ReadableLogRecord[] => {
+      const [record] = records(1, 'b');
+      return [
+        Object.create(record!, {
+          body: {
+            get: () => {
+              throw new Error('no body today');
+            },
+          },
+        }) as ReadableLogRecord,
+      ];
+    };
+    const serialized = exporter.serialize(broken());
+    expect(serialized.body).toBeUndefined();
+    const ahead = (await exporter.deliver(serialized).catch((e: unknown) => e)) as OtlpExportError;
+    const now = (await exporter.deliver(broken()).catch((e: unknown) => e)) as OtlpExportError;
+    expect(ahead).toBeInstanceOf(OtlpExportError);
+    expect(ahead.message).toContain('no body today');
+    expect(ahead.message).toBe(now.message);
+    expect(receiver.records).toHaveLength(0);
+    // The place on the wire was given back: the next request goes.
+    expect(await exporter.deliver(exporter.serialize(records(1, 'n')))).toEqual({ rejectedLogRecords: 0 });
+    expect(receiver.records.map((r) => r.body)).toEqual(['n0']);
+  });
+
   it('keeps at most maxInFlight requests on the wire, whoever asks, and answers each', async () => {
     const { receiver, exporter } = await setup(protocol, 2);
     receiver.delayMs = 150;

@@ -159,10 +159,10 @@ async function exportSpool(
   let firstOffsetOfDate: number | undefined;
 
   // One batch is on the wire while the next one is built, and cursor saves run behind the
-  // acknowledgements (see `Checkpointer`). Batch n is built once batch n-2 is acknowledged and the
-  // saved cursor covers batch n-MAX_RESENT_BATCHES, and sent once batch n-1 is acknowledged: so
-  // requests never cross, and no more than MAX_RESENT_BATCHES batches are ever delivered past the
-  // saved cursor, which is what a crash can re-send.
+  // acknowledgements (see `Checkpointer`). Batch n is built once batch n-2 is acknowledged, while
+  // that save runs, and sent once batch n-1 is acknowledged and the saved cursor covers batch
+  // n-MAX_RESENT_BATCHES: so requests never cross, and no more than MAX_RESENT_BATCHES batches are
+  // ever delivered past the saved cursor, which is what a crash can re-send.
   // A save starts (synchronously) with the newest acknowledged state, which the acknowledged
   // inventory matches then: the copy of it taken here is the inventory that state covers.
   const checkpoints = new Checkpointer(async (state) => {
@@ -177,10 +177,9 @@ async function exportSpool(
   let batches = 0;
   /** The acknowledgements of the last two batches, oldest first. */
   const acks: Array<Promise<void>> = [];
-  /** Resolves when batch n may be built. */
-  const slotFor = async (n: number): Promise<void> => {
+  /** Resolves when the next batch may be built. */
+  const slot = async (): Promise<void> => {
     if (acks.length === 2) await acks[0];
-    await checkpoints.covered(n - MAX_RESENT_BATCHES);
   };
   /** Ends the open batch: its entries, and the cursor once they are delivered. */
   const close = (): ClosedBatch => {
@@ -234,7 +233,7 @@ async function exportSpool(
    * stays referenced from the pass's frame once it is done.
    */
   const exportChunk = async (decode: () => TakenEntry[]): Promise<void> => {
-    await slotFor(batches + 1);
+    await slot();
     const closed = admitChunk(decode());
     // Taken out as they go, so a sent batch is not held while the next one waits.
     for (let next = closed.shift(); next; next = closed.shift()) await commit(next);
@@ -242,7 +241,7 @@ async function exportSpool(
   const commit = async ({ entries, state, changes }: ClosedBatch): Promise<void> => {
     const count = entries.length;
     const n = ++batches;
-    await slotFor(n);
+    await slot();
     // Built only now, while the batch before it is on the wire, not earlier (docs/performance.md, "Heap").
     const send = count > 0 ? deps.prepare(entries) : undefined;
     const previous = acks.at(-1);
@@ -250,6 +249,7 @@ async function exportSpool(
       // Sent only once the batch before it is acknowledged: nothing overtakes, and nothing is
       // sent after a batch that failed.
       await previous;
+      await checkpoints.covered(n - MAX_RESENT_BATCHES);
       if (send) {
         result.exported += await send();
         result.exportBatches++;

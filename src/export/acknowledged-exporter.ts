@@ -2,7 +2,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { OtlpProtocol, OtlpSettings } from '../config/otlp.js';
-import { createOtlpLogsExporter, type Answer } from './otlp-exporter.js';
+import { createOtlpLogsExporter, type Answer, type LogsRequest, type SerializedLogs } from './otlp-exporter.js';
 import { describeRefusal, oneLine } from './refusal.js';
 
 import { OtlpExportError } from '../core/errors.js';
@@ -22,7 +22,12 @@ export interface ExportAck {
  * exporter's own limit (30), past which it fails exports at once.
  */
 export class AcknowledgedExporter {
-  private readonly exporter: OTLPExporterBase<ReadableLogRecord[]>;
+  private readonly exporter: OTLPExporterBase<LogsRequest>;
+  /**
+   * Serializes records into their request now, e.g. while the request before them is on the wire:
+   * the send only sends then, and the records can be let go at once (docs/performance.md, "Heap").
+   */
+  readonly serialize: (records: ReadableLogRecord[]) => SerializedLogs;
   private lastAnswer: Answer | undefined;
   private active = 0;
   /** Requests waiting for a free place, first come first served; a place is handed over directly. */
@@ -38,16 +43,17 @@ export class AcknowledgedExporter {
   ) {
     this.url = redactUrl(settings.url);
     this.protocol = settings.protocol;
-    this.exporter = createOtlpLogsExporter(settings, (answer) => {
+    ({ exporter: this.exporter, serialize: this.serialize } = createOtlpLogsExporter(settings, (answer) => {
       this.lastAnswer = answer;
-    });
+    }));
   }
 
   /**
+   * @param records the request's records, or the records serialized already (`serialize`).
    * @returns what the collector said; `rejectedLogRecords > 0` on an OTLP partial success.
    * @throws OtlpExportError when the collector did not answer 2xx (after the exporter's own retries).
    */
-  deliver(records: ReadableLogRecord[]): Promise<ExportAck> {
+  deliver(records: LogsRequest): Promise<ExportAck> {
     if (this.active < this.maxInFlight) {
       this.active++;
       return this.sendNow(records);
@@ -61,7 +67,7 @@ export class AcknowledgedExporter {
     else this.active--;
   }
 
-  private sendNow(records: ReadableLogRecord[]): Promise<ExportAck> {
+  private sendNow(records: LogsRequest): Promise<ExportAck> {
     return new Promise<ExportAck>((resolve, reject) => {
       try {
         this.exporter.export(records, this.resultCallback(resolve, reject));

@@ -8,6 +8,7 @@ import type { AppState } from '../inventory/fold.js';
 import { recordUid, toLogRecord } from '../record/mapping.js';
 import { toInventoryRecord } from '../record/inventory-record.js';
 import type { AcknowledgedExporter } from './acknowledged-exporter.js';
+import type { LogsRequest } from './otlp-exporter.js';
 import { deliverSplitting } from './split-delivery.js';
 
 /** An entry to send: what its record is built from, and what its dead letter keeps. */
@@ -76,14 +77,14 @@ export class BatchSender {
   }
 
   /**
-   * @param built the batch's records, built already (halves of a refused batch are built again).
+   * @param built the batch's records, built already, maybe serialized too (halves of a refused batch are built again).
    * @param signal shutdown: a split batch stops between halves.
    * @throws OtlpExportError when the collector is down or the endpoint is wrong (nothing of the
    *   batch counts as delivered); StoppedError; DeadLetterFileError.
    */
-  async send(batch: SendableEntry[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
+  async send(batch: SendableEntry[], built: LogsRequest, signal: AbortSignal): Promise<BatchDelivery> {
     const { exporter } = this.options;
-    let first: ReadableLogRecord[] | undefined = built;
+    let first: LogsRequest | undefined = built;
     const outcome = await deliverSplitting(batch, (part) => {
       if (signal.aborted) throw new StoppedError('stopping: a split batch was interrupted by shutdown; it goes again next run');
       const records = first ?? this.build(part);

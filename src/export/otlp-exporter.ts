@@ -27,6 +27,26 @@ export interface PartialSuccess {
 export type Answer = PartialSuccess | { notOtlp: string };
 
 /**
+ * Records serialized into their OTLP request body ahead of their turn (`OtlpLogsExporter.serialize`),
+ * by the same official serializer the export would use then. `length` counts the records, as the
+ * array's did; `failure` is what serializing threw, thrown again when the request is exported.
+ */
+export interface SerializedLogs {
+  readonly length: number;
+  readonly body: Uint8Array | undefined;
+  readonly failure?: unknown;
+}
+
+/** What the exporter takes: records, serialized when exported, or records serialized already. */
+export type LogsRequest = ReadableLogRecord[] | SerializedLogs;
+
+export interface OtlpLogsExporter {
+  exporter: OTLPExporterBase<LogsRequest>;
+  /** Serializes `records` now, so that the export later only sends (and they can be let go). Never throws. */
+  serialize(records: ReadableLogRecord[]): SerializedLogs;
+}
+
+/**
  * An OTLP logs exporter for the chosen protocol, made of the same public pieces as the official
  * `exporter-logs-otlp-http`, `-proto` and `-grpc` packages (a network export delegate and an
  * otlp-transformer serializer), with one difference: the serializer's response decoder reports
@@ -36,7 +56,7 @@ export type Answer = PartialSuccess | { notOtlp: string };
  * step (`OTLPExportDelegate.export`), so the partial success seen last belongs to the callback
  * that runs next, whatever else is in flight.
  */
-export function createOtlpLogsExporter(settings: OtlpSettings, onAnswer: (answer: Answer) => void): OTLPExporterBase<ReadableLogRecord[]> {
+export function createOtlpLogsExporter(settings: OtlpSettings, onAnswer: (answer: Answer) => void): OtlpLogsExporter {
   // Resolved here, in full: the exporters' own option converters would also merge the process's
   // OTEL_EXPORTER_OTLP_* variables, sending both headers variables, or a host's credentials for
   // another backend when the options came from another environment.
@@ -47,7 +67,8 @@ export function createOtlpLogsExporter(settings: OtlpSettings, onAnswer: (answer
     // in the module cache.
     import('@grpc/grpc-js').catch(() => undefined);
     const target = new URL(settings.url);
-    return new OTLPExporterBase(
+    const serializer = reading(ProtobufLogsSerializer, false, onAnswer);
+    const exporter = new OTLPExporterBase(
       createOtlpGrpcExportDelegate(
         {
           ...shared,
@@ -59,41 +80,59 @@ export function createOtlpLogsExporter(settings: OtlpSettings, onAnswer: (answer
           },
           credentials: target.protocol === 'https:' ? () => createSslCredentials() : () => createInsecureCredentials(),
         },
-        reading(ProtobufLogsSerializer, false, onAnswer),
+        serializer,
         'otlp_grpc_log_exporter',
-        LogsExporterMetricsHelper,
+        metricsHelper,
         undefined,
         'LogsExportService',
         '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
       ),
     );
+    return { exporter, serialize: serializer.serializeAhead };
   }
   const json = settings.protocol === 'http/json';
   const headers = { ...settings.headers, 'Content-Type': json ? 'application/json' : 'application/x-protobuf' };
-  return new OTLPExporterBase(
+  const serializer = reading(json ? JsonLogsSerializer : ProtobufLogsSerializer, json, onAnswer);
+  const exporter = new OTLPExporterBase(
     createOtlpHttpExportDelegate(
       { ...shared, url: settings.url, headers: async () => headers, agentFactory: otlpAgentFactory(settings.url) },
-      reading(json ? JsonLogsSerializer : ProtobufLogsSerializer, json, onAnswer),
+      serializer,
       'otlp_http_log_exporter',
-      LogsExporterMetricsHelper,
+      metricsHelper,
       undefined,
     ),
   );
+  return { exporter, serialize: serializer.serializeAhead };
 }
 
+/** The official helper, counting serialized requests too. */
+const metricsHelper = { ...LogsExporterMetricsHelper, countItems: (request: LogsRequest) => request.length };
+
 /**
- * The serializer, with a response decoder that tells what the 2xx said. A body that is not an
- * OTLP response (a web page from a wrong endpoint, a proxy's default answer) is reported, not
- * taken for an acknowledgement: the stock decoders log it and report success, which would count
- * records as delivered that no collector has seen.
+ * The serializer, which also serializes ahead (`serializeAhead`) and then passes that body on as
+ * it is, with a response decoder that tells what the 2xx said. A body that is not an OTLP
+ * response (a web page from a wrong endpoint, a proxy's default answer) is reported, not taken for
+ * an acknowledgement: the stock decoders log it and report success, which would count records as
+ * delivered that no collector has seen.
  */
 function reading(
   serializer: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse>,
   json: boolean,
   report: (answer: Answer) => void,
-): ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> {
+): ISerializer<LogsRequest, IExportLogsServiceResponse> & { serializeAhead: OtlpLogsExporter['serialize'] } {
   return {
-    serializeRequest: (records) => serializer.serializeRequest(records),
+    serializeRequest: (request) => {
+      if (Array.isArray(request)) return serializer.serializeRequest(request);
+      if ('failure' in request) throw request.failure;
+      return request.body;
+    },
+    serializeAhead: (records) => {
+      try {
+        return { length: records.length, body: serializer.serializeRequest(records) };
+      } catch (failure) {
+        return { length: records.length, body: undefined, failure };
+      }
+    },
     deserializeResponse: (data) => {
       let response: IExportLogsServiceResponse;
       try {

@@ -96,14 +96,40 @@ function hrTimeOfMillis(ms: number): HrTime {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
+/** Slack's `scope` text as a list, the sensitive scopes on it, and the list as the body writes it. */
+interface ScopeList {
+  /** Frozen: shared by every record of the same `scope` text (the SDK copies attribute arrays). */
+  scopes: readonly string[];
+  sensitive: readonly string[];
+  /** `a, b`. */
+  listed: string;
+}
+
+/**
+ * Lists by `scope` text, built once per text: entries repeat the grants of their app. Bounded, as
+ * the texts come from Slack.
+ */
+const scopeLists = new Map<string, ScopeList>();
+
+function scopeListOf(text: string): ScopeList {
+  let list = scopeLists.get(text);
+  if (list === undefined) {
+    const scopes = Object.freeze(splitScopes(text));
+    list = { scopes, sensitive: Object.freeze(sensitiveScopesOf(scopes)), listed: scopes.join(', ') };
+    if (scopeLists.size < 1_000) scopeLists.set(text, list);
+  }
+  return list;
+}
+
 export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRecord {
   const attributes: LogAttributes = {};
   const { fields } = entry;
   // Split once: the attribute and the body both list them.
-  const scopes = typeof fields.scope === 'string' ? splitScopes(fields.scope) : undefined;
+  const scopeList = typeof fields.scope === 'string' ? scopeListOf(fields.scope) : undefined;
+  const scopes = scopeList && scopeList.scopes.length > 0 ? (scopeList.scopes as string[]) : undefined;
   for (const field of Object.keys(fields)) {
     if (field === 'date') continue;
-    const mapped = field === 'scope' && scopes ? (scopes.length > 0 ? scopes : undefined) : mapValue(field, fields[field]);
+    const mapped = field === 'scope' && scopeList ? scopes : mapValue(field, fields[field]);
     if (mapped !== undefined) {
       attributes[attributeName(field)] = mapped;
     }
@@ -116,9 +142,10 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
   } else if (ctx.timestampPolicy === 'observed') {
     attributes[`${ATTR_PREFIX}date`] = entry.date;
   }
-  if (ctx.scopesAdded) attributes[ATTR_SCOPES_ADDED] = [...ctx.scopesAdded];
-  if (ctx.scopesRemoved) attributes[ATTR_SCOPES_REMOVED] = [...ctx.scopesRemoved];
-  if (scopes && scopes.length > 0) attributes[ATTR_SCOPES_SENSITIVE] = sensitiveScopesOf(scopes);
+  // As they are: the SDK copies attribute arrays when it builds the record.
+  if (ctx.scopesAdded) attributes[ATTR_SCOPES_ADDED] = ctx.scopesAdded as string[];
+  if (ctx.scopesRemoved) attributes[ATTR_SCOPES_REMOVED] = ctx.scopesRemoved as string[];
+  if (scopes) attributes[ATTR_SCOPES_SENSITIVE] = scopeList!.sensitive as string[];
   attributes['log.record.uid'] = recordUid(entry.fingerprint, ctx.occurrence, ctx.teamId);
 
   const changeType = typeof entry.fields.change_type === 'string' ? entry.fields.change_type : undefined;
@@ -131,18 +158,15 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
     observedTimestamp: hrTimeOfMillis(ctx.observedAtMs),
     severityNumber,
     severityText: severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
-    body: summarize(fields, scopes),
+    body: summarize(fields, scopeList?.listed),
     attributes,
   };
 }
 
 function mapValue(field: string, value: unknown): LogAttributes[string] | undefined {
   if (value === null || value === undefined) return undefined;
-  if (field === 'scope') {
-    if (typeof value !== 'string') return stringify(value);
-    const scopes = splitScopes(value);
-    return scopes.length > 0 ? scopes : undefined;
-  }
+  // A `scope` text is listed by the caller; anything else there travels as text.
+  if (field === 'scope') return stringify(value);
   if (field === 'rss_feed') {
     return value === true || value === 'true' || value === 1;
   }
@@ -172,9 +196,9 @@ const LINE_BREAKS = /[\r\n]+/g;
 /**
  * One line for people: who, which change, which app or service, where, which scopes, why.
  * e.g. `Billy added app "Johnny App" (app_id 2345678901) with scopes chat:write:user, channels:read`.
- * @param scopes `fields.scope` already split, when the caller has it.
+ * @param listedScopes `fields.scope` already listed as `a, b`, when the caller has it.
  */
-export function summarize(fields: Record<string, unknown>, scopes?: string[]): string {
+export function summarize(fields: Record<string, unknown>, listedScopes?: string): string {
   const appId = textOf(fields.app_id);
   const appType = textOf(fields.app_type);
   const serviceId = textOf(fields.service_id);
@@ -200,7 +224,7 @@ export function summarize(fields: Record<string, unknown>, scopes?: string[]): s
   const channel = textOf(fields.channel);
   if (channel) line += ` in channel ${channel}`;
   const scope = textOf(fields.scope);
-  const scopeList = scope === undefined ? '' : (scopes ?? splitScopes(scope)).join(', ');
+  const scopeList = scope === undefined ? '' : (listedScopes ?? splitScopes(scope).join(', '));
   if (scopeList) line += ` with scopes ${scopeList}`;
   const reason = textOf(fields.reason);
   if (reason) line += ` (reason: ${reason})`;
