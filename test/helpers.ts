@@ -420,3 +420,17 @@ export async function passWithFirstAnswer(
 /** A single line without control characters: what every message the receiver prints must be. */
 // eslint-disable-next-line no-control-regex -- a line must hold no control characters
 export const ONE_LINE = /^[^\x00-\x1f\x7f\u0085\u2028\u2029]*$/;
+
+/** Deterministic pseudo-random whole numbers in [0, max), so a failure reproduces: a small LCG. */
+export function randoms(seed: number, n: number, max: number): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x % max;
+  });
+}
+
+/** `n` deterministic pseudo-random fractions in [0, 1). */
+export function fractions(seed: number, n: number): number[] {
+  return randoms(seed, n, 1_000).map((x) => x / 1_000);
+}
