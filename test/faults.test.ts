@@ -8,6 +8,7 @@ import {
   NS_PER_SECOND,
   startHarness,
   type Harness,
+  waitFor,
 } from './helpers.js';
 
 /** Faults injected for real: the fake Slack and the OTLP receiver misbehave on the wire. */
@@ -168,11 +169,12 @@ describe('collector side faults', () => {
     await h.shutdown(first);
 
     // The collector recovers: everything arrives, none twice (the failed request's records were not kept).
-    await new Promise((r) => setTimeout(r, 2_500)); // the slow reply, if any, lands and is dropped
+    // A slow reply lands first: the collector keeps the records of the request the exporter gave up on.
+    const arrived = () => h!.collector.records.filter((r) => String(r.attributes['slack.integration.app_id']).startsWith('An'));
+    if ('delayMs' in reply) await waitFor(() => arrived().length === 12, 30_000, 'the slow reply');
     const summary = await h.receiver({ backfillStartTime: 0 }).syncOnce();
     expect(summary.exported).toBe(12);
-    const arrived = h.collector.records.filter((r) => String(r.attributes['slack.integration.app_id']).startsWith('An'));
-    expect(new Set(arrived.map((r) => r.attributes['log.record.uid'])).size).toBe(12);
+    expect(new Set(arrived().map((r) => r.attributes['log.record.uid'])).size).toBe(12);
   });
 });
 
@@ -181,6 +183,8 @@ describe('polling with an error that needs a person', () => {
     h = await startHarness({ entries: makeEntries(3), slackToken: 'xoxp-the-right-one-not-a-real-token' });
     const receiver = h.receiver({ backfillStartTime: 0, pollInterval: 1 });
     await receiver.start();
+    await waitFor(() => h!.logger.at('error').some((l) => l.message.includes('invalid_auth')), 30_000, 'the error line');
+    // Two and a half poll intervals more: a receiver that spins would ask Slack again by then.
     await new Promise((r) => setTimeout(r, 2_500));
     expect(h.slack.requests).toHaveLength(1);
     const status = receiver.status;
