@@ -14,6 +14,11 @@ export interface SendableEntry {
   occurrence: number;
   /** When it was fetched, Unix milliseconds. */
   fetchedAtMs: number;
+  /** For an undated entry, the date of its neighbour in the log (its record's time). */
+  sortDate?: number;
+  /** What the entry changed in the inventory, as of the entry (its record's attributes). */
+  scopesAdded?: string[];
+  scopesRemoved?: string[];
 }
 
 /** How one batch was delivered: every record acknowledged, or refused alone and kept. */
@@ -100,6 +105,10 @@ export class BatchSender<T extends SendableEntry> {
         entry: item.entry.fields,
         occurrence: item.occurrence,
         fetchedAt: new Date(item.fetchedAtMs).toISOString(),
+        // What the record was built from besides the entry, so a replay sends the same record.
+        ...(item.scopesAdded ? { 'slack.integration.scopes.added': item.scopesAdded } : {}),
+        ...(item.scopesRemoved ? { 'slack.integration.scopes.removed': item.scopesRemoved } : {}),
+        ...(item.entry.date === undefined && item.sortDate !== undefined ? { neighbourDate: item.sortDate } : {}),
       })),
     );
     const pending = await deadLetters.count();
