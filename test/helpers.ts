@@ -329,6 +329,74 @@ export function harnessPerTest(): { start(options?: HarnessOptions): Promise<Har
   };
 }
 
+/** The app IDs of the records `otlp` received for `team` (`slack.team.id` of their Resource), sorted. */
+export function teamAppIds(otlp: FakeCollector, team: string): string[] {
+  return otlp.records
+    .filter((r) => r.resource['slack.team.id'] === team)
+    .map((r) => String(r.attributes['slack.integration.app_id']))
+    .sort();
+}
+
+/** An Enterprise Grid setup of `teamsPerTest`. */
+export interface TeamsServers {
+  slack: FakeSlack;
+  otlp: FakeCollector;
+  /** Holds `cursor.json` and the teams' cursors beside it. */
+  dir: string;
+  logger: RecordingLogger;
+  /** A receiver on these servers: the file's defaults, then `options`. Shut down after the test. */
+  make(options?: SlackIntegrationLogsReceiverOptions): SlackIntegrationLogsReceiver;
+  /** See {@link teamAppIds}. */
+  appsOf(team: string): string[];
+}
+
+/**
+ * For a file of Enterprise Grid tests: `start` begins a fake Slack (its options but the token) and
+ * a fake collector, a temp dir for the cursors, and receivers made with `defaults` (inventory
+ * snapshots off: the records counted are the entries'); `onCleanup` adds a step. All undone after
+ * each test.
+ */
+export function teamsPerTest(
+  token: string,
+  defaults: SlackIntegrationLogsReceiverOptions,
+): { start(slack: Omit<FakeSlackOptions, 'token'>): Promise<TeamsServers>; onCleanup(step: () => Promise<unknown>): void } {
+  let cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup = [];
+  });
+  return {
+    onCleanup: (step) => void cleanup.push(step),
+    async start(slackOptions) {
+      const slack = await new FakeSlack({ token, ...slackOptions }).start();
+      const otlp = await new FakeCollector().start();
+      const dir = await mkdtemp(join(tmpdir(), 'teams-test-'));
+      const logger = new RecordingLogger();
+      cleanup.push(async () => {
+        await slack.stop();
+        await otlp.stop();
+        await rm(dir, { recursive: true, force: true });
+      });
+      const make = (options: SlackIntegrationLogsReceiverOptions = {}) => {
+        const r = new SlackIntegrationLogsReceiver({
+          token,
+          slackApiUrl: slack.url,
+          otlpEndpoint: otlp.url,
+          cursorFile: join(dir, 'cursor.json'),
+          pageSize: 10,
+          inventoryInterval: 0,
+          logger,
+          ...defaults,
+          ...options,
+        });
+        cleanup.push(() => r.shutdown({ timeoutMillis: 2000 }));
+        return r;
+      };
+      return { slack, otlp, dir, logger, make, appsOf: (team) => teamAppIds(otlp, team) };
+    },
+  };
+}
+
 /**
  * Fails when the token (or its secret part) appears in any logged line, caught error, the cursor
  * file, the dead-letter file, or any OTLP body the collector received.

@@ -1,16 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../src/testing/fake-slack.js';
-import { FakeCollector } from '../src/testing/fake-collector.js';
-import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
+import { describe, expect, it } from 'vitest';
 import { teamChanges } from '../src/slack/teams.js';
 import { resolveConfig } from '../src/config/config.js';
 import { ConfigError, SlackFatalError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { RecordingLogger, waitFor } from './helpers.js';
+import { teamsPerTest, waitFor } from './helpers.js';
 
 /** `SLACK_TEAM_ID=all` (auth.teams.list), `SLACK_TEAM_EXCLUDE`, `SLACK_TEAM_CONCURRENCY`. */
 
@@ -19,46 +14,8 @@ const entriesFor = (team: string, n: number, start = 1_700_000_000): SlackIntegr
   Array.from({ length: n }, (_, i) => ({ app_id: `${team}-A${i}`, user_id: 'U1', date: String(start + i), change_type: 'added' }));
 const appIds = (entries: SlackIntegrationLogRaw[]) => entries.map((e) => String(e.app_id)).sort();
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
-
-async function setup(slackOptions: Omit<ConstructorParameters<typeof FakeSlack>[0], 'token'>) {
-  const slack = await new FakeSlack({ token: TOKEN, ...slackOptions }).start();
-  const otlp = await new FakeCollector().start();
-  const dir = await mkdtemp(join(tmpdir(), 'teams-all-test-'));
-  const logger = new RecordingLogger();
-  const make = (options: Partial<ConstructorParameters<typeof SlackIntegrationLogsReceiver>[0]> = {}) => {
-    const r = new SlackIntegrationLogsReceiver({
-      token: TOKEN,
-      slackApiUrl: slack.url,
-      otlpEndpoint: otlp.url,
-      cursorFile: join(dir, 'cursor.json'),
-      slackTeamIds: ['all'],
-      pageSize: 10,
-      retryDeadline: 5,
-      // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
-      inventoryInterval: 0,
-      logger,
-      ...options,
-    });
-    cleanup.push(() => r.shutdown({ timeoutMillis: 2000 }));
-    return r;
-  };
-  cleanup.push(async () => {
-    await slack.stop();
-    await otlp.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const appsOf = (team: string) =>
-    otlp.records
-      .filter((r) => r.resource['slack.team.id'] === team)
-      .map((r) => String(r.attributes['slack.integration.app_id']))
-      .sort();
-  return { slack, otlp, dir, logger, make, appsOf };
-}
+const grid = teamsPerTest(TOKEN, { slackTeamIds: ['all'], retryDeadline: 5 });
+const setup = grid.start;
 
 describe('teamChanges: which teams a listing starts and stops', () => {
   it('adds the new ones, removes the ones gone and the excluded, counts a team listed twice once', () => {
