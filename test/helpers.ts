@@ -474,7 +474,8 @@ export async function passWithFirstAnswer(
 ): Promise<{ h: Harness; outcome: { ok: true } | { ok: false; error: Error }; requests: number; delivered: number }> {
   const h = await harness.start({ entries: makeEntries(4), protocol });
   h.collector.enqueue({ status, body });
-  const r = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 3_000 });
+  // The exporter's own retry of a retryable answer waits about 1 s: 10 s leave room on a busy machine.
+  const r = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 10_000 });
   const outcome = await r.syncOnce().then(
     () => ({ ok: true as const }),
     (error: Error) => {
