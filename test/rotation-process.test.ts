@@ -110,6 +110,8 @@ describe('the command with token rotation', () => {
     let kept: string | undefined;
     const end = Date.now() + 10_000;
     while (kept !== renewed && Date.now() < end) kept = await keptRefreshToken(s).catch(() => undefined);
+    // Its first page is asked for and held: the held reply is spent, and the restart's requests are answered at once.
+    await until(() => s.slack.requests.some((q) => q.path.endsWith('/team.integrationLogs')), 15_000);
     first.child.kill('SIGKILL');
     expect((await first.exit).signal).toBe('SIGKILL');
     expect(kept).toBe(renewed);
