@@ -169,14 +169,14 @@ describe('SLACK_TEAM_CONCURRENCY', () => {
   it('a 429 on one team delays that team, not the others', async () => {
     const teams = { T1: entriesFor('T1', 3), T2: entriesFor('T2', 3), T3: entriesFor('T3', 3) };
     const s = await setup({ teams });
-    // The first request to arrive gets the 429.
-    s.slack.enqueue({ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' });
+    // The first request to arrive gets the 429: 3 s, a hundred times what the other two teams take.
+    s.slack.enqueue({ status: 429, headers: { 'retry-after': '3' }, body: 'slow down' });
     await s.make({ slackTeamIds: ['T1', 'T2', 'T3'], teamConcurrency: 2, backfillStartTime: 0 }).syncOnce();
     const limited = s.slack.requests[0]!.params.team_id!;
     const others = ['T1', 'T2', 'T3'].filter((t) => t !== limited);
     const order = s.otlp.records.map((r) => String(r.resource['slack.team.id']));
     expect(order).toHaveLength(9);
-    // The other two were delivered while the limited team waited out its second.
+    // The other two were delivered while the limited team waited out its 3 s.
     expect(order.slice(0, 6).sort()).toEqual(others.flatMap((t) => [t, t, t]).sort());
     expect(order.slice(6)).toEqual([limited, limited, limited]);
   });
