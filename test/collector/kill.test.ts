@@ -64,6 +64,8 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
       const atLokiAtKill = new Set(p.loki.records.map(keyOf));
       const queuedAtKill = [...acknowledgedAtKill].filter((k) => !atLokiAtKill.has(k)).length;
       await new Promise((r) => setTimeout(r, 500));
+      // Loki takes in what it was handed before the Collector is back, as a Loki quicker than a restart does.
+      await until(() => p!.loki.taking === 0, 30_000);
       p.loki.delayMs = 100;
       await p.collector.start();
       const codes = [(await first).code ?? -1];
