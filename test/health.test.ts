@@ -346,7 +346,7 @@ describe('healthEndpoint in the library and SLACK_HEALTH_ENDPOINT in the CLI', (
     const env = pollingEnv(h, { SLACK_HEALTH_ENDPOINT: String(port) });
     const cli = spawnNode([CLI], env);
     try {
-      await until(() => h!.collector.records.length >= 20, 10_000);
+      await until(() => h!.collector.records.length >= 20, 30_000);
       expect(h.collector.records).toHaveLength(20);
       let ready: Answer | undefined;
       const end = Date.now() + 10_000;
