@@ -10,17 +10,12 @@
 import { SlackIntegrationLogsReceiver } from '../dist/index.js';
 import { runBaseline } from './baseline.mjs';
 import { measure } from './measure.mjs';
+import { countingLogger, serveSubject } from './subject.mjs';
 
 /** Records per OTLP request in the receiver (src/delivery/pass.ts EXPORT_BATCH_SIZE); the baseline uses the same. */
 const EXPORT_BATCH_SIZE = 250;
 
-// Silent, but warnings and errors (retries, waits, gaps) are counted and the first few returned.
-const logged = { warn: 0, error: 0, messages: [] };
-const keep = (level) => (message) => {
-  logged[level]++;
-  if (logged.messages.length < 5) logged.messages.push(`${level}: ${message}`);
-};
-const silent = { debug() {}, info() {}, warn: keep('warn'), error: keep('error') };
+const { logged, logger: silent } = countingLogger(5);
 let config;
 let receiver;
 
@@ -66,18 +61,6 @@ const handlers = {
     const { cursor, ...summary } = m.result;
     return { ...m, name, logged: { ...logged }, result: { ...summary, ...(cursor ? { cursorDate: cursor.date } : {}) } };
   },
-  async exit() {
-    await receiver?.shutdown();
-    setImmediate(() => process.exit(0));
-    return {};
-  },
 };
 
-process.on('message', async (msg) => {
-  try {
-    process.send({ id: msg.id, ok: true, result: await handlers[msg.cmd](msg) });
-  } catch (error) {
-    process.send({ id: msg.id, ok: false, error: String(error?.stack ?? error) });
-  }
-});
-process.on('disconnect', () => process.exit(1));
+serveSubject(handlers, () => receiver);

@@ -8,14 +8,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { SlackIntegrationLogsReceiver } from '../dist/index.js';
+import { countingLogger, serveSubject } from './subject.mjs';
 
 let receiver;
-const logged = { warn: 0, error: 0, first: [] };
-const keep = (level) => (message) => {
-  logged[level]++;
-  if (logged.first.length < 3) logged.first.push(`${level}: ${message}`);
-};
-const silent = { debug() {}, info() {}, warn: keep('warn'), error: keep('error') };
+const { logged, logger: silent } = countingLogger(3);
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 const handlers = {
@@ -51,18 +47,6 @@ const handlers = {
       logged: { ...logged },
     };
   },
-  async exit() {
-    await receiver?.shutdown();
-    setImmediate(() => process.exit(0));
-    return {};
-  },
 };
 
-process.on('message', async (msg) => {
-  try {
-    process.send({ id: msg.id, ok: true, result: await handlers[msg.cmd](msg) });
-  } catch (error) {
-    process.send({ id: msg.id, ok: false, error: String(error?.stack ?? error) });
-  }
-});
-process.on('disconnect', () => process.exit(1));
+serveSubject(handlers, () => receiver);

@@ -104,7 +104,7 @@ async function run({ teams, all, concurrency }) {
       idleLogRequests: idleRequests.filter((q) => q.path.endsWith('/team.integrationLogs')).length,
       idleListings: idleRequests.filter((q) => q.path.endsWith('/auth.teams.list')).length,
       warnings: first.logged.warn + first.logged.error,
-      firstWarnings: first.logged.first,
+      firstWarnings: first.logged.messages,
     };
   } finally {
     await slack.stop();

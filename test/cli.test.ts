@@ -79,8 +79,8 @@ function startCli(args: string[], env: Record<string, string>, cwd: string): { c
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`cli ${args.join(' ')} did not exit within 15 s\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 15_000);
+      reject(new Error(`cli ${args.join(' ')} did not exit within 30 s\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 30_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -417,9 +417,9 @@ describe('polling mode', () => {
     const entries = makeEntries(25);
     const s = await setup({ entries });
     const { child, done } = startCli([], runEnv(s, { SLACK_BACKFILL_START_TIME: '0', SLACK_POLL_INTERVAL: '1s' }), s.dir);
-    await waitFor(() => s.collector.records.length >= entries.length, 8000, 'the first pass');
+    await waitFor(() => s.collector.records.length >= entries.length, 20_000, 'the first pass');
     const firstPassRequests = s.slack.requests.length;
-    await waitFor(() => s.slack.requests.length > firstPassRequests, 5000, 'a second poll');
+    await waitFor(() => s.slack.requests.length > firstPassRequests, 20_000, 'a second poll');
     const t0 = Date.now();
     child.kill('SIGTERM');
     const r = await done;
@@ -433,7 +433,7 @@ describe('polling mode', () => {
     const s = await setup({ entries });
     s.slack.enqueue({ status: 429, headers: { 'retry-after': '3' }, body: '' });
     const { child, done } = startCli([], runEnv(s, { SLACK_BACKFILL_START_TIME: '0', SLACK_POLL_INTERVAL: '1s' }), s.dir);
-    await waitFor(() => s.slack.requests.length >= 1, 8000, 'the first Slack request');
+    await waitFor(() => s.slack.requests.length >= 1, 20_000, 'the first Slack request');
     await new Promise((r) => setTimeout(r, 300));
     const t0 = Date.now();
     child.kill('SIGTERM');

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_BATCH_SIZE, MAX_RESENT_BATCHES } from '../src/delivery/pass.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { readDeadLetters } from './helpers.js';
-import { CLI, killWhileDelivering, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
+import { appIdOf, fractions, randoms, readDeadLetters } from './helpers.js';
+import { CLI, killWhileDelivering, spawnNode, startLocalServers, type LocalServers } from './process-helpers.js';
 
 /**
  * SIGKILL at random moments of a 20,000-entry backfill, restarting each time: nothing is lost,
@@ -37,15 +37,6 @@ function entries(): SlackIntegrationLogRaw[] {
   return out;
 }
 
-/** Deterministic pseudo-random numbers, so a failure reproduces: a small LCG. */
-function randoms(seed: number, n: number, max: number): number[] {
-  let x = seed;
-  return Array.from({ length: n }, () => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return x % max;
-  });
-}
-
 describe('SIGKILL during a backfill', () => {
   let servers: LocalServers;
   beforeAll(async () => {
@@ -55,10 +46,12 @@ describe('SIGKILL during a backfill', () => {
   const run = () => spawnNode([CLI, '--once'], servers.env());
 
   it('loses nothing and re-sends at most MAX_RESENT_BATCHES batches per kill', async () => {
-    // Each kill lands while records flow: after a random number of records arrived in this run,
-    // plus a random 0-40 ms, so it hits any point of an export (before, during, after the ack).
+    // Each kill lands while records flow: after a random share of the records still to come arrived
+    // in this run, plus a random 0-40 ms (at most 500 records), so it hits any point of an export
+    // (before, during, after the ack). 5,000 records stay for the final run.
     const otlp = servers.otlp;
-    const killedAt = await killWhileDelivering(run, otlp.records, randoms(7, KILLS, 3_000), randoms(11, KILLS, 40));
+    const plan = { total: ENTRIES, at: fractions(7, KILLS), extraMs: randoms(11, KILLS, 40), extraRecords: 500, reserve: 5_000 };
+    const killedAt = await killWhileDelivering(run, otlp.records, plan);
     // A final run completes; it waits for the killed process's lock to go stale.
     const final = run();
     expect((await final.exit).code).toBe(0);
@@ -89,10 +82,8 @@ describe('SIGKILL during a backfill', () => {
       got.set(k, set);
     }
     expect(new Map([...got].map(([k, v]) => [k, v.size]))).toEqual(want);
-  }, 120_000);
+  }, 300_000);
 });
-
-const appIdOf = (r: { attributes: Record<string, unknown> }) => String(r.attributes['slack.integration.app_id']);
 
 /** `n` entries with distinct app IDs, two a second. */
 function distinctEntries(n: number): SlackIntegrationLogRaw[] {
@@ -124,16 +115,9 @@ describe('crashes during splitting and dead-lettering', () => {
     const env = servers.env({ OTEL_EXPORTER_OTLP_TIMEOUT: '3000' });
     const file = join(servers.dir, 'cursor.json.dead-letters.jsonl');
     const kills = 5;
-    const after = randoms(3, kills, 400);
-    const extraMs = randoms(5, kills, 30);
-    for (let k = 0; k < kills; k++) {
-      const { child, exit } = spawnNode([CLI, '--once'], env);
-      const start = otlp.records.length;
-      await until(() => otlp.records.length >= start + 1 + after[k]!, 20_000);
-      await new Promise((r) => setTimeout(r, extraMs[k]));
-      child.kill('SIGKILL');
-      await exit;
-    }
+    const total = all.length - poison.size;
+    const plan = { total, at: fractions(3, kills), extraMs: randoms(5, kills, 30), extraRecords: 100, reserve: 500 };
+    await killWhileDelivering(() => spawnNode([CLI, '--once'], env), otlp.records, plan);
     const final = spawnNode([CLI, '--once'], env);
     const { code } = await final.exit;
     expect([0, 5], final.stderr()).toContain(code);
@@ -151,7 +135,7 @@ describe('crashes during splitting and dead-lettering', () => {
     expect([...kept].sort()).toEqual([...poison].sort());
     expect(duplicates).toBeLessThanOrEqual(kills * MAX_RESENT_BATCHES * EXPORT_BATCH_SIZE);
     expect(duplicateLetters).toBeGreaterThanOrEqual(0);
-  }, 120_000);
+  }, 300_000);
 
   it('the disk fills during a dead-letter append (the line is cut short): once space is back, the next run delivers and keeps the poison record', async () => {
     const all = distinctEntries(40);

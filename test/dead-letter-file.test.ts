@@ -148,6 +148,13 @@ describe('read', () => {
     ['occurrence 1.5', (l) => ({ ...l, occurrence: 1.5 }), 'occurrence'],
     ['no fetchedAt', ({ fetchedAt: _f, ...rest }) => rest, 'fetchedAt'],
     ['neither occurrence nor fetchedAt', ({ occurrence: _o, fetchedAt: _f, ...rest }) => rest, 'occurrence, fetchedAt'],
+    ['scopes.added as text', (l) => ({ ...l, 'slack.integration.scopes.added': 'files:read' }), 'slack.integration.scopes.added'],
+    [
+      'a number among scopes.removed',
+      (l) => ({ ...l, 'slack.integration.scopes.removed': ['chat:write', 1] }),
+      'slack.integration.scopes.removed',
+    ],
+    ['neighbourDate as text', (l) => ({ ...l, neighbourDate: '1700000000' }), 'neighbourDate'],
     ['a JSON array', () => [], 'entry, log.record.uid, occurrence, fetchedAt'],
     ['JSON null', () => null, 'entry, log.record.uid, occurrence, fetchedAt'],
   ])('a line with %s: names the line and the fields', async (_name, damage, fields) => {
@@ -155,6 +162,17 @@ describe('read', () => {
     const error = await failure(new DeadLetterFile(path).read());
     expect(error).toBeInstanceOf(DeadLetterFileError);
     expect(error.message).toBe(`dead-letter file ${path} line 1 has no valid ${fields}: fix or remove that line`);
+  });
+
+  it('a letter with the optional scopes and neighbour date is read as written', async () => {
+    const full = {
+      ...letter(5),
+      'slack.integration.scopes.added': [],
+      'slack.integration.scopes.removed': ['im:history'],
+      neighbourDate: 1_700_000_004,
+    };
+    writeFileSync(path, `${JSON.stringify(full)}\n`);
+    expect(await new DeadLetterFile(path).read()).toEqual([full]);
   });
 
   it('a letter without the optional message is read as written', async () => {

@@ -6,12 +6,13 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
 import { DeadLetterFileError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, readDeadLetters, type Harness } from './helpers.js';
+import type { DecodedLogRecord } from '../src/testing/fake-collector.js';
+import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, NS_PER_SECOND, readDeadLetters, type Harness } from './helpers.js';
 
 const harness = harnessPerTest();
 let h: Harness;
@@ -161,5 +162,71 @@ describe('the dead-letter file', () => {
     // Each receiver locks only its own cursor; a shared dead-letter file would be appended by one
     // while the other's replay rewrites it.
     expect(deadLetterFileFor('/state/acme.prod')).not.toBe(deadLetterFileFor('/state/acme.test'));
+  });
+});
+
+describe('a replayed dead letter', () => {
+  it('is the record it would have been: the inventory effect, the neighbour date of an undated entry, the uid and time; an older letter without them still replays', async () => {
+    // Oldest first. A1's expansion and removal, and an undated entry, are refused even alone.
+    const entries: SlackIntegrationLogRaw[] = [
+      { app_id: 'A1', user_id: 'U1', date: String(BASE_DATE + 1), change_type: 'added', scope: 'chat:write,commands' },
+      { app_id: 'A1', user_id: 'U1', date: String(BASE_DATE + 2), change_type: 'expanded', scope: 'chat:write,commands,files:read' },
+      { app_id: 'A2', user_id: 'U2', date: String(BASE_DATE + 3), change_type: 'added', scope: 'im:history' },
+      { app_id: 'A1', user_id: 'U1', date: String(BASE_DATE + 4), change_type: 'removed', scope: 'chat:write,commands,files:read' },
+      { app_id: 'A3', user_id: 'U3', date: 'garbage', change_type: 'added', scope: 'chat:write' },
+      { app_id: 'A2', user_id: 'U2', date: String(BASE_DATE + 5), change_type: 'removed', scope: 'im:history' },
+    ];
+    const poison = (r: DecodedLogRecord) =>
+      appIdOf(r) === 'A3' || (appIdOf(r) === 'A1' && r.attributes['slack.integration.change_type'] !== 'added');
+    h = await harness.start({ entries });
+    const uid = (r: DecodedLogRecord) => String(r.attributes['log.record.uid']);
+
+    // The records as made fresh, on a cursor of their own with nothing refused.
+    await h.receiver({ backfillStartTime: 0, cursorFile: join(h.dir, 'fresh', 'cursor.json') }).syncOnce();
+    const fresh = new Map(h.collector.records.filter(poison).map((r) => [uid(r), r]));
+    expect(fresh.size).toBe(3);
+
+    h.collector.refuseRecord = poison;
+    const r = h.receiver({ backfillStartTime: 0 });
+    expect((await r.syncOnce()).deadLettered).toBe(3);
+    const file = deadLetterFileFor(h.cursorFile);
+    const letters = readDeadLetters(file);
+    h.collector.refuseRecord = undefined;
+    const before = h.collector.records.length;
+    expect((await r.replayDeadLetters())[0]!.delivered).toBe(3);
+    const replayed = h.collector.records.slice(before);
+
+    // What the fixture says, worked out here: the expansion granted files:read; the removal took
+    // the three scopes A1 held; the undated entry takes the date of an entry beside it.
+    const byApp = (app: string, change: string) =>
+      replayed.find((x) => appIdOf(x) === app && x.attributes['slack.integration.change_type'] === change)!;
+    expect(byApp('A1', 'expanded').attributes['slack.integration.scopes.added']).toEqual(['files:read']);
+    expect([...(byApp('A1', 'removed').attributes['slack.integration.scopes.removed'] as string[])].sort()).toEqual([
+      'chat:write',
+      'commands',
+      'files:read',
+    ]);
+    expect([BASE_DATE + 4, BASE_DATE + 5].map((d) => BigInt(d) * NS_PER_SECOND)).toContain(byApp('A3', 'added').timeUnixNano);
+    // And each is the fresh record: same uid, attributes, body, severity and time; observed when fetched.
+    for (const record of replayed) {
+      const twin = fresh.get(uid(record))!;
+      expect(twin, uid(record)).toBeDefined();
+      const { observedTimeUnixNano, ...rest } = record;
+      const { observedTimeUnixNano: _observed, ...twinRest } = twin;
+      expect(rest).toEqual(twinRest);
+      const letter = letters.find((l) => l['log.record.uid'] === uid(record))!;
+      expect(observedTimeUnixNano).toBe(BigInt(Date.parse(letter.fetchedAt)) * 1_000_000n);
+    }
+
+    // A letter written before these fields were kept: replayed all the same, the record without them.
+    const [expanded] = letters.filter((l) => l.entry.change_type === 'expanded');
+    const { 'slack.integration.scopes.added': added, ...older } = expanded!;
+    expect(added).toEqual(['files:read']);
+    writeFileSync(file, `${JSON.stringify(older)}\n`);
+    const beforeOld = h.collector.records.length;
+    expect((await r.replayDeadLetters())[0]!.delivered).toBe(1);
+    const [old] = h.collector.records.slice(beforeOld);
+    expect(uid(old!)).toBe(expanded!['log.record.uid']);
+    expect(old!.attributes).not.toHaveProperty('slack.integration.scopes.added');
   });
 });

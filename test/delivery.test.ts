@@ -217,9 +217,13 @@ describe('re-sends within the documented bounds (docs/delivery.md)', () => {
     for (let pass = 0; pass < 3; pass++) {
       const before = h.collector.requests;
       await r.syncOnce().catch(() => undefined);
-      // Let the collector finish the request the exporter abandoned.
-      await waitFor(() => h!.collector.requests > before, 5_000, 'the request to arrive');
-      await new Promise((resolve) => setTimeout(resolve, 1_700));
+      // Let the collector finish the request the exporter abandoned: it keeps the 250 records of every request it answered.
+      await waitFor(() => h!.collector.requests > before, 30_000, 'the request to arrive');
+      await waitFor(
+        () => h!.collector.records.length === h!.collector.requests * EXPORT_BATCH_SIZE,
+        30_000,
+        'the abandoned request to be answered',
+      );
     }
     const copies = h.collector.records.length / EXPORT_BATCH_SIZE;
     console.log(
@@ -238,12 +242,12 @@ describe('re-sends within the documented bounds (docs/delivery.md)', () => {
     async () => {
       const entries = makeEntries(EXPORT_BATCH_SIZE);
       h = await harness.start({ entries });
-      // The collector needs 3 s; the exporter gives up after 0.5 s and the next poll comes 1 s later.
-      h.collector.delayMs = 3_000;
+      // The collector needs 10 s; the exporter gives up after 0.5 s and the next poll comes 1 s later,
+      // so the second request arrives while the first is held, however slow the machine.
+      h.collector.delayMs = 10_000;
       const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 500, pollInterval: 1 });
       await r.start({ keepProcessAlive: false });
-      await waitFor(() => h!.collector.requests >= 2, 10_000, 'a second request');
-      await new Promise((resolve) => setTimeout(resolve, 3_200));
+      await waitFor(() => h!.collector.requests >= 2, 9_000, 'a second request');
       await h.shutdown(r);
       expect(h.collector.maxConcurrentPerStream).toBe(1);
     },

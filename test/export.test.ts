@@ -98,7 +98,8 @@ describe.each(PROTOCOLS)('acknowledged exporter over %s', (protocol) => {
 
   it('keeps at most maxInFlight requests on the wire, whoever asks, and answers each', async () => {
     const { receiver, exporter } = await setup(protocol, 2);
-    receiver.delayMs = 150;
+    // Long enough that all five are asked for before the first answer, however busy the machine.
+    receiver.delayMs = 500;
     const acks = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((tag) => exporter.deliver(records(2, tag))));
     expect(acks).toHaveLength(5);
     expect(receiver.records).toHaveLength(10);
@@ -108,7 +109,7 @@ describe.each(PROTOCOLS)('acknowledged exporter over %s', (protocol) => {
   it('a partial success belongs to its own request, when two are in flight and answers cross', async () => {
     const { receiver, exporter } = await setup(protocol, 2);
     // The first request to arrive is answered late, with a partial success; the second at once.
-    receiver.enqueue({ partialSuccess: { rejectedLogRecords: 1, errorMessage: 'one too old' }, delayMs: 300 });
+    receiver.enqueue({ partialSuccess: { rejectedLogRecords: 1, errorMessage: 'one too old' }, delayMs: 1_000 });
     const answered: Array<{ tag: string; ack: ExportAck }> = [];
     const send = (tag: string, n: number) => exporter.deliver(records(n, tag)).then((ack) => answered.push({ tag, ack }));
     await Promise.all([send('x', 3), send('y', 5)]);

@@ -329,6 +329,74 @@ export function harnessPerTest(): { start(options?: HarnessOptions): Promise<Har
   };
 }
 
+/** The app IDs of the records `otlp` received for `team` (`slack.team.id` of their Resource), sorted. */
+export function teamAppIds(otlp: FakeCollector, team: string): string[] {
+  return otlp.records
+    .filter((r) => r.resource['slack.team.id'] === team)
+    .map((r) => String(r.attributes['slack.integration.app_id']))
+    .sort();
+}
+
+/** An Enterprise Grid setup of `teamsPerTest`. */
+export interface TeamsServers {
+  slack: FakeSlack;
+  otlp: FakeCollector;
+  /** Holds `cursor.json` and the teams' cursors beside it. */
+  dir: string;
+  logger: RecordingLogger;
+  /** A receiver on these servers: the file's defaults, then `options`. Shut down after the test. */
+  make(options?: SlackIntegrationLogsReceiverOptions): SlackIntegrationLogsReceiver;
+  /** See {@link teamAppIds}. */
+  appsOf(team: string): string[];
+}
+
+/**
+ * For a file of Enterprise Grid tests: `start` begins a fake Slack (its options but the token) and
+ * a fake collector, a temp dir for the cursors, and receivers made with `defaults` (inventory
+ * snapshots off: the records counted are the entries'); `onCleanup` adds a step. All undone after
+ * each test.
+ */
+export function teamsPerTest(
+  token: string,
+  defaults: SlackIntegrationLogsReceiverOptions,
+): { start(slack: Omit<FakeSlackOptions, 'token'>): Promise<TeamsServers>; onCleanup(step: () => Promise<unknown>): void } {
+  let cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup = [];
+  });
+  return {
+    onCleanup: (step) => void cleanup.push(step),
+    async start(slackOptions) {
+      const slack = await new FakeSlack({ token, ...slackOptions }).start();
+      const otlp = await new FakeCollector().start();
+      const dir = await mkdtemp(join(tmpdir(), 'teams-test-'));
+      const logger = new RecordingLogger();
+      cleanup.push(async () => {
+        await slack.stop();
+        await otlp.stop();
+        await rm(dir, { recursive: true, force: true });
+      });
+      const make = (options: SlackIntegrationLogsReceiverOptions = {}) => {
+        const r = new SlackIntegrationLogsReceiver({
+          token,
+          slackApiUrl: slack.url,
+          otlpEndpoint: otlp.url,
+          cursorFile: join(dir, 'cursor.json'),
+          pageSize: 10,
+          inventoryInterval: 0,
+          logger,
+          ...defaults,
+          ...options,
+        });
+        cleanup.push(() => r.shutdown({ timeoutMillis: 2000 }));
+        return r;
+      };
+      return { slack, otlp, dir, logger, make, appsOf: (team) => teamAppIds(otlp, team) };
+    },
+  };
+}
+
 /**
  * Fails when the token (or its secret part) appears in any logged line, caught error, the cursor
  * file, the dead-letter file, or any OTLP body the collector received.
@@ -406,7 +474,8 @@ export async function passWithFirstAnswer(
 ): Promise<{ h: Harness; outcome: { ok: true } | { ok: false; error: Error }; requests: number; delivered: number }> {
   const h = await harness.start({ entries: makeEntries(4), protocol });
   h.collector.enqueue({ status, body });
-  const r = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 3_000 });
+  // The exporter's own retry of a retryable answer waits about 1 s: 10 s leave room on a busy machine.
+  const r = h.receiver({ backfillStartTime: 0, otlpTimeoutMillis: 10_000 });
   const outcome = await r.syncOnce().then(
     () => ({ ok: true as const }),
     (error: Error) => {
@@ -420,3 +489,17 @@ export async function passWithFirstAnswer(
 /** A single line without control characters: what every message the receiver prints must be. */
 // eslint-disable-next-line no-control-regex -- a line must hold no control characters
 export const ONE_LINE = /^[^\x00-\x1f\x7f\u0085\u2028\u2029]*$/;
+
+/** Deterministic pseudo-random whole numbers in [0, max), so a failure reproduces: a small LCG. */
+export function randoms(seed: number, n: number, max: number): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x % max;
+  });
+}
+
+/** `n` deterministic pseudo-random fractions in [0, 1). */
+export function fractions(seed: number, n: number): number[] {
+  return randoms(seed, n, 1_000).map((x) => x / 1_000);
+}

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { CLI, killWhileDelivering, spawnNode, startLocalServers, type LocalServers } from './process-helpers.js';
+import { fractions, randoms } from './helpers.js';
+import { CLI, killWhileDelivering, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
 import { referenceFold, referenceProjection, savedProjection } from './inventory-reference.js';
 
 /**
@@ -19,15 +20,6 @@ const BASE = 1_700_000_000;
 const BACKFILL_START = BASE + ENTRIES / 6; // the middle: three entries a second
 const CHANGES = ['added', 'expanded', 'expanded', 'updated', 'removed', 'disabled', 'enabled'];
 const SCOPES = ['commands', 'chat:write', 'im:history', 'admin.users:read', 'files:read'];
-
-/** Deterministic pseudo-random numbers, so a failure reproduces: a small LCG. */
-function randoms(seed: number, n: number, max: number): number[] {
-  let x = seed;
-  return Array.from({ length: n }, () => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return x % max;
-  });
-}
 
 /** The log, oldest first: 40 apps, three entries a second, some identical to the one before. */
 function log(): SlackIntegrationLogRaw[] {
@@ -78,23 +70,22 @@ describe('SIGKILL while the inventory is built and records flow', () => {
   it('leaves the inventory of one in-order fold, and every copy of a record says what that fold says', async () => {
     const otlp = servers.otlp;
     const kills = 4;
-    // At most 600 records a run: four runs stay well inside the 3,000 exported entries, so the last kill
-    // still lands while records flow however fast the machine checkpoints.
-    const afterRecords = randoms(7, kills, 600);
-    const extraMs = randoms(11, kills, 40);
-    // The first kill lands while the whole log is read, before anything is exported.
+    const exported = entries.filter((e) => Number(e.date) >= BACKFILL_START).length;
+    // Each kill after a random share of the records still to come (plus 0-40 ms, at most 250 records);
+    // 1,000 records stay for the final run, so the last kill lands while records flow on any machine.
+    const plan = { total: exported, at: fractions(7, kills), extraMs: randoms(11, kills, 40), extraRecords: 250, reserve: 1_000 };
+    // The first kill lands once the run has asked Slack for the log, before its records are all read.
     {
       const { child, exit } = run();
-      await new Promise((r) => setTimeout(r, 150));
+      await until(() => servers.slack.requests.length > 0, 60_000);
       child.kill('SIGKILL');
       await exit;
     }
-    const killedAt = await killWhileDelivering(run, otlp.records, afterRecords, extraMs);
+    const killedAt = await killWhileDelivering(run, otlp.records, plan);
     const final = run();
     expect((await final.exit).code).toBe(0);
 
     const changes = otlp.records.filter((r) => r.eventName === 'slack.integration.change');
-    const exported = entries.filter((e) => Number(e.date) >= BACKFILL_START).length;
     expect(killedAt[kills - 1]).toBeLessThan(changes.length);
 
     const reference = referenceFold(entries);
@@ -121,5 +112,5 @@ describe('SIGKILL while the inventory is built and records flow', () => {
     };
     expect(file.version).toBe(2);
     expect(savedProjection(Object.entries(file.inventory.apps))).toEqual(referenceProjection(reference.apps));
-  }, 180_000);
+  }, 300_000);
 });

@@ -23,7 +23,7 @@ describe('two receivers on one cursor file', () => {
   it('refuses the second with exit 4 naming the lock, and the first stops cleanly on SIGTERM', async () => {
     const { otlp, slack, dir } = servers;
     const first = start([]);
-    await until(() => otlp.records.length >= 30, 10_000);
+    await until(() => otlp.records.length >= 30, 30_000);
     expect(otlp.records.length).toBe(30);
 
     const second = start(['--once']);
@@ -33,7 +33,7 @@ describe('two receivers on one cursor file', () => {
 
     // New entries while the first keeps polling: delivered once, by the first.
     slack.add({ app_id: 'A-new', user_id: 'U2', date: String(1_700_000_100), change_type: 'removed' });
-    await until(() => otlp.records.length >= 31, 10_000);
+    await until(() => otlp.records.length >= 31, 30_000);
 
     const stopAt = Date.now();
     first.child.kill('SIGTERM');

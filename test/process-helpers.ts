@@ -10,6 +10,7 @@ import { afterEach, expect } from 'vitest';
 import { FakeSlack } from '../src/testing/fake-slack.js';
 import { FakeCollector } from '../src/testing/fake-collector.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
+import type { DecodedLogRecord } from '../src/testing/fake-collector.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
@@ -69,31 +70,54 @@ export function spawnNode(args: string[], env: Record<string, string>, cwd = ROO
   return { child, exit, stdout: () => out, stderr: () => err };
 }
 
-export async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+/** Polls `condition` every `everyMs` until it holds or `timeoutMs` passed (then it returns all the same). */
+export async function until(condition: () => boolean, timeoutMs: number, everyMs = 5): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, everyMs));
 }
 
-/** One run of the built CLI: its exit code and what it wrote to stderr. */
+/** Where the kills of `killWhileDelivering` land. */
+export interface KillPlan {
+  /** Distinct records (by `log.record.uid`) the whole backfill delivers. */
+  total: number;
+  /** Per kill, in [0, 1): where it lands within its share of the work left. */
+  at: number[];
+  /** Per kill, a further wait in ms, so it hits any moment of an export (before, during, after the ack). */
+  extraMs: number[];
+  /** The most records that further wait may let through, so no machine is fast enough to finish the work in it. */
+  extraRecords: number;
+  /** Distinct records kept back from the kills' shares for the run after the last one. */
+  reserve: number;
+}
+
 /**
- * Runs the command again and again, each time SIGKILLing it once the collector has
- * `afterRecords[k]` more records (plus `extraMs[k]`), and returns the record count at each kill.
+ * Runs the command again and again, SIGKILLing it each time while records flow, and returns the
+ * record count at each kill. Each kill's threshold is a share of the distinct records still to come
+ * (not a fixed count), so the runs never finish first, on a machine of any speed: a run that ends
+ * before its kill fails the test, naming it.
  */
-export async function killWhileDelivering(
-  run: () => Spawned,
-  records: { length: number },
-  afterRecords: number[],
-  extraMs: number[],
-): Promise<number[]> {
+export async function killWhileDelivering(run: () => Spawned, records: DecodedLogRecord[], plan: KillPlan): Promise<number[]> {
+  const seen = new Set<string>();
+  let counted = 0;
+  const distinct = () => {
+    for (; counted < records.length; counted++) seen.add(String(records[counted]!.attributes['log.record.uid']));
+    return seen.size;
+  };
   const killedAt: number[] = [];
-  for (let k = 0; k < afterRecords.length; k++) {
+  for (let k = 0; k < plan.at.length; k++) {
+    const left = Math.max(0, plan.total - distinct() - plan.reserve);
+    const threshold = records.length + 1 + Math.floor((plan.at[k]! * left) / (plan.at.length - k));
     const { child, exit } = run();
-    const start = records.length;
-    await until(() => records.length >= start + 1 + afterRecords[k]!, 30_000);
-    await new Promise((r) => setTimeout(r, extraMs[k]));
+    let ended: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    void exit.then((e) => (ended = e));
+    await until(() => records.length >= threshold || ended !== undefined, Infinity, 1);
+    if (ended) throw new Error(`run ${k + 1} ended (${JSON.stringify(ended)}) before its kill at ${threshold} records`);
+    const extraUntil = records.length + plan.extraRecords;
+    const waited = Date.now() + plan.extraMs[k]!;
+    await until(() => Date.now() >= waited || records.length >= extraUntil, Infinity, 1);
     killedAt.push(records.length);
     child.kill('SIGKILL');
-    await exit;
+    expect(await exit, `run ${k + 1} was still running when killed`).toEqual({ code: null, signal: 'SIGKILL' });
   }
   return killedAt;
 }

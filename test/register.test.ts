@@ -48,7 +48,7 @@ describe('--import slack-integration-logs-receiver/register', () => {
 
   it('stops with the host on SIGTERM: the host ends by the signal, as it would without the receiver', async () => {
     const h = host({ ...env(), HOST_MODE: 'forever' });
-    await until(() => h.stdout().includes('running'), 5_000);
+    await until(() => h.stdout().includes('running'), 30_000);
     await new Promise((r) => setTimeout(r, 500));
     const at = Date.now();
     h.child.kill('SIGTERM');

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
-import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, readDeadLetters, type Harness } from './helpers.js';
+import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, readDeadLetters, waitFor, type Harness } from './helpers.js';
 import { CLI, cliServersPerTest, spawnNode } from './process-helpers.js';
 
 describe('a replay on a running receiver', () => {
@@ -114,8 +114,7 @@ describe('--replay-dead-letters', () => {
       poller.child.kill('SIGKILL');
       await poller.exit;
     });
-    const until = Date.now() + 10_000;
-    while (!existsSync(join(s.dir, 'state', 'cursor.T0AAA.json.lock')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => existsSync(join(s.dir, 'state', 'cursor.T0AAA.json.lock')), 20_000, "the poller's lock");
     s.collector.refuseRecord = undefined;
     const r = await s.run(['--replay-dead-letters'], { SLACK_TEAM_ID: 'T0AAA' });
     expect(r.code, r.stderr).toBe(4);

@@ -101,16 +101,21 @@ const keptRefreshToken = async (s: Servers) =>
 describe('the command with token rotation', () => {
   it('SIGKILLed right after a refresh was kept, a restart with the spent refresh token configured still works', async () => {
     const s = await servers({ expiresIn: 3600 });
+    // The refresh is answered; the first page after it is held, so the pass cannot finish before the kill on any machine.
+    s.slack.enqueue({ delayMs: 0 }, { delayMs: 30_000 });
     const first = spawnNode([CLI], s.env());
-    // Killed the moment the new refresh token is on disk: before the pass could finish.
+    // Killed the moment the new refresh token is on disk.
     await until(() => s.oauth.refreshes === 1, 15_000);
     const renewed = s.oauth.issued.at(-1);
     let kept: string | undefined;
     const end = Date.now() + 10_000;
     while (kept !== renewed && Date.now() < end) kept = await keptRefreshToken(s).catch(() => undefined);
+    // Its first page is asked for and held: the held reply is spent, and the restart's requests are answered at once.
+    await until(() => s.slack.requests.some((q) => q.path.endsWith('/team.integrationLogs')), 15_000);
     first.child.kill('SIGKILL');
     expect((await first.exit).signal).toBe('SIGKILL');
     expect(kept).toBe(renewed);
+    expect(s.collector.records).toHaveLength(0);
     s.oauth.expire(); // the restart must refresh, with the kept refresh token (R0 is spent)
     s.slack.add(...makeEntries(4, { startDate: BASE_DATE + 1000, prefix: 'late-' }));
     const second = spawnNode([CLI, '--once'], s.env());

@@ -258,10 +258,10 @@ describe('a standalone run exports its self-metrics to the collector', () => {
     try {
       await until(
         () => rx.latest(METRIC.exported).length > 0 && total(rx, METRIC.exported) === ENTRIES && (rx.requests['/v1/metrics'] ?? 0) >= 2,
-        10_000,
+        30_000,
       );
       expect(total(rx, METRIC.exported)).toBe(ENTRIES);
-      await until(() => rx.latest(METRIC.nextPoll).length > 0, 5_000);
+      await until(() => rx.latest(METRIC.nextPoll).length > 0, 30_000);
       const [delay] = rx.latest(METRIC.nextPoll);
       expect(delay!.value).toBeGreaterThanOrEqual(0);
       expect(delay!.value).toBeLessThanOrEqual(1);

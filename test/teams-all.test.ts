@@ -1,16 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../src/testing/fake-slack.js';
-import { FakeCollector } from '../src/testing/fake-collector.js';
-import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
+import { describe, expect, it } from 'vitest';
 import { teamChanges } from '../src/slack/teams.js';
 import { resolveConfig } from '../src/config/config.js';
 import { ConfigError, SlackFatalError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { RecordingLogger, waitFor } from './helpers.js';
+import { teamsPerTest, waitFor } from './helpers.js';
 
 /** `SLACK_TEAM_ID=all` (auth.teams.list), `SLACK_TEAM_EXCLUDE`, `SLACK_TEAM_CONCURRENCY`. */
 
@@ -19,46 +14,8 @@ const entriesFor = (team: string, n: number, start = 1_700_000_000): SlackIntegr
   Array.from({ length: n }, (_, i) => ({ app_id: `${team}-A${i}`, user_id: 'U1', date: String(start + i), change_type: 'added' }));
 const appIds = (entries: SlackIntegrationLogRaw[]) => entries.map((e) => String(e.app_id)).sort();
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
-
-async function setup(slackOptions: Omit<ConstructorParameters<typeof FakeSlack>[0], 'token'>) {
-  const slack = await new FakeSlack({ token: TOKEN, ...slackOptions }).start();
-  const otlp = await new FakeCollector().start();
-  const dir = await mkdtemp(join(tmpdir(), 'teams-all-test-'));
-  const logger = new RecordingLogger();
-  const make = (options: Partial<ConstructorParameters<typeof SlackIntegrationLogsReceiver>[0]> = {}) => {
-    const r = new SlackIntegrationLogsReceiver({
-      token: TOKEN,
-      slackApiUrl: slack.url,
-      otlpEndpoint: otlp.url,
-      cursorFile: join(dir, 'cursor.json'),
-      slackTeamIds: ['all'],
-      pageSize: 10,
-      retryDeadline: 5,
-      // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
-      inventoryInterval: 0,
-      logger,
-      ...options,
-    });
-    cleanup.push(() => r.shutdown({ timeoutMillis: 2000 }));
-    return r;
-  };
-  cleanup.push(async () => {
-    await slack.stop();
-    await otlp.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const appsOf = (team: string) =>
-    otlp.records
-      .filter((r) => r.resource['slack.team.id'] === team)
-      .map((r) => String(r.attributes['slack.integration.app_id']))
-      .sort();
-  return { slack, otlp, dir, logger, make, appsOf };
-}
+const grid = teamsPerTest(TOKEN, { slackTeamIds: ['all'], retryDeadline: 5 });
+const setup = grid.start;
 
 describe('teamChanges: which teams a listing starts, stops and renames', () => {
   it('adds the new ones, removes the ones gone and the excluded, renames those named otherwise, counts a team listed twice once', () => {
@@ -150,25 +107,30 @@ describe('SLACK_TEAM_ID=all', () => {
     const s = await setup({ teams: { T1: [] }, teamNames: { T1: 'Sales' } });
     const receiver = s.make({ pollInterval: 1 });
     await receiver.start({ keepProcessAlive: false });
-    const t1Late = entriesFor('T1', 3, now + 5);
+    // A minute ahead (Slack's clock may run up to 300 s ahead): after T1 was found, however slow the start.
+    const t1Late = entriesFor('T1', 3, now + 60);
     s.slack.addToTeam('T1', ...t1Late);
-    await waitFor(() => s.appsOf('T1').length === 3, 8000, "T1's entries");
+    await waitFor(() => s.appsOf('T1').length === 3, 20_000, "T1's entries");
 
     // T2 appears with a history (before it was found) and then changes.
     const t2Old = entriesFor('T2old', 4, now - 3600);
     s.slack.addTeam('T2', 'Legal', ...t2Old);
-    await waitFor(() => s.logger.at('info').some((l) => l.message.startsWith('team T2 (Legal) appeared')), 8000, 'T2 found');
-    const t2New = entriesFor('T2', 2, Math.floor(Date.now() / 1000) + 5);
+    await waitFor(() => s.logger.at('info').some((l) => l.message.startsWith('team T2 (Legal) appeared')), 20_000, 'T2 found');
+    const t2New = entriesFor('T2', 2, Math.floor(Date.now() / 1000) + 60);
     s.slack.addToTeam('T2', ...t2New);
-    await waitFor(() => s.appsOf('T2').length >= 2, 8000, "T2's new entries");
+    await waitFor(() => s.appsOf('T2').length >= 2, 20_000, "T2's new entries");
 
     s.slack.removeTeam('T1');
-    await waitFor(() => s.logger.at('warn').some((l) => l.message.startsWith('team T1 is no longer in auth.teams.list')), 8000, 'T1 gone');
+    await waitFor(
+      () => s.logger.at('warn').some((l) => l.message.startsWith('team T1 is no longer in auth.teams.list')),
+      20_000,
+      'T1 gone',
+    );
     const requestsAtRemoval = s.slack.requests.filter((q) => q.params.team_id === 'T1').length;
     // Two more listings: T1 is not asked for again.
     const listings = () => s.slack.requests.filter((q) => q.path.endsWith('/auth.teams.list')).length;
     const seen = listings();
-    await waitFor(() => listings() >= seen + 2, 8000, 'two more listings');
+    await waitFor(() => listings() >= seen + 2, 20_000, 'two more listings');
 
     expect(s.slack.requests.filter((q) => q.params.team_id === 'T1')).toHaveLength(requestsAtRemoval);
     expect(s.appsOf('T1')).toEqual(appIds(t1Late));
@@ -177,11 +139,11 @@ describe('SLACK_TEAM_ID=all', () => {
     expect(found).toContain('SLACK_BACKFILL_START_TIME unset: from when it was found');
     const t1Cursor = join(s.dir, 'cursor.T1.json');
     expect(existsSync(t1Cursor)).toBe(true);
-    expect(JSON.parse(readFileSync(t1Cursor, 'utf8')).position.date).toBe(now + 7);
+    expect(JSON.parse(readFileSync(t1Cursor, 'utf8')).position.date).toBe(now + 62);
     expect(s.logger.at('warn').find((l) => l.message.startsWith('team T1 is no longer'))!.message).toContain(
       `its cursor ${t1Cursor} is kept`,
     );
-  }, 30_000);
+  }, 90_000);
 
   it('a workspace renamed while polling: its records carry the new slack.team.name from the next listing on, without a restart', async () => {
     const s = await setup({ teams: { T1: entriesFor('T1', 2), T2: entriesFor('T2', 1) }, teamNames: { T1: 'Sales', T2: 'Legal' } });
@@ -210,16 +172,16 @@ describe('SLACK_TEAM_ID=all', () => {
     const s = await setup({ teams: { T1: entriesFor('T1', 2) } });
     const receiver = s.make({ pollInterval: 1, backfillStartTime: 0 });
     await receiver.start({ keepProcessAlive: false });
-    await waitFor(() => s.appsOf('T1').length === 2, 8000, "T1's entries");
+    await waitFor(() => s.appsOf('T1').length === 2, 20_000, "T1's entries");
     const t2 = entriesFor('T2', 25);
     s.slack.addTeam('T2', 'Legal', ...t2);
-    await waitFor(() => s.appsOf('T2').length >= 25, 8000, "T2's entries");
+    await waitFor(() => s.appsOf('T2').length >= 25, 20_000, "T2's entries");
     const listings = () => s.slack.requests.filter((q) => q.path.endsWith('/auth.teams.list')).length;
     const seen = listings();
-    await waitFor(() => listings() >= seen + 2, 8000, 'two more listings');
+    await waitFor(() => listings() >= seen + 2, 20_000, 'two more listings');
     expect(s.appsOf('T2')).toEqual(appIds(t2));
     expect(s.appsOf('T1')).toEqual(appIds(entriesFor('T1', 2)));
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('SLACK_TEAM_CONCURRENCY', () => {
@@ -254,14 +216,14 @@ describe('SLACK_TEAM_CONCURRENCY', () => {
   it('a 429 on one team delays that team, not the others', async () => {
     const teams = { T1: entriesFor('T1', 3), T2: entriesFor('T2', 3), T3: entriesFor('T3', 3) };
     const s = await setup({ teams });
-    // The first request to arrive gets the 429.
-    s.slack.enqueue({ status: 429, headers: { 'retry-after': '1' }, body: 'slow down' });
+    // The first request to arrive gets the 429: 3 s, a hundred times what the other two teams take.
+    s.slack.enqueue({ status: 429, headers: { 'retry-after': '3' }, body: 'slow down' });
     await s.make({ slackTeamIds: ['T1', 'T2', 'T3'], teamConcurrency: 2, backfillStartTime: 0 }).syncOnce();
     const limited = s.slack.requests[0]!.params.team_id!;
     const others = ['T1', 'T2', 'T3'].filter((t) => t !== limited);
     const order = s.otlp.records.map((r) => String(r.resource['slack.team.id']));
     expect(order).toHaveLength(9);
-    // The other two were delivered while the limited team waited out its second.
+    // The other two were delivered while the limited team waited out its 3 s.
     expect(order.slice(0, 6).sort()).toEqual(others.flatMap((t) => [t, t, t]).sort());
     expect(order.slice(6)).toEqual([limited, limited, limited]);
   });

@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeSlack } from '../src/testing/fake-slack.js';
-import { FakeCollector } from '../src/testing/fake-collector.js';
-import { SlackIntegrationLogsReceiver } from '../src/receiver.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { RecordingLogger } from './helpers.js';
+import { teamAppIds as appsOf, teamsPerTest } from './helpers.js';
 import { TeamsSyncError } from '../src/core/errors.js';
 
 /** Enterprise Grid: several teams in one process, each with its own cursor; and filter sets. */
@@ -21,47 +17,8 @@ const entriesFor = (team: string, n: number, start = 1_700_000_000): SlackIntegr
     change_type: i % 2 ? 'added' : 'removed',
   }));
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
-
-async function setup(teams: Record<string, SlackIntegrationLogRaw[]>) {
-  const slack = await new FakeSlack({ token: TOKEN, teams }).start();
-  const otlp = await new FakeCollector().start();
-  const dir = await mkdtemp(join(tmpdir(), 'teams-test-'));
-  const logger = new RecordingLogger();
-  const make = (options: Partial<ConstructorParameters<typeof SlackIntegrationLogsReceiver>[0]> = {}) => {
-    const r = new SlackIntegrationLogsReceiver({
-      token: TOKEN,
-      slackApiUrl: slack.url,
-      otlpEndpoint: otlp.url,
-      cursorFile: join(dir, 'cursor.json'),
-      backfillStartTime: 0,
-      pageSize: 10,
-      retryDeadline: 3,
-      // Inventory snapshots off: the records counted here are the entries' (test/inventory-*.test.ts).
-      inventoryInterval: 0,
-      logger,
-      ...options,
-    });
-    cleanup.push(() => r.shutdown({ timeoutMillis: 2000 }));
-    return r;
-  };
-  cleanup.push(async () => {
-    await slack.stop();
-    await otlp.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { slack, otlp, dir, logger, make };
-}
-
-const appsOf = (otlp: FakeCollector, team: string) =>
-  otlp.records
-    .filter((r) => r.resource['slack.team.id'] === team)
-    .map((r) => String(r.attributes['slack.integration.app_id']))
-    .sort();
+const grid = teamsPerTest(TOKEN, { backfillStartTime: 0, retryDeadline: 3 });
+const setup = (teams: Record<string, SlackIntegrationLogRaw[]>) => grid.start({ teams });
 
 describe('SLACK_TEAM_ID: several teams', () => {
   it('sends team_id on every request, tags every record, and keeps one cursor per team', async () => {
@@ -123,7 +80,7 @@ describe('SLACK_TEAM_ID: several teams', () => {
     const poller = s.make({ slackTeamIds: ['T0AAA', 'T0CCC'], pollInterval: 1, cursorFile: join(s.dir, 'cursor.json') });
     await receiver.shutdown({ timeoutMillis: 2000 });
     await poller.start();
-    const until = Date.now() + 8000;
+    const until = Date.now() + 30_000;
     const brokenLogged = () => s.logger.at('error').some((l) => l.message.startsWith('team T0CCC:') && l.message.includes('invalid_auth'));
     while (!(appsOf(s.otlp, 'T0AAA').includes('T0AAA-late') && brokenLogged()) && Date.now() < until)
       await new Promise((r) => setTimeout(r, 50));
@@ -138,7 +95,7 @@ describe('filters', () => {
     const s = await setup({});
     await s.slack.stop();
     const slack = await new FakeSlack({ token: TOKEN, entries: base }).start();
-    cleanup.push(() => slack.stop());
+    grid.onCleanup(() => slack.stop());
     const make = (filters: Record<string, string>) => s.make({ slackApiUrl: slack.url, filters });
 
     const removed = make({ change_type: 'removed' });

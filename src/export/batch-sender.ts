@@ -115,6 +115,10 @@ export class BatchSender {
           entry: item.entry.fields,
           occurrence: item.occurrence,
           fetchedAt: new Date(item.fetchedAtMs).toISOString(),
+          // What the record was built from besides the entry, so a replay sends the same record.
+          ...(item.scopesAdded ? { 'slack.integration.scopes.added': item.scopesAdded } : {}),
+          ...(item.scopesRemoved ? { 'slack.integration.scopes.removed': item.scopesRemoved } : {}),
+          ...(item.entry.date === undefined && item.sortDate !== undefined ? { neighbourDate: item.sortDate } : {}),
         })),
         `the collector refused ${refused.length} record(s) even alone (${status}${collectorMessage ? `: "${collectorMessage}"` : ''})`,
         'and the cursor moves past them',

@@ -66,9 +66,10 @@ export async function replayDeadLetters(options: DeadLetterReplayOptions): Promi
 }
 
 /**
- * A dead letter's record: the uid it was written with (an entry corrected by hand keeps its
- * identity); with `SLACK_TIMESTAMP_POLICY=observed`, the replay's time, so that Loki, whose
- * stream has moved on, takes it.
+ * A dead letter's record: the record it would have been, from what the letter kept (the inventory's
+ * effect, the neighbour's date of an undated entry), with the uid it was written with (an entry
+ * corrected by hand keeps its identity); with `SLACK_TIMESTAMP_POLICY=observed`, the replay's
+ * time, so that Loki, whose stream has moved on, takes it.
  */
 function buildLetter(letter: DeadLetter, { timestampPolicy, teamId, builder }: DeadLetterReplayOptions): ReadableLogRecord[] {
   if (letter.snapshot) {
@@ -78,7 +79,15 @@ function buildLetter(letter: DeadLetter, { timestampPolicy, teamId, builder }: D
     return builder.build([snapshot]);
   }
   const observedAtMs = timestampPolicy === 'observed' ? Date.now() : Date.parse(letter.fetchedAt) || Date.now();
-  const record = toLogRecord(normalizeEntry(letter.entry), { occurrence: letter.occurrence, observedAtMs, timestampPolicy, teamId });
+  const record = toLogRecord(normalizeEntry(letter.entry), {
+    occurrence: letter.occurrence,
+    observedAtMs,
+    timestampPolicy,
+    teamId,
+    neighbourDate: letter.neighbourDate,
+    scopesAdded: letter['slack.integration.scopes.added'],
+    scopesRemoved: letter['slack.integration.scopes.removed'],
+  });
   record.attributes!['log.record.uid'] = letter['log.record.uid'];
   return builder.build([record]);
 }

@@ -70,7 +70,7 @@ export interface MappingContext {
    * (Loki refuses entries more than an hour behind their stream).
    */
   neighbourDate?: number;
-  /** From the inventory as of the entry (`FoldEffect`); absent when it was not folded (a dead letter's replay). */
+  /** From the inventory as of the entry (`FoldEffect`; a dead letter keeps it for its replay); absent when it was not folded. */
   scopesAdded?: readonly string[];
   scopesRemoved?: readonly string[];
 }

@@ -23,6 +23,15 @@ export interface DeadLetter {
   /** When it was fetched from Slack, ISO 8601 (the record's observed time). */
   fetchedAt: string;
   /**
+   * What the entry changed in the inventory, as of the entry (its record's attributes of these
+   * names): the replay cannot fold the log again. Absent in letters written before they were kept,
+   * and for entries whose record has none.
+   */
+  'slack.integration.scopes.added'?: string[];
+  'slack.integration.scopes.removed'?: string[];
+  /** For an entry without a usable date, Unix seconds: the date its record took from its neighbour in the log. */
+  neighbourDate?: number;
+  /**
    * An inventory snapshot record instead of a change record: the app as the snapshot held it, and
    * the snapshot's time (ISO 8601). `entry` is then empty.
    */
@@ -84,6 +93,9 @@ export class DeadLetterFile {
         typeof letter?.['log.record.uid'] === 'string' ? undefined : 'log.record.uid',
         Number.isSafeInteger(letter?.occurrence) ? undefined : 'occurrence',
         typeof letter?.fetchedAt === 'string' ? undefined : 'fetchedAt',
+        optionalStrings(letter?.['slack.integration.scopes.added']) ? undefined : 'slack.integration.scopes.added',
+        optionalStrings(letter?.['slack.integration.scopes.removed']) ? undefined : 'slack.integration.scopes.removed',
+        letter?.neighbourDate === undefined || Number.isSafeInteger(letter.neighbourDate) ? undefined : 'neighbourDate',
       ].filter(Boolean);
       if (missing.length > 0) {
         throw new DeadLetterFileError(
@@ -136,6 +148,10 @@ export class DeadLetterFile {
       .filter((line) => line.trim() !== '');
     return { lines, complete, size: text.length };
   }
+}
+
+function optionalStrings(value: unknown): boolean {
+  return value === undefined || (Array.isArray(value) && value.every((s) => typeof s === 'string'));
 }
 
 function uidOf(line: string): string | undefined {

@@ -35,7 +35,12 @@ describe('the real Collector refusing or absent: nothing lost', () => {
     const codes = [(await first).code ?? -1];
     if (codes[0] !== 0) codes.push(...(await p.runUntilDone()));
     expect(codes.at(-1)).toBe(0);
-    await untilQuiet(p, 2000, 30_000);
+    await untilQuiet(
+      p,
+      2000,
+      60_000,
+      entries.map((e) => String(e.app_id)),
+    );
     expectExactlyOnce(p, entries);
   });
 
@@ -62,7 +67,12 @@ describe('the real Collector refusing or absent: nothing lost', () => {
     await p.collector.stop();
     await p.useConfig('collector', () => {}).start();
     expect(await p.runUntilDone()).toContain(0);
-    await untilQuiet(p, 2000, 30_000);
+    await untilQuiet(
+      p,
+      2000,
+      60_000,
+      entries.map((e) => String(e.app_id)),
+    );
     expectExactlyOnce(p, entries);
   });
 
@@ -83,7 +93,12 @@ describe('the real Collector refusing or absent: nothing lost', () => {
     expect(tooLarge.length).toBeGreaterThan(0);
     expect(tooLarge.every((r) => r.status === 400)).toBe(true);
     expect(codes.at(-1)).toBe(0);
-    await untilQuiet(p, 2000, 30_000);
+    await untilQuiet(
+      p,
+      2000,
+      60_000,
+      entries.map((e) => String(e.app_id)),
+    );
     expectExactlyOnce(p, entries);
   });
 });

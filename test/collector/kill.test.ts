@@ -51,8 +51,9 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
         entries,
         edit: VARIANT === 'sending-queue-batch' ? withQueueBatching : undefined,
       });
-      // A slow Loki: the Collector's queue holds acknowledged records when it dies.
-      p.loki.delayMs = 100;
+      // A Loki slower than any receiver until the kill (a request a second: 250 records a second), so the
+      // Collector's queue holds acknowledged records when it dies, however fast the machine.
+      p.loki.delayMs = 1_000;
       const t0 = Date.now();
       let firstDone = false;
       const first = p.runOnce().finally(() => (firstDone = true));
@@ -63,12 +64,15 @@ describe('SIGKILL of the Collector mid-backfill (shipped Loki pipeline, persiste
       const atLokiAtKill = new Set(p.loki.records.map(keyOf));
       const queuedAtKill = [...acknowledgedAtKill].filter((k) => !atLokiAtKill.has(k)).length;
       await new Promise((r) => setTimeout(r, 500));
+      // Loki takes in what it was handed before the Collector is back, as a Loki quicker than a restart does.
+      await until(() => p!.loki.taking === 0, 30_000);
+      p.loki.delayMs = 100;
       await p.collector.start();
       const codes = [(await first).code ?? -1];
       if (codes[0] !== 0) codes.push(...(await p.runUntilDone()));
-      await untilQuiet(p, 3000, 60_000);
-
       const expected = entries.map((e) => String(e.app_id));
+      await untilQuiet(p, 3000, 120_000, expected);
+
       const count = countDelivery(p.loki.records, expected);
       const acknowledged = new Set(p.proxy.acknowledged.map(keyOf));
       const atLoki = new Set(p.loki.records.map(keyOf));
@@ -124,11 +128,16 @@ describe('known limitation: kill -9 while Loki is down and the queue holds more 
     p = await startPipeline({ binary: inject('otelcolBinary'), entries });
     p.loki.downStatus = 503;
     expect((await p.runOnce()).code).toBe(0); // the Collector acknowledged everything
-    await until(() => p!.loki.requests > 0, 10_000); // its exporter holds the first request, retrying
+    await until(() => p!.loki.requests > 0, 30_000); // its exporter holds the first request, retrying
     await p.collector.kill();
     p.loki.downStatus = undefined;
     await p.collector.start();
-    await untilQuiet(p, 3000, 60_000);
+    await untilQuiet(
+      p,
+      3000,
+      120_000,
+      entries.map((e) => String(e.app_id)),
+    );
 
     const count = countDelivery(
       p.loki.records,

@@ -65,6 +65,8 @@ export class LokiOtlpReceiver {
    * grow). A request received in full is kept even if the sender dies while it waits.
    */
   delayMs = 0;
+  /** Requests received in full and still waiting out `delayMs`. */
+  taking = 0;
   /** When set, every request is answered with this status and nothing is kept (Loki down). */
   downStatus: number | undefined;
   /** Base URL for the Collector's exporter (`endpoint:`), as for Loki: `http://127.0.0.1:<port>/otlp`. */
@@ -90,7 +92,9 @@ export class LokiOtlpReceiver {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const request = this.requests++;
+    this.taking++;
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.taking--;
     const refuse = (status: number, message: string) => {
       this.refused.push(`${status} ${message}`);
       res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end(encodeStatus({ code: 3, message }));

@@ -151,9 +151,21 @@ export function countDelivery(arrived: DecodedLogRecord[], expectedKeys: Iterabl
   return { missing, duplicates, duplicatedEntries, uidMismatches };
 }
 
-/** Waits until nothing has reached Loki for `ms` (the Collector's queue has drained), at most `timeoutMs`. */
-export async function untilQuiet(p: Pipeline, ms: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits until the record of every `expected` key reached Loki (taken, or refused as too far behind),
+ * then until nothing more has reached it for `ms` (copies still on their way), at most `timeoutMs`
+ * in all. The records first, not silence alone: a Collector backing off between retries is silent too.
+ */
+export async function untilQuiet(p: Pipeline, ms: number, timeoutMs: number, expected: Iterable<string>): Promise<void> {
   const end = Date.now() + timeoutMs;
+  const missing = new Set(expected);
+  const counted = [0, 0];
+  while (missing.size > 0 && Date.now() < end) {
+    [p.loki.arrived, p.loki.tooFarBehind].forEach((reached, i) => {
+      for (; counted[i]! < reached.length; counted[i]!++) missing.delete(keyOf(reached[counted[i]!]!.record));
+    });
+    if (missing.size > 0) await new Promise((r) => setTimeout(r, 50));
+  }
   let seen = -1;
   let since = Date.now();
   while (Date.now() < end) {
