@@ -67,26 +67,29 @@ function encodeApp(key: string, app: AppState, previous: EncodedApp | undefined)
   const from = previous ? reusableFrom(previous.app.timeline, timeline) : -1;
   const reused = from >= 0 ? previous!.bytes.subarray(previous!.starts[from], previous!.end) : EMPTY;
   const kept = from >= 0 ? previous!.app.timeline.length - from : 0;
-  const headBytes = Buffer.byteLength(head);
-  const starts: number[] = [];
-  for (let i = 0; i < kept; i++) starts.push(previous!.starts[from + i]! - previous!.starts[from]! + headBytes);
-  let fresh = '';
-  let end = headBytes + reused.length;
+  // The new changes' texts, written straight into the piece (no joined string).
+  const texts = new Array<string>(timeline.length - kept);
+  let size = Buffer.byteLength(head) + reused.length + Buffer.byteLength(tail);
   for (let i = kept; i < timeline.length; i++) {
-    const text = `${i > 0 ? ',' : ''}${JSON.stringify(timeline[i])}`;
-    starts.push(end + (i > 0 ? 1 : 0));
-    end += Buffer.byteLength(text);
-    fresh += text;
+    const text = JSON.stringify(timeline[i]);
+    texts[i - kept] = text;
+    size += Buffer.byteLength(text) + (i > 0 ? 1 : 0);
   }
-
-  const bytes = Buffer.allocUnsafeSlow(end + Buffer.byteLength(tail));
-  bytes.write(head, 0);
-  reused.copy(bytes, headBytes);
-  bytes.write(fresh, headBytes + reused.length);
-  bytes.write(tail, end);
-  return { app, bytes, starts, end };
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = bytes.write(head, 0);
+  const starts = new Array<number>(timeline.length);
+  for (let i = 0; i < kept; i++) starts[i] = previous!.starts[from + i]! - previous!.starts[from]! + at;
+  at += reused.copy(bytes, at);
+  for (let i = kept; i < timeline.length; i++) {
+    if (i > 0) bytes[at++] = COMMA;
+    starts[i] = at;
+    at += bytes.write(texts[i - kept]!, at);
+  }
+  bytes.write(tail, at);
+  return { app, bytes, starts, end: at };
 }
 
+const COMMA = 0x2c;
 const EMPTY = Buffer.alloc(0);
 
 /**
