@@ -78,11 +78,14 @@ function kept(value: string | undefined): string | undefined {
 
 /** Slack's comma-separated `scope`, as a list without blanks. */
 export function splitScopes(value: string): string[] {
-  const scopes: string[] = [];
-  for (const part of value.split(',')) {
+  // In the array `split` made, of its own length: one grown by `push` would hold room for 16.
+  const scopes = value.split(',');
+  let count = 0;
+  for (const part of scopes) {
     const scope = part.trim();
-    if (scope.length > 0) scopes.push(scope);
+    if (scope.length > 0) scopes[count++] = scope;
   }
+  scopes.length = count;
   return scopes;
 }
 
