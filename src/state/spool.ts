@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restoreEntry } from '../entry/normalize.js';
+import { restoreEntry, type NormalizedEntry } from '../entry/normalize.js';
 import type { TakenEntry } from '../paging/page-sequencer.js';
 import { SpoolError } from '../core/errors.js';
 import { writeAll } from './atomic-write.js';
@@ -242,10 +242,25 @@ function decodeChunk(text: string, reverse: boolean, where: string): TakenEntry[
     const e = chunk[reverse ? count - i : i + 1] as EncodedEntry;
     if (e.length === 2) {
       const date = e[0].date as number;
-      taken[i] = { entry: restoreEntry(date, e[0]), offset: e[1], sortDate: date, fetchedAtMs };
+      taken[i] = new Taken(restoreEntry(date, e[0]), e[1], date, fetchedAtMs);
     } else {
-      taken[i] = { entry: restoreEntry(e[2] ?? undefined, e[0]), offset: e[1], sortDate: e[3], fetchedAtMs: e[4] };
+      taken[i] = new Taken(restoreEntry(e[2] ?? undefined, e[0]), e[1], e[3], e[4]);
     }
   }
   return taken;
+}
+
+/**
+ * A decoded entry. A class, not an object literal: V8 may decide, from how many objects of a
+ * literal survived one collection, to allocate every later object of that literal directly in the
+ * old generation ("allocation-site pretenuring"), and these hold their entry's whole object graph,
+ * which would then stay until a full collection (docs/performance.md, "Heap").
+ */
+class Taken implements TakenEntry {
+  constructor(
+    readonly entry: NormalizedEntry,
+    readonly offset: number,
+    readonly sortDate: number,
+    readonly fetchedAtMs: number,
+  ) {}
 }
