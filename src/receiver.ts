@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pLimit from 'p-limit';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { optionsFromEnv, resolveConfig, type ResolvedConfig } from './config/config.js';
 import { AcknowledgedExporter } from './export/acknowledged-exporter.js';
@@ -13,9 +12,9 @@ import type { InventoryItem } from './inventory/types.js';
 import type { SlackIntegrationLogsReceiverOptions } from './config/options.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './core/version.js';
-import { isoSeconds } from './core/logger.js';
-import { listTeams, teamChanges, type ListedTeam } from './slack/teams.js';
-import { readinessReasonOf, SlackFatalError, StoppedError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
+import { TeamDiscovery } from './team-discovery.js';
+import { TeamSlots } from './delivery/team-slots.js';
+import { readinessReasonOf, SlackFatalError, TeamsSyncError, type ReadinessReason } from './core/errors.js';
 import { credentialSourceFor, type CredentialState } from './state/credential-source.js';
 
 /** Poll backoff after a failed pass: doubles from the poll interval up to this. */
@@ -58,13 +57,10 @@ export class SlackIntegrationLogsReceiver {
   /** The streams by team ID (`''`: the token's own workspace); with `SLACK_TEAM_ID=all`, as last listed. */
   private readonly streams = new Map<string, Stream>();
   private readonly deps: StreamDeps;
-  /** `SLACK_TEAM_CONCURRENCY`: passes of different teams running at once. */
-  private readonly limit: pLimit.Limit;
   /** Each team's poll loop, stopped alone when its workspace leaves `auth.teams.list`. */
   private readonly teamLoops = new Map<Stream, { stop: AbortController; done: Promise<void> }>();
-  /** `SLACK_TEAM_ID=all`: whether a listing succeeded yet, and the one in progress. */
-  private listed = false;
-  private listing: Promise<void> | undefined;
+  /** `SLACK_TEAM_ID=all`: the Grid team discovery. */
+  private readonly discovery: TeamDiscovery | undefined;
   private loops: Promise<void>[] | undefined;
   private keepAlive = true;
   private stopping = new AbortController();
@@ -103,10 +99,21 @@ export class SlackIntegrationLogsReceiver {
       resource: defaultResource().merge(resourceFromAttributes(attributes)),
       scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
       metrics,
+      slots: new TeamSlots(this.config.teamConcurrency),
       rebuildInventory: options.rebuildInventory === true,
     };
-    this.limit = pLimit(this.config.teamConcurrency);
-    if (!this.config.allTeams) {
+    if (this.config.allTeams) {
+      this.discovery = new TeamDiscovery({
+        streams: this.streams,
+        deps: this.deps,
+        settings: this.config,
+        added: (stream) => {
+          if (this.loops) this.startLoop(stream);
+        },
+        stop: (stream) => this.stopLoop(stream),
+        failed: (error) => this.failed(error),
+      });
+    } else {
       const teamIds = this.config.teamIds.length > 0 ? this.config.teamIds : [undefined];
       for (const team of teamIds) this.streams.set(team ?? '', new Stream(team, this.deps));
     }
@@ -159,7 +166,7 @@ export class SlackIntegrationLogsReceiver {
     this.statusValue.running = true;
     const keepAlive = options.keepProcessAlive ?? true;
     this.keepAlive = keepAlive;
-    this.loops = this.config.allTeams ? [this.listingLoop(this.stopping.signal, keepAlive)] : [];
+    this.loops = this.discovery ? [this.discovery.loop(this.stopping.signal, keepAlive)] : [];
     for (const team of this.teams) this.startLoop(team);
     await this.health.open(keepAlive);
   }
@@ -208,7 +215,7 @@ export class SlackIntegrationLogsReceiver {
    */
   async replayDeadLetters(): Promise<ReplayResult[]> {
     this.assertOpen();
-    if (this.config.allTeams && !this.listed) await this.listTeams();
+    if (this.discovery && !this.discovery.listed) await this.discovery.list();
     const results: ReplayResult[] = [];
     for (const team of this.teams) results.push(await team.replayDeadLetters());
     return results;
@@ -221,7 +228,7 @@ export class SlackIntegrationLogsReceiver {
    */
   async inventory(): Promise<InventoryItem[]> {
     this.assertOpen();
-    if (this.config.allTeams && !this.listed) await this.listTeams();
+    if (this.discovery && !this.discovery.listed) await this.discovery.list();
     const items: InventoryItem[] = [];
     for (const team of this.teams) items.push(...(await team.inventory()));
     return items;
@@ -235,10 +242,10 @@ export class SlackIntegrationLogsReceiver {
   private async passAll(): Promise<SyncSummary> {
     const signal = this.stopping.signal;
     return this.trackStatus(async () => {
-      if (this.config.allTeams) await this.listTeams();
+      if (this.discovery) await this.discovery.list();
       const teams = this.teams;
       if (teams.length === 1 && !this.config.allTeams) return teams[0]!.pass(signal);
-      const settled = await Promise.allSettled(teams.map((t) => this.limit(() => t.pass(signal))));
+      const settled = await Promise.allSettled(teams.map((t) => t.pass(signal)));
       const ok: Record<string, SyncSummary> = {};
       const errors: Record<string, Error> = {};
       settled.forEach((s, i) => {
@@ -262,91 +269,8 @@ export class SlackIntegrationLogsReceiver {
       this.statusValue.lastSummary = summary;
       return summary;
     } catch (error) {
-      this.statusValue.lastError = (error as Error).message;
-      this.statusValue.lastErrorType = (error as Error).name;
-      this.statusValue.lastErrorReason = readinessReasonOf(error);
+      this.failed(error as Error);
       throw error;
-    }
-  }
-
-  /**
-   * `SLACK_TEAM_ID=all`: lists the workspaces, starts a stream for each new one (and its poll loop
-   * when polling) and stops those no longer listed (their cursor files stay). One listing at a time.
-   * @throws when the listing fails and no listing succeeded yet; later, the teams listed before stay.
-   */
-  private async listTeams(): Promise<void> {
-    this.listing ??= this.applyListing().finally(() => {
-      this.listing = undefined;
-    });
-    return this.listing;
-  }
-
-  private async applyListing(): Promise<void> {
-    let listed: ListedTeam[];
-    try {
-      listed = await listTeams({ credentials: this.credentials, slackApiUrl: this.config.slackApiUrl });
-    } catch (error) {
-      if (!this.listed) throw error;
-      this.logger.error(`${(error as Error).message}; the teams listed before are polled meanwhile`);
-      return;
-    }
-    const first = !this.listed;
-    const { added, removed } = teamChanges(new Set(this.streams.keys()), listed, this.config.teamExclude);
-    for (const id of removed) await this.removeTeam(id);
-    const { backfillStart, backfillStartExplicit } = this.config;
-    for (const team of added) {
-      // A workspace found later starts when it was found, unless SLACK_BACKFILL_START_TIME says otherwise.
-      const start = backfillStartExplicit || first ? backfillStart : Math.floor(Date.now() / 1000);
-      const stream = new Stream(team.id, {
-        ...this.deps,
-        settings: { ...this.deps.settings, backfillStart: start },
-        resource: this.deps.resource.merge(resourceFromAttributes({ 'slack.team.name': team.name })),
-      });
-      this.streams.set(team.id, stream);
-      if (!first) {
-        this.deps.metrics.teamChange(team.id, 'added');
-        this.logger.info(
-          `team ${team.id} (${team.name}) appeared in auth.teams.list: polled from now on, from ${isoSeconds(start)} when it has no cursor (${backfillStartExplicit ? 'SLACK_BACKFILL_START_TIME' : 'SLACK_BACKFILL_START_TIME unset: from when it was found'})`,
-          { team: team.id },
-        );
-      }
-      if (this.loops) this.startLoop(stream);
-    }
-    if (first) {
-      const excluded = listed.length - added.length;
-      this.logger.info(
-        `SLACK_TEAM_ID=all: auth.teams.list lists ${listed.length} workspace(s)${excluded > 0 ? `, ${excluded} left out by SLACK_TEAM_EXCLUDE` : ''}; polling ${added.length}, ${this.config.teamConcurrency} at once`,
-      );
-    }
-    this.listed = true;
-  }
-
-  /** A workspace left `auth.teams.list`: its loop stops after its pass in progress, its cursor lock is released, its files stay. */
-  private async removeTeam(id: string): Promise<void> {
-    const stream = this.streams.get(id)!;
-    this.streams.delete(id);
-    const loop = this.teamLoops.get(stream);
-    this.teamLoops.delete(stream);
-    loop?.stop.abort();
-    await loop?.done;
-    await stream.current;
-    await stream.close();
-    this.deps.metrics.teamChange(id, 'removed');
-    this.logger.warn(`team ${id} is no longer in auth.teams.list: no longer polled; its cursor ${stream.store.path} is kept`, { team: id });
-  }
-
-  /** Lists the workspaces again every poll interval while polling. */
-  private async listingLoop(signal: AbortSignal, keepAlive: boolean): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.listTeams();
-      } catch (error) {
-        this.statusValue.lastError = (error as Error).message;
-        this.statusValue.lastErrorType = (error as Error).name;
-        this.statusValue.lastErrorReason = readinessReasonOf(error);
-        this.logger.error(`${(error as Error).message}; next try in ${Math.round(this.config.pollIntervalMs / 1000)}s`);
-      }
-      await sleep(this.config.pollIntervalMs, undefined, { signal, ref: keepAlive }).catch(() => undefined);
     }
   }
 
@@ -356,17 +280,28 @@ export class SlackIntegrationLogsReceiver {
     this.teamLoops.set(team, { stop, done });
   }
 
+  /** Stops a team's poll loop (its workspace left `auth.teams.list`); resolves once it ended. */
+  private async stopLoop(team: Stream): Promise<void> {
+    const loop = this.teamLoops.get(team);
+    this.teamLoops.delete(team);
+    loop?.stop.abort();
+    await loop?.done;
+  }
+
+  /** The status after a failure, for health checks (cleared by the next success). */
+  private failed(error: Error, where = ''): void {
+    this.statusValue.lastError = `${where}${error.message}`;
+    this.statusValue.lastErrorType = error.name;
+    this.statusValue.lastErrorReason = readinessReasonOf(error);
+  }
+
   private async pollLoop(team: Stream, signal: AbortSignal, keepAlive: boolean): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       let waitMs = this.config.pollIntervalMs;
       try {
-        // A team waiting out a rate limit holds its place; the other places keep the other teams going.
-        const summary = await this.limit(() => {
-          // Stopped while waiting for its place (shutdown, or its workspace left the listing).
-          if (signal.aborted) throw new StoppedError('stopping: the pass did not start');
-          return team.pass(signal);
-        });
+        // In one of SLACK_TEAM_CONCURRENCY's places, given back while it waits out a rate limit.
+        const summary = await team.pass(signal);
         failures = 0;
         this.statusValue.lastSuccessAt = Date.now();
         this.statusValue.lastSummary = summary;
@@ -381,9 +316,7 @@ export class SlackIntegrationLogsReceiver {
             ? Math.max(FATAL_BACKOFF_MS, this.config.pollIntervalMs)
             : Math.min(MAX_FAILURE_BACKOFF_MS, this.config.pollIntervalMs * 2 ** (failures - 1));
         const where = team.teamId ? `team ${team.teamId}: ` : '';
-        this.statusValue.lastError = `${where}${(error as Error).message}`;
-        this.statusValue.lastErrorType = (error as Error).name;
-        this.statusValue.lastErrorReason = readinessReasonOf(error);
+        this.failed(error as Error, where);
         this.logger.error(`${where}${(error as Error).message}; next try in ${Math.round(waitMs / 1000)}s`, {
           consecutiveFailures: failures,
           ...(team.teamId ? { team: team.teamId } : {}),

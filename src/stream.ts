@@ -9,17 +9,16 @@ import { BatchSender, type BatchDelivery } from './export/batch-sender.js';
 import { replayDeadLetters, type ReplayResult } from './export/dead-letter-replay.js';
 import { DeadLetterFile, deadLetterFileFor } from './state/dead-letter-file.js';
 import { RecordBuilder } from './record/builder.js';
-import { toLogRecord } from './record/mapping.js';
-import { isoSeconds } from './core/logger.js';
-import type { SelfMetrics } from './telemetry/self-metrics.js';
+import { isoSeconds, teamLogger } from './core/logger.js';
+import type { SelfMetrics, StreamMetrics } from './telemetry/self-metrics.js';
 import { IntegrationLogsClient } from './slack/client.js';
 import { runSyncPass, type DeliverableEntry } from './delivery/pass.js';
-import { deliverSplitting } from './export/split-delivery.js';
+import type { Slot, TeamSlots } from './delivery/team-slots.js';
 import type { AppState } from './inventory/fold.js';
 import { inventoryItems } from './inventory/items.js';
 import type { InventoryItem } from './inventory/types.js';
-import { toInventoryRecord } from './record/inventory-record.js';
-import { olderReason, passSummaryLine } from './delivery/pass-summary.js';
+import { olderReason, passSummary, passSummaryLine, untouched } from './delivery/pass-summary.js';
+import { SnapshotClock } from './delivery/inventory-view.js';
 import type { ReceiverLogger, SyncSummary } from './core/types.js';
 import type { TokenProvider } from './slack/credentials.js';
 
@@ -42,10 +41,14 @@ export interface StreamDeps {
   settings: StreamSettings;
   logger: ReceiverLogger;
   exporter: AcknowledgedExporter;
-  /** The records' resource; a team's records get `slack.team.id` added to it. */
+  /** The records' resource; a team's records get `slack.team.id` (and `slack.team.name`) added to it. */
   resource: Resource;
+  /** `SLACK_TEAM_ID=all`: the workspace's name in `auth.teams.list` (`slack.team.name`). */
+  teamName?: string;
   scope: { name: string; version: string };
   metrics: SelfMetrics;
+  /** `SLACK_TEAM_CONCURRENCY`'s places, shared by every stream: a pass runs in one. */
+  slots: TeamSlots;
   /** One for every stream: they share the token (and its refreshes). */
   credentials: TokenProvider;
   /** `--rebuild-inventory`: the cursor file is read without its inventory, which the next pass builds. */
@@ -62,35 +65,41 @@ export class Stream {
   private readonly client: IntegrationLogsClient;
   private readonly deps: StreamDeps;
   private readonly logger: ReceiverLogger;
+  private readonly metrics: StreamMetrics;
   private readonly scope: CursorScope;
-  private readonly builder: RecordBuilder;
+  private builder: RecordBuilder;
+  /** `slack.team.name` of the records built now (`SLACK_TEAM_ID=all`). */
+  teamName: string | undefined;
   readonly deadLetters: DeadLetterFile;
-  private readonly sender: BatchSender<DeliverableEntry>;
+  private readonly sender: BatchSender;
   private state: CursorState | undefined;
   private inFlight: Promise<SyncSummary> | undefined;
+  /** The place the pass in progress runs in. */
+  private slot: Slot | undefined;
   /**
    * Passes and replays of this stream run one at a time: both send records of the stream (one
    * request in flight), and a replay rewrites the dead-letter file a pass appends to.
    */
   private turn: Promise<unknown> = Promise.resolve();
-  /** When this process last sent a full inventory snapshot (none yet: the next pass sends one). */
-  private lastFullSnapshotAt: number | undefined;
+  private readonly snapshots: SnapshotClock;
 
   constructor(teamId: string | undefined, deps: StreamDeps) {
     const { settings } = deps;
     this.teamId = teamId;
     this.deps = deps;
     this.scope = { ...(teamId ? { teamId } : {}), filters: settings.filters };
-    this.logger = teamId ? withFields(deps.logger, { team: teamId }) : deps.logger;
-    // One Resource per team: a collector or Loki can make the team a stream of its own.
-    const resource = teamId ? deps.resource.merge(resourceFromAttributes({ 'slack.team.id': teamId })) : deps.resource;
-    this.builder = new RecordBuilder(resource, deps.scope);
+    this.logger = teamId ? teamLogger(deps.logger, teamId) : deps.logger;
+    this.snapshots = new SnapshotClock(settings.inventoryIntervalMs);
+    this.metrics = deps.metrics.bind(teamId ? { 'slack.team.id': teamId } : {});
+    this.teamName = deps.teamName;
+    this.builder = this.builderFor(deps.teamName);
     this.store = new CursorStore(cursorFileFor(settings.cursorFile, this.scope), { onWait: (message) => this.logger.info(message) });
     this.deadLetters = new DeadLetterFile(deadLetterFileFor(this.store.path));
     this.sender = new BatchSender({
       exporter: deps.exporter,
       deadLetters: this.deadLetters,
-      build: (entries) => this.build(entries),
+      buildRecords: (records) => this.builder.build(records),
+      timestampPolicy: settings.timestampPolicy,
       teamId,
       logger: this.logger,
     });
@@ -105,22 +114,41 @@ export class Stream {
       requestTimeoutMs: Math.min(30_000, Math.max(1_000, settings.retryDeadlineMs)),
       logger: this.logger,
       onWait: (kind) => {
-        if (kind === 'rate_limit') deps.metrics.rateLimitWaits.add(1, this.metricAttributes());
+        if (kind === 'rate_limit') this.metrics.rateLimitWait();
       },
-      onRequest: (outcome) => deps.metrics.slackRequests.add(1, { ...this.metricAttributes(), outcome }),
+      onRequest: (outcome) => this.metrics.request(outcome),
+      aside: (wait) => (this.slot ? this.slot.aside(wait) : wait()),
     });
+  }
+
+  /** One Resource per team: a collector or Loki can make the team a stream of its own. */
+  private builderFor(teamName: string | undefined): RecordBuilder {
+    const team = { ...(this.teamId ? { 'slack.team.id': this.teamId } : {}), ...(teamName ? { 'slack.team.name': teamName } : {}) };
+    return new RecordBuilder(
+      Object.keys(team).length > 0 ? this.deps.resource.merge(resourceFromAttributes(team)) : this.deps.resource,
+      this.deps.scope,
+    );
+  }
+
+  /**
+   * The workspace was renamed (`auth.teams.list`): records built from now on carry the new
+   * `slack.team.name`. The old builder is not shut down: a batch or replay may still be using it.
+   */
+  rename(teamName: string): void {
+    this.teamName = teamName;
+    this.builder = this.builderFor(teamName);
   }
 
   /** One pass; a second call while one runs gets the same promise. */
   pass(signal: AbortSignal): Promise<SyncSummary> {
-    this.inFlight ??= this.inTurn(() => this.runPass(signal))
+    this.inFlight ??= this.inTurn(() => this.inSlot(signal))
       .then(
         (summary) => {
-          this.deps.metrics.pass(this.metricAttributes());
+          this.metrics.pass();
           return summary;
         },
         (error: unknown) => {
-          this.deps.metrics.pass(this.metricAttributes(), error);
+          this.metrics.pass(error);
           throw error;
         },
       )
@@ -128,6 +156,19 @@ export class Stream {
         this.inFlight = undefined;
       });
     return this.inFlight;
+  }
+
+  /** A pass in one of the places (`TeamSlots`), given back while it waits before a retry. */
+  private async inSlot(signal: AbortSignal): Promise<SyncSummary> {
+    this.slot = await this.deps.slots.take();
+    try {
+      // Stopped while waiting for its place (shutdown, or its workspace left the listing).
+      if (signal.aborted) throw new StoppedError('stopping: the pass did not start');
+      return await this.runPass(signal);
+    } finally {
+      this.slot.release();
+      this.slot = undefined;
+    }
   }
 
   private inTurn<T>(run: () => Promise<T>): Promise<T> {
@@ -138,7 +179,7 @@ export class Stream {
 
   /** Polling mode: this stream's next pass starts in `delayMs`. */
   nextPollIn(delayMs: number): void {
-    this.deps.metrics.nextPoll(this.metricAttributes(), delayMs);
+    this.metrics.nextPoll(delayMs);
   }
 
   /** The pass in progress, if any. */
@@ -158,16 +199,11 @@ export class Stream {
   private adoptBackfillStart(state: CursorState | undefined): CursorState | undefined {
     const { backfillStart, backfillStartExplicit } = this.deps.settings;
     if (!state || !backfillStartExplicit || state.backfillStart === backfillStart) return state;
-    const untouched = state.position.date === state.backfillStart && Object.keys(state.position.delivered).length === 0 && !state.undated;
-    if (!untouched) return state;
+    if (!untouched(state)) return state;
     this.logger.info(
       `cursor ${this.store.path} never delivered anything: starting from SLACK_BACKFILL_START_TIME ${isoSeconds(backfillStart)} instead of ${isoSeconds(state.backfillStart)}`,
     );
     return { ...initialState(backfillStart, this.scope), persisted: false };
-  }
-
-  private metricAttributes(): Record<string, string> {
-    return this.teamId ? { 'slack.team.id': this.teamId } : {};
   }
 
   private async runPass(signal: AbortSignal): Promise<SyncSummary> {
@@ -181,7 +217,7 @@ export class Stream {
       this.logger.warn(error.message);
       return 0;
     });
-    this.deps.metrics.pendingDeadLetters(this.metricAttributes(), waiting);
+    this.metrics.pendingDeadLetters(waiting);
     if (waiting > 0) {
       this.logger.warn(
         `${waiting} dead letter(s) wait in ${this.deadLetters.path}: records the collector refused; once the cause is fixed, send them with slack-integration-logs --replay-dead-letters`,
@@ -190,7 +226,7 @@ export class Stream {
     this.state ??=
       this.adoptBackfillStart(await this.store.load(this.scope, { rebuildInventory: this.deps.rebuildInventory })) ??
       initialState(this.deps.settings.backfillStart, this.scope);
-    this.deps.metrics.cursorDate(this.metricAttributes(), this.state.position.date);
+    this.metrics.cursorDate(this.state.position.date);
     if (!this.state.persisted) {
       this.logger.info(
         `no cursor at ${this.store.path}: starting from ${isoSeconds(this.state.backfillStart)} (SLACK_BACKFILL_START_TIME)`,
@@ -204,22 +240,18 @@ export class Stream {
     const interrupted = () => {
       if (signal.aborted) throw new StoppedError('stopping: the pass was interrupted by shutdown');
     };
-    const { inventoryIntervalMs } = this.deps.settings;
-    const fullSnapshot = this.lastFullSnapshotAt === undefined || Date.now() - this.lastFullSnapshotAt >= inventoryIntervalMs;
+    const snapshot = this.snapshots.begin();
     let snapshotAt: number | undefined;
-    // A failed pass may have lost a snapshot of the apps it changed: the next one is a full one.
-    const lastFull = this.lastFullSnapshotAt;
-    this.lastFullSnapshotAt = undefined;
     const result = await this.withCursorNote(() =>
       runSyncPass(
         {
           fetchPage: (page, passSignal) => {
             interrupted();
-            return this.client.fetchPage(page, passSignal ? anySignal(signal, passSignal) : signal);
+            return this.client.fetchPage(page, passSignal ? AbortSignal.any([signal, passSignal]) : signal);
           },
           prepare: (batch) => {
             // Held only until the exporter has serialized them (docs/performance.md, "Heap").
-            let records: ReadableLogRecord[] | undefined = this.build(batch);
+            let records: ReadableLogRecord[] | undefined = this.sender.build(batch);
             return async () => {
               interrupted();
               const built = records!;
@@ -233,22 +265,24 @@ export class Stream {
           saveCursor: async (state) => {
             await this.store.save(state);
             this.state = state;
-            this.deps.metrics.cursorDate(this.metricAttributes(), state.position.date);
+            this.metrics.cursorDate(state.position.date);
           },
           logger: this.logger,
           progressIntervalMs: this.deps.settings.progressIntervalMs,
           // Beside the cursor, under its lock: a killed pass leaves nothing in /tmp, and the next
           // pass clears what it left.
           spoolDir: `${this.store.path}.spool`,
-          ...(inventoryIntervalMs > 0
+          ...(this.deps.settings.inventoryIntervalMs > 0
             ? {
                 snapshot: {
-                  full: fullSnapshot,
+                  full: snapshot.full,
                   send: async (apps: AppState[]) => {
                     interrupted();
                     // One time for the whole snapshot, taken after the pass's change records.
                     snapshotAt ??= Date.now();
-                    refused.deadLettered += await this.sendSnapshot(apps, snapshotAt);
+                    const delivery = await this.sender.sendSnapshot(apps, snapshotAt);
+                    this.countKept(delivery);
+                    refused.deadLettered += delivery.deadLettered;
                   },
                 },
               }
@@ -257,52 +291,25 @@ export class Stream {
         start,
       ),
     );
-    this.lastFullSnapshotAt = fullSnapshot ? (snapshotAt ?? Date.now()) : lastFull;
+    snapshot.ended(snapshotAt);
     this.state = result.state;
-    const summary: SyncSummary = {
-      fetched: result.fetched,
-      exported: result.exported,
-      skippedAlreadyDelivered: result.skippedAlreadyDelivered,
-      olderThanCursor: result.olderThanCursor,
+    const summary = passSummary(result, {
       slackRequests: this.client.requests - requestsBefore,
       rateLimitWaits: this.client.rateLimitWaits - waitsBefore,
-      exportBatches: result.exportBatches,
-      order: result.order,
-      cursor: result.state.position,
-      undatedEntries: result.undatedEntries,
       rejectedByCollector: refused.rejected,
       deadLettered: refused.deadLettered,
       durationMillis: Date.now() - startedAt,
-      ...(result.gap ? { gap: result.gap } : {}),
-    };
+    });
     if (result.undatedEntries > 0) {
       this.logger.warn(
         `${result.undatedEntries} entries had no usable date: exported with the date of the entry beside them in the log, Slack's value in slack.integration.date`,
       );
     }
     this.logger.info(passSummaryLine(summary, start, result.state), { ...summary, cursor: summary.cursor.date });
-    this.deps.metrics.skipped(summary.skippedAlreadyDelivered, this.metricAttributes(), 'already_delivered');
-    this.deps.metrics.skipped(summary.olderThanCursor, this.metricAttributes(), olderReason(start));
-    this.deps.metrics.lastSuccess(this.metricAttributes());
+    this.metrics.skipped(summary.skippedAlreadyDelivered, 'already_delivered');
+    this.metrics.skipped(summary.olderThanCursor, olderReason(start));
+    this.metrics.lastSuccess();
     return summary;
-  }
-
-  private build(batch: DeliverableEntry[]): ReadableLogRecord[] {
-    const { timestampPolicy } = this.deps.settings;
-    const teamId = this.teamId;
-    return this.builder.build(
-      batch.map(({ entry, occurrence, fetchedAtMs, sortDate, scopesAdded, scopesRemoved }) =>
-        toLogRecord(entry, {
-          occurrence,
-          observedAtMs: fetchedAtMs,
-          timestampPolicy,
-          teamId,
-          neighbourDate: sortDate,
-          scopesAdded,
-          scopesRemoved,
-        }),
-      ),
-    );
   }
 
   /** The saved app inventory as `inventory --json` prints it. @throws NoInventoryError when none was built yet. */
@@ -316,64 +323,22 @@ export class Stream {
     return inventoryItems(state.inventory, this.teamId);
   }
 
-  /**
-   * One batch of inventory snapshot records, split like a batch of change records when refused.
-   * Those refused even alone are kept in the dead-letter file, as change records are, and sent by
-   * `--replay-dead-letters` with their snapshot's time and uid.
-   * @returns how many were dead-lettered.
-   */
-  private async sendSnapshot(apps: AppState[], timeMs: number): Promise<number> {
-    const { exporter, metrics } = this.deps;
-    const records = (part: AppState[]) => part.map((app) => toInventoryRecord(app, { timeMs, teamId: this.teamId }));
-    const outcome = await deliverSplitting(apps, (part) => exporter.deliver(this.builder.build(records(part))));
-    if (outcome.refused.length === apps.length) {
-      throw new OtlpExportError(exporter.url, {
-        ...outcome.refused[0]!.refusal,
-        kind: 'elsewhere',
-        fix: "every inventory snapshot record was refused on its own too, so the records are not at fault: check the collector's logs",
-      });
-    }
-    if (outcome.refused.length === 0) return 0;
-    const now = new Date().toISOString();
-    const at = new Date(timeMs).toISOString();
-    await this.deadLetters.append(
-      outcome.refused.map(({ item, refusal }) => ({
-        time: now,
-        'log.record.uid': String(records([item])[0]!.attributes!['log.record.uid']),
-        status: refusal.status,
-        ...(refusal.collectorMessage ? { message: refusal.collectorMessage } : {}),
-        entry: {},
-        occurrence: 0,
-        fetchedAt: at,
-        snapshot: { app: item, at },
-      })),
-    );
-    metrics.records(outcome.refused.length, this.metricAttributes(), 'dead_lettered');
-    metrics.pendingDeadLetters(this.metricAttributes(), await this.deadLetters.count());
-    this.logger.error(
-      `the collector refused ${outcome.refused.length} inventory snapshot record(s) even alone (${outcome.refused[0]!.refusal.status}); they were written to ${this.deadLetters.path}: fix the cause, then run slack-integration-logs --replay-dead-letters`,
-      { deadLettered: outcome.refused.length, file: this.deadLetters.path },
-    );
-    return outcome.refused.length;
-  }
-
   /** Sends one batch (see `BatchSender`) and counts its records in the self-metrics. */
   private async send(batch: DeliverableEntry[], built: ReadableLogRecord[], signal: AbortSignal): Promise<BatchDelivery> {
-    const { metrics } = this.deps;
-    const attributes = this.metricAttributes();
-    let delivery: BatchDelivery;
-    try {
-      delivery = await this.sender.send(batch, built, signal);
-    } catch (error) {
-      metrics.records(batch.length, attributes, 'export_failed');
+    const delivery = await this.sender.send(batch, built, signal).catch((error: unknown) => {
+      this.metrics.exported(batch.length, 'export_failed');
       throw error;
-    }
-    const { acknowledged, rejected, deadLettered, pendingDeadLetters } = delivery;
-    metrics.records(deadLettered, attributes, 'dead_lettered');
-    if (pendingDeadLetters !== undefined) metrics.pendingDeadLetters(attributes, pendingDeadLetters);
-    metrics.records(acknowledged - rejected, attributes);
-    metrics.records(rejected, attributes, 'rejected');
+    });
+    this.countKept(delivery);
+    this.metrics.exported(delivery.acknowledged - delivery.rejected);
+    this.metrics.exported(delivery.rejected, 'rejected');
     return delivery;
+  }
+
+  /** Records dead-lettered by a batch, and the letters now waiting. */
+  private countKept({ deadLettered, pendingDeadLetters }: BatchDelivery): void {
+    this.metrics.exported(deadLettered, 'dead_lettered');
+    if (pendingDeadLetters !== undefined) this.metrics.pendingDeadLetters(pendingDeadLetters);
   }
 
   /**
@@ -390,8 +355,8 @@ export class Stream {
         timestampPolicy: this.deps.settings.timestampPolicy,
         teamId: this.teamId,
         onSettled: ({ delivered, remaining }) => {
-          this.deps.metrics.records(delivered, this.metricAttributes());
-          this.deps.metrics.pendingDeadLetters(this.metricAttributes(), remaining);
+          this.metrics.exported(delivered);
+          this.metrics.pendingDeadLetters(remaining);
         },
       });
     });
@@ -408,26 +373,4 @@ export class Stream {
       throw error;
     }
   }
-}
-
-/** Aborted when either is (AbortSignal.any, Node >= 20.3, with a fallback). */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
-  if (any) return any([a, b]);
-  const controller = new AbortController();
-  for (const s of [a, b]) {
-    if (s.aborted) controller.abort();
-    else s.addEventListener('abort', () => controller.abort(), { once: true });
-  }
-  return controller.signal;
-}
-
-function withFields(logger: ReceiverLogger, extra: Record<string, unknown>): ReceiverLogger {
-  const prefix = `[team ${String(extra.team)}] `;
-  return {
-    debug: (message, fields) => logger.debug(prefix + message, { ...extra, ...fields }),
-    info: (message, fields) => logger.info(prefix + message, { ...extra, ...fields }),
-    warn: (message, fields) => logger.warn(prefix + message, { ...extra, ...fields }),
-    error: (message, fields) => logger.error(prefix + message, { ...extra, ...fields }),
-  };
 }

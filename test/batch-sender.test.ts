@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LogRecord } from '@opentelemetry/api-logs';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OtlpExportError, StoppedError } from '../src/core/errors.js';
@@ -14,6 +15,8 @@ import { normalizeEntry } from '../src/entry/normalize.js';
 import type { ExportAck } from '../src/export/acknowledged-exporter.js';
 import { BatchSender, type SendableEntry } from '../src/export/batch-sender.js';
 import { recordUid } from '../src/record/mapping.js';
+import { sha256Hex } from '../src/entry/fingerprint.js';
+import type { AppState } from '../src/inventory/fold.js';
 import { DeadLetterFile } from '../src/state/dead-letter-file.js';
 
 const quiet: ReceiverLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -28,6 +31,9 @@ function entries(appIds: string[]): SendableEntry[] {
 
 /** Records as the sender hands them over: here, the entries themselves stand in for them. */
 const asRecords = (items: SendableEntry[]) => items as unknown as ReadableLogRecord[];
+/** Records built by the sender (halves of a split batch, snapshots): a stand-in carrying the record's app_id, as the exporter reads it. */
+const standIns = (records: LogRecord[]) =>
+  records.map((r) => ({ entry: { fields: { app_id: r.attributes!['slack.integration.app_id'] } } })) as unknown as ReadableLogRecord[];
 const appIdOf = (r: ReadableLogRecord) => String((r as unknown as SendableEntry).entry.fields.app_id);
 
 /** A collector that refuses any request holding a `POISON` app (HTTP 400), and may reject some records of what it takes. */
@@ -62,7 +68,10 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 function sender(exp: ReturnType<typeof exporter>) {
   const deadLetters = new DeadLetterFile(join(dir, 'cursor.json.dead-letters.jsonl'));
-  return { deadLetters, sender: new BatchSender({ exporter: exp, deadLetters, build: asRecords, teamId: 'T1', logger: quiet }) };
+  return {
+    deadLetters,
+    sender: new BatchSender({ exporter: exp, deadLetters, buildRecords: standIns, timestampPolicy: 'entry', teamId: 'T1', logger: quiet }),
+  };
 }
 
 describe('BatchSender.send', () => {
@@ -128,5 +137,40 @@ describe('BatchSender.send', () => {
     };
     await expect(s.send(batch, asRecords(batch), stop.signal)).rejects.toThrow(StoppedError);
     expect(exp.requests).toHaveLength(1);
+  });
+});
+
+describe('BatchSender.sendSnapshot', () => {
+  const app = (app_id: string): AppState => ({
+    app_id,
+    status: 'active',
+    scopes: ['chat:write'],
+    last_change: { change_type: 'added', at: 1_700_000_000 },
+    timeline: [],
+  });
+  const TIME_MS = 1_700_000_500_123;
+
+  it('snapshot records refused alone are kept with the snapshot, its time and its uid; the rest acknowledged', async () => {
+    const exp = exporter();
+    const { sender: s, deadLetters } = sender(exp);
+    const apps = ['A1', 'POISON2', 'A3', 'A4'].map(app);
+    const delivery = await s.sendSnapshot(apps, TIME_MS);
+    expect(delivery).toEqual({ acknowledged: 3, rejected: 0, deadLettered: 1, pendingDeadLetters: 1 });
+    expect(exp.requests.filter((r) => !r.includes('POISON2')).flat()).toEqual(['A1', 'A3', 'A4']);
+    const [letter, ...more] = await deadLetters.read();
+    expect(more).toEqual([]);
+    // The uid of a snapshot record: team, app key and snapshot time (docs/inventory.md).
+    expect(letter!['log.record.uid']).toBe(sha256Hex(`inventory:T1:app:POISON2:${TIME_MS}`).slice(0, 32));
+    expect(letter!.snapshot).toEqual({ app: apps[1], at: new Date(TIME_MS).toISOString() });
+    expect(letter!.fetchedAt).toBe('2023-11-14T22:21:40.123Z');
+  });
+
+  it('every snapshot record refused alone too: an OtlpExportError, no letter written', async () => {
+    const exp = exporter({ refuseAll: true });
+    const { sender: s, deadLetters } = sender(exp);
+    const error = await s.sendSnapshot(['A1', 'A2'].map(app), TIME_MS).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OtlpExportError);
+    expect((error as OtlpExportError).message).toContain('every inventory snapshot record was refused on its own too');
+    expect(await deadLetters.count()).toBe(0);
   });
 });

@@ -60,8 +60,8 @@ async function setup(slackOptions: Omit<ConstructorParameters<typeof FakeSlack>[
   return { slack, otlp, dir, logger, make, appsOf };
 }
 
-describe('teamChanges: which teams a listing starts and stops', () => {
-  it('adds the new ones, removes the ones gone and the excluded, counts a team listed twice once', () => {
+describe('teamChanges: which teams a listing starts, stops and renames', () => {
+  it('adds the new ones, removes the ones gone and the excluded, renames those named otherwise, counts a team listed twice once', () => {
     const listed = [
       { id: 'T1', name: 'one' },
       { id: 'T3', name: 'three' },
@@ -69,14 +69,23 @@ describe('teamChanges: which teams a listing starts and stops', () => {
       { id: 'T4', name: 'four' },
       { id: 'T5', name: 'five' },
     ];
-    expect(teamChanges(new Set(['T1', 'T2', 'T4']), listed, ['T4'])).toEqual({
+    const polled = new Map([
+      ['T1', 'one'],
+      ['T2', 'two'],
+      ['T4', 'four'],
+    ]);
+    expect(teamChanges(polled, listed, ['T4'])).toEqual({
       added: [
         { id: 'T3', name: 'three' },
         { id: 'T5', name: 'five' },
       ],
       removed: ['T2', 'T4'],
+      renamed: [],
     });
-    expect(teamChanges(new Set(), [], [])).toEqual({ added: [], removed: [] });
+    // T1 renamed; T3 listed twice: its first name counts, as for a team added.
+    const renamedListing = [{ id: 'T1', name: 'uno' }, ...listed];
+    expect(teamChanges(new Map([...polled, ['T3', 'three']]), renamedListing, []).renamed).toEqual([{ id: 'T1', name: 'uno' }]);
+    expect(teamChanges(new Map(), [], [])).toEqual({ added: [], removed: [], renamed: [] });
   });
 });
 
@@ -174,6 +183,29 @@ describe('SLACK_TEAM_ID=all', () => {
     );
   }, 30_000);
 
+  it('a workspace renamed while polling: its records carry the new slack.team.name from the next listing on, without a restart', async () => {
+    const s = await setup({ teams: { T1: entriesFor('T1', 2), T2: entriesFor('T2', 1) }, teamNames: { T1: 'Sales', T2: 'Legal' } });
+    const receiver = s.make({ pollInterval: 1, backfillStartTime: 0 });
+    await receiver.start({ keepProcessAlive: false });
+    await waitFor(() => s.appsOf('T1').length === 2, 20_000, "T1's entries");
+    s.slack.renameTeam('T1', 'Sales EMEA');
+    await waitFor(() => s.logger.at('info').some((l) => l.message.startsWith('team T1 is now named')), 20_000, 'the rename seen');
+    const later = entriesFor('T1late', 2, Math.floor(Date.now() / 1000) + 5);
+    s.slack.addToTeam('T1', ...later);
+    await waitFor(() => s.appsOf('T1').length === 4, 20_000, "T1's later entries");
+
+    const nameOf = (app: string) =>
+      s.otlp.records.find((r) => r.attributes['slack.integration.app_id'] === app)!.resource['slack.team.name'];
+    expect(entriesFor('T1', 2).map((e) => nameOf(String(e.app_id)))).toEqual(['Sales', 'Sales']);
+    expect(later.map((e) => nameOf(String(e.app_id)))).toEqual(['Sales EMEA', 'Sales EMEA']);
+    expect(nameOf('T2-A0')).toBe('Legal');
+    expect(s.logger.at('info').find((l) => l.message.startsWith('team T1 is now named'))!.message).toBe(
+      'team T1 is now named Sales EMEA in auth.teams.list (was Sales): its records carry the new slack.team.name',
+    );
+    // Renamed, not removed and added again: one stream, its cursor and loop kept.
+    expect(s.logger.at('warn').filter((l) => l.message.includes('no longer in auth.teams.list'))).toEqual([]);
+  }, 90_000);
+
   it('with SLACK_BACKFILL_START_TIME=0, a workspace added while polling is read from its beginning, each entry once', async () => {
     const s = await setup({ teams: { T1: entriesFor('T1', 2) } });
     const receiver = s.make({ pollInterval: 1, backfillStartTime: 0 });
@@ -202,6 +234,21 @@ describe('SLACK_TEAM_CONCURRENCY', () => {
     expect(s.slack.maxInFlight).toBeGreaterThan(1);
     expect(new Set(s.otlp.records.map((r) => String(r.attributes['log.record.uid']))).size).toBe(12 * 15);
     expect(s.otlp.records).toHaveLength(12 * 15);
+  });
+
+  it('a team waiting out a 429 gives its place back: with one place, the other team is read and delivered during the wait', async () => {
+    const teams = { T1: entriesFor('T1', 3), T2: entriesFor('T2', 3) };
+    const s = await setup({ teams });
+    s.slack.enqueue({ status: 429, headers: { 'retry-after': '2' }, body: 'slow down' });
+    await s.make({ slackTeamIds: ['T1', 'T2'], teamConcurrency: 1, backfillStartTime: 0 }).syncOnce();
+    const logs = s.slack.requests.filter((q) => q.path.endsWith('/team.integrationLogs')).map((q) => q.params.team_id);
+    const limited = logs[0]!;
+    const other = limited === 'T1' ? 'T2' : 'T1';
+    // The limited team's 429, the other team's page while it waits, then its retry.
+    expect(logs).toEqual([limited, other, limited]);
+    expect(s.otlp.records.map((r) => String(r.resource['slack.team.id']))).toEqual([other, other, other, limited, limited, limited]);
+    // Requests in flight stay within the one place.
+    expect(s.slack.maxInFlight).toBe(1);
   });
 
   it('a 429 on one team delays that team, not the others', async () => {

@@ -104,7 +104,8 @@ export interface SlackIntegrationLogsReceiverOptions {
   /**
    * `SLACK_TEAM_ID` (comma-separated): Enterprise Grid, org-level token: the team IDs, each polled
    * with its own cursor file and Resource (`slack.team.id`). `['all']`: every workspace that
-   * `auth.teams.list` lists, at start and at every poll (`slack.team.name` on its Resource); a
+   * `auth.teams.list` lists, at start and at every poll (`slack.team.name` on its Resource, renamed
+   * with the workspace); a
    * workspace listed later starts per `backfillStartTime` (unset: when it was found). Unset: the
    * token's own workspace.
    * @default undefined
@@ -116,7 +117,8 @@ export interface SlackIntegrationLogsReceiverOptions {
    */
   teamExclude?: string[];
   /**
-   * `SLACK_TEAM_CONCURRENCY`: how many teams sync at once, 1 to 100; the others wait their turn.
+   * `SLACK_TEAM_CONCURRENCY`: how many teams sync at once, 1 to 100; the others wait their turn. A
+   * team waiting before a retry (a rate limit's Retry-After, a backoff) gives its turn to the next.
    * @default 8
    */
   teamConcurrency?: number;

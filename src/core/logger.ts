@@ -20,3 +20,14 @@ export function isoSeconds(seconds: number): string {
   const d = new Date(seconds * 1000);
   return Number.isNaN(d.getTime()) ? `${seconds} (Unix seconds)` : d.toISOString();
 }
+
+/** A team's stream's logger: its lines start with the team, and carry it as a field. */
+export function teamLogger(logger: ReceiverLogger, team: string): ReceiverLogger {
+  const prefix = `[team ${team}] `;
+  return {
+    debug: (message, fields) => logger.debug(prefix + message, { team, ...fields }),
+    info: (message, fields) => logger.info(prefix + message, { team, ...fields }),
+    warn: (message, fields) => logger.warn(prefix + message, { team, ...fields }),
+    error: (message, fields) => logger.error(prefix + message, { team, ...fields }),
+  };
+}

@@ -1,6 +1,7 @@
 import { isoSeconds } from '../core/logger.js';
 import type { SyncSummary } from '../core/types.js';
 import type { CursorState } from '../state/cursor.js';
+import type { PassResult } from './pass.js';
 
 /**
  * Why entries a pass met were not exported (the self-metric's `slack.integration_logs.skip_reason`):
@@ -15,6 +16,29 @@ type Cursor = Pick<CursorState, 'position' | 'backfillStart' | 'undated'>;
 /** A cursor that never delivered anything: a new SLACK_BACKFILL_START_TIME still takes effect (see `Stream`). */
 export function untouched(state: Cursor): boolean {
   return state.position.date === state.backfillStart && Object.keys(state.position.delivered).length === 0 && !state.undated;
+}
+
+/** A pass's summary: what the pass found, and what its stream counted around it. */
+export function passSummary(
+  result: PassResult,
+  counted: Pick<SyncSummary, 'slackRequests' | 'rateLimitWaits' | 'rejectedByCollector' | 'deadLettered' | 'durationMillis'>,
+): SyncSummary {
+  return {
+    fetched: result.fetched,
+    exported: result.exported,
+    skippedAlreadyDelivered: result.skippedAlreadyDelivered,
+    olderThanCursor: result.olderThanCursor,
+    slackRequests: counted.slackRequests,
+    rateLimitWaits: counted.rateLimitWaits,
+    exportBatches: result.exportBatches,
+    order: result.order,
+    cursor: result.state.position,
+    undatedEntries: result.undatedEntries,
+    rejectedByCollector: counted.rejectedByCollector,
+    deadLettered: counted.deadLettered,
+    durationMillis: counted.durationMillis,
+    ...(result.gap ? { gap: result.gap } : {}),
+  };
 }
 
 /**

@@ -1,14 +1,13 @@
-import type { NormalizedEntry } from '../entry/normalize.js';
-import { isoSeconds } from '../core/logger.js';
-import type { CursorPosition, PagingGap, ReceiverLogger } from '../core/types.js';
+import type { SendableEntry } from '../export/batch-sender.js';
+import type { CursorPosition, PagingGap } from '../core/types.js';
 import type { CursorHint, CursorState } from '../state/cursor.js';
 import { DeliveryFilter, UndatedFilter } from './delivery-filter.js';
 import { Checkpointer } from './checkpointer.js';
-import { PageSequencer, type PageOrder, type TakenEntry } from '../paging/page-sequencer.js';
-import type { PageResponse, PaginationLimit } from '../slack/page.js';
+import type { PageOrder, TakenEntry } from '../paging/page-sequencer.js';
 import { Spool } from '../state/spool.js';
-import { SyncConsistencyError } from '../core/errors.js';
-import { InventoryFold, snapshotApps, type AppState } from '../inventory/fold.js';
+import type { AppState } from '../inventory/fold.js';
+import { PassInventory, snapshotBatches } from './inventory-view.js';
+import { progressReporter, readPages, type ReadDeps } from './read-pages.js';
 
 /**
  * Records per export batch. Small enough that the batches past the saved cursor (what a crash
@@ -24,29 +23,15 @@ export const EXPORT_BATCH_SIZE = 250;
 export const EXPORTS_IN_FLIGHT = 1;
 /** Batches a crash can re-send: delivered, but past the saved cursor (see `exportSpool`). */
 export const MAX_RESENT_BATCHES = EXPORTS_IN_FLIGHT + 1;
-/** Times a pass starts paging again when Slack's log moved in a way it could not follow. */
-const MAX_RESTARTS = 3;
 
-export interface DeliverableEntry {
-  entry: NormalizedEntry;
-  /** 0-based occurrence of this exact content in its second: feeds `log.record.uid`. */
-  occurrence: number;
-  /** When it was fetched, Unix milliseconds. */
-  fetchedAtMs: number;
+/** An entry a pass delivers: what its record is built from (see `SendableEntry`), always with the date it sorts by. */
+export interface DeliverableEntry extends SendableEntry {
   /** `entry.date`, or for an undated entry the date of its neighbour (see `TakenEntry.sortDate`). */
   sortDate: number;
-  /** What the entry changed in the inventory, as of the entry (see `FoldEffect`). */
-  scopesAdded?: string[];
-  scopesRemoved?: string[];
 }
 
 /** The edges a pass talks to; everything between is decided here. */
-export interface PassDeps {
-  /**
-   * `signal` ends retry waits of this request (the pass no longer needs it). Resolves to
-   * `paginationLimit` when Slack refuses to page this far.
-   */
-  fetchPage(page: number, signal?: AbortSignal): Promise<PageResponse | PaginationLimit>;
+export interface PassDeps extends ReadDeps {
   /**
    * Builds the batch's records now (CPU) and returns the send: a function whose promise resolves
    * only once every record of the batch was acknowledged by the collector or kept (dead-lettered),
@@ -54,9 +39,6 @@ export interface PassDeps {
    */
   prepare(batch: DeliverableEntry[]): () => Promise<number>;
   saveCursor(state: CursorState): Promise<void>;
-  logger: ReceiverLogger;
-  /** Milliseconds between progress lines on long passes. Default 10 s. */
-  progressIntervalMs?: number;
   /** A directory the spool may own (emptied at the start of the pass); default a new temp dir. */
   spoolDir?: string;
   /** Records per export batch; default `EXPORT_BATCH_SIZE` (tests make batches small to cut passes anywhere). */
@@ -70,18 +52,6 @@ export interface PassDeps {
     full: boolean;
     /** Sends one batch of apps as snapshot records; resolves once the collector acknowledged them. */
     send(apps: AppState[]): Promise<void>;
-  };
-}
-
-/** Logs at most one line per interval: progress on long backfills without flooding short polls. */
-function progressReporter(deps: PassDeps): (line: () => string) => void {
-  const interval = deps.progressIntervalMs ?? 10_000;
-  let last = Date.now();
-  return (line) => {
-    const now = Date.now();
-    if (now - last < interval) return;
-    last = now;
-    deps.logger.info(line());
   };
 }
 
@@ -151,8 +121,13 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     );
   }
   try {
-    const sequencer = await collect(deps, start, spool, result);
+    const { sequencer, ...read } = await readPages(deps, start, spool);
     result.order = sequencer.detectedOrder;
+    result.observedAtMs = read.observedAtMs;
+    result.fetched = read.fetched;
+    result.skippedAlreadyDelivered = read.overlap;
+    result.olderThanCursor = read.older;
+    if (read.gap) result.gap = read.gap;
     await exportSpool(deps, start, spool, result, sequencer.pageCount);
     await sendSnapshot(deps, result);
     if (!start.inventory) {
@@ -163,90 +138,6 @@ export async function runSyncPass(deps: PassDeps, start: CursorState): Promise<P
     return result;
   } finally {
     await spool.clear((message) => deps.logger.warn(message));
-  }
-}
-
-async function collect(deps: PassDeps, start: CursorState, spool: Spool, result: PassResult): Promise<PageSequencer> {
-  const progress = progressReporter(deps);
-  for (let attempt = 0; ; attempt++) {
-    // Building the inventory needs every entry: no hint, and no floor.
-    const useHint = attempt === 0 && start.hint?.order === 'oldest-first' && start.inventory !== undefined;
-    const sequencer = new PageSequencer({
-      floor: start.inventory ? start.position.date : 0,
-      startPage: useHint ? hintPage(start.hint) : 1,
-      orderHint: useHint ? 'oldest-first' : undefined,
-    });
-    let page = sequencer.firstPage;
-    let lastResponse: PageResponse | undefined;
-    let oldestTaken: number | undefined;
-    let newestTaken: number | undefined;
-    // The page the sequencer will almost surely ask for next, already on its way while this one is
-    // processed: Slack's latency and our CPU overlap instead of adding up.
-    let ahead: { page: number; response: Promise<PageResponse | PaginationLimit> } | undefined;
-    // Ends the retries of a prefetched page this attempt turns out not to need.
-    const attemptDone = new AbortController();
-    try {
-      for (;;) {
-        const answer = await (ahead?.page === page ? ahead.response : deps.fetchPage(page, attemptDone.signal));
-        ahead = undefined;
-        if ('paginationLimit' in answer) {
-          if (!lastResponse) throw answer.paginationLimit;
-          // Newest-first, what could not be reached is older than what was read (down to the
-          // cursor); oldest-first, it is newer (up to now).
-          const newestFirst = sequencer.detectedOrder !== 'oldest-first';
-          result.gap = {
-            entriesNotRead: Math.max(0, lastResponse.total - lastResponse.page * lastResponse.count),
-            fromDate: newestFirst ? start.position.date : (newestTaken ?? start.position.date),
-            toDate: newestFirst ? (oldestTaken ?? start.position.date) : Math.floor(Date.now() / 1000),
-          };
-          deps.logger.error(
-            `Slack refused to page past page ${lastResponse.page} (over_pagination_limit): up to ${result.gap.entriesNotRead} entries dated ` +
-              `${isoSeconds(result.gap.fromDate)} to ${isoSeconds(result.gap.toDate)} could not be read and may be missing; exporting what was reached`,
-            { ...result.gap },
-          );
-          return sequencer;
-        }
-        const response = answer;
-        const next = sequencer.prefetchable(response);
-        if (next !== undefined) {
-          ahead = { page: next, response: deps.fetchPage(next, attemptDone.signal) };
-          ahead.response.catch(() => undefined); // awaited (and its error handled) when used
-        }
-        lastResponse = response;
-        result.observedAtMs ??= response.fetchedAtMs;
-        result.fetched += response.entries.length;
-        const accepted = sequencer.accept(response);
-        if (accepted.next.kind === 'restart') {
-          if (attempt + 1 >= MAX_RESTARTS) {
-            throw new SyncConsistencyError(
-              `Slack's integration log changed while paging, ${MAX_RESTARTS} times in a row (${accepted.next.reason}); nothing was exported, the next pass retries`,
-            );
-          }
-          deps.logger.warn(`restarting the pass from the first page: ${accepted.next.reason}`);
-          await spool.clear();
-          result.skippedAlreadyDelivered = 0;
-          result.olderThanCursor = 0;
-          break;
-        }
-        result.skippedAlreadyDelivered += accepted.overlap;
-        result.olderThanCursor += accepted.older;
-        for (const t of accepted.taken) {
-          if (oldestTaken === undefined || t.sortDate < oldestTaken) oldestTaken = t.sortDate;
-          if (newestTaken === undefined || t.sortDate > newestTaken) newestTaken = t.sortDate;
-        }
-        await spool.append(accepted.taken);
-        if (accepted.next.kind === 'done') {
-          return sequencer;
-        }
-        progress(() => {
-          const left = Math.max(0, response.pages - response.page);
-          return `reading Slack: page ${response.page} of ${response.pages}, ${spool.size} new entries so far; at most ${left} more pages (${Math.max(0, response.total - response.page * response.count)} entries) to read`;
-        });
-        page = accepted.next.page;
-      }
-    } finally {
-      attemptDone.abort();
-    }
   }
 }
 
@@ -261,17 +152,8 @@ async function exportSpool(
   const progress = progressReporter(deps);
   const filter = new DeliveryFilter(start.position);
   const undated = new UndatedFilter(start.undated);
-  const building = !start.inventory;
   const batchSize = deps.batchSize ?? EXPORT_BATCH_SIZE;
-  // Two views of the inventory: the live one, which admission folds entries into ahead of the
-  // acknowledgements, and the acknowledged one, which each acknowledged batch adds its changed apps
-  // to (app states are never changed in place, so no copy is needed). A saved cursor carries the
-  // acknowledged one: exactly what its position covers.
-  const fold = new InventoryFold(start.inventory);
-  const acknowledged = new Map(start.inventory);
-  /** Acknowledged batches that changed the inventory; what the last save held. */
-  let ackedRevision = 0;
-  let savedRevision = building ? -1 : 0;
+  const inventory = new PassInventory(start.inventory);
   let batch: DeliverableEntry[] = [];
   let currentDate: number | undefined;
   let firstOffsetOfDate: number | undefined;
@@ -281,14 +163,14 @@ async function exportSpool(
   // saved cursor covers batch n-MAX_RESENT_BATCHES, and sent once batch n-1 is acknowledged: so
   // requests never cross, and no more than MAX_RESENT_BATCHES batches are ever delivered past the
   // saved cursor, which is what a crash can re-send.
-  // A save starts (synchronously) with the newest acknowledged state, which `acknowledged` matches
-  // then: the snapshot of it taken here is the inventory that state covers.
+  // A save starts (synchronously) with the newest acknowledged state, which the acknowledged
+  // inventory matches then: the copy of it taken here is the inventory that state covers.
   const checkpoints = new Checkpointer(async (state) => {
-    const revision = ackedRevision;
-    if (!sameState(state, result.state) || !start.persisted || revision !== savedRevision) {
-      const full: CursorState = { ...state, inventory: new Map(acknowledged) };
+    const view = inventory.forSave();
+    if (!sameState(state, result.state) || !start.persisted || view.unsaved) {
+      const full: CursorState = { ...state, inventory: view.copy() };
       await deps.saveCursor(full);
-      savedRevision = revision;
+      view.saved();
       result.state = { ...full, persisted: true };
     }
   });
@@ -305,7 +187,7 @@ async function exportSpool(
     const closed = {
       entries: batch,
       state: nextState(start, filter.position(), undated.delivered(), result.order, firstOffsetOfDate, pageCount),
-      changes: fold.takeChanges(),
+      changes: inventory.takeChanges(),
     };
     batch = [];
     return closed;
@@ -326,19 +208,14 @@ async function exportSpool(
         firstOffsetOfDate = taken.offset;
       }
       if (!deliver) {
-        if (building) {
-          fold.apply(taken.entry.fields, taken.sortDate);
-          // Read only for the inventory (a first run, an upgrade, `--rebuild-inventory`).
-          if (taken.sortDate < start.position.date) {
-            result.olderThanCursor++;
-            continue;
-          }
-        }
-        result.skippedAlreadyDelivered++;
+        inventory.skip(taken.entry.fields, taken.sortDate);
+        // Read only for the inventory (a first run, an upgrade, `--rebuild-inventory`).
+        if (inventory.building && taken.sortDate < start.position.date) result.olderThanCursor++;
+        else result.skippedAlreadyDelivered++;
         continue;
       }
       if (taken.entry.date === undefined) result.undatedEntries++;
-      const { scopesAdded, scopesRemoved } = fold.apply(taken.entry.fields, taken.sortDate);
+      const { scopesAdded, scopesRemoved } = inventory.deliver(taken.entry.fields, taken.sortDate);
       batch.push({
         entry: taken.entry,
         occurrence,
@@ -378,11 +255,7 @@ async function exportSpool(
         result.exportBatches++;
         progress(() => `exporting: ${result.exported} of at most ${spool.size} new entries acknowledged by the collector`);
       }
-      for (const [key, app] of changes) {
-        acknowledged.set(key, app);
-        result.inventoryChanged.add(key);
-      }
-      if (changes.size > 0) ackedRevision++;
+      inventory.acknowledge(changes, result.inventoryChanged);
       checkpoints.acknowledged(n, state);
     })();
     // Handled here so a failure while the next batch is read is not an unhandled rejection; a
@@ -410,10 +283,7 @@ async function sendSnapshot(deps: PassDeps, result: PassResult): Promise<void> {
   const { snapshot } = deps;
   const inventory = result.state.inventory;
   if (!snapshot || !inventory) return;
-  const apps = snapshotApps(inventory, snapshot.full ? undefined : result.inventoryChanged);
-  const size = deps.batchSize ?? EXPORT_BATCH_SIZE;
-  for (let i = 0; i < apps.length; i += size) {
-    const batch = apps.slice(i, i + size);
+  for (const batch of snapshotBatches(inventory, snapshot.full, result.inventoryChanged, deps.batchSize ?? EXPORT_BATCH_SIZE)) {
     await snapshot.send(batch);
     result.snapshotRecords += batch.length;
   }
@@ -436,11 +306,6 @@ function nextState(
   // The inventory is added when the state is saved (the acknowledged one).
   const { inventory: _saved, ...rest } = start;
   return { ...rest, position, hint, persisted: true, ...(Object.keys(undated).length > 0 ? { undated } : {}) };
-}
-
-/** Oldest-first: the page that held the first entry of the cursor's second last time. */
-function hintPage(hint: CursorHint | undefined): number {
-  return hint?.order === 'oldest-first' ? Math.floor(hint.offset / hint.count) + 1 : 1;
 }
 
 function sameState(a: CursorState, b: CursorState): boolean {

@@ -24,6 +24,8 @@ export interface IntegrationLogsClientOptions {
   onWait?: (kind: 'rate_limit' | 'backoff', seconds: number) => void;
   /** Called after each request with its outcome, for self-metrics. */
   onRequest?: (outcome: 'ok' | 'rate_limited' | 'transient_error' | 'fatal_error') => void;
+  /** Runs each wait before a retry (default: as it is); the stream gives its concurrency place back meanwhile. */
+  aside?: <T>(wait: () => Promise<T>) => Promise<T>;
 }
 
 /** Backoff for transient failures: 3 s doubling to 60 s, jittered, never under 3 s (Tier 2 is ~20 requests/min). */
@@ -136,7 +138,8 @@ export class IntegrationLogsClient {
         this.options.onWait?.(rateLimited ? 'rate_limit' : 'backoff', seconds);
         this.options.logger.warn(`${why}: waiting ${seconds}s before retrying page ${page}`, { page, waitSeconds: seconds });
         try {
-          await sleep(waitMs, undefined, { signal });
+          const wait = () => sleep(waitMs, undefined, { signal });
+          await (this.options.aside ? this.options.aside(wait) : wait());
         } catch (error) {
           throw new StoppedError(`stopping: the wait before retrying page ${page} was cut short by shutdown`, { cause: error });
         }

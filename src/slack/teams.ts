@@ -54,22 +54,32 @@ export async function listTeams(options: { credentials: TokenProvider; slackApiU
   return teams;
 }
 
-/** What a listing changes: teams to start polling, teams to stop polling (their cursors stay). */
+/**
+ * What a listing changes: teams to start polling, teams to stop polling (their cursors stay), and
+ * teams polled now whose name is no longer the one their records carry (a renamed workspace).
+ */
 export interface TeamChanges {
   added: ListedTeam[];
   removed: string[];
+  renamed: ListedTeam[];
 }
 
 /**
- * Compares a listing with the teams polled now. Excluded teams are never added, and one excluded
- * while polled is removed. A team listed twice counts once.
+ * Compares a listing with the teams polled now (their IDs, and the names their records carry).
+ * Excluded teams are never added, and one excluded while polled is removed. A team listed twice
+ * counts once, as first listed.
  */
-export function teamChanges(polled: ReadonlySet<string>, listed: readonly ListedTeam[], exclude: readonly string[]): TeamChanges {
+export function teamChanges(
+  polled: ReadonlyMap<string, string | undefined>,
+  listed: readonly ListedTeam[],
+  exclude: readonly string[],
+): TeamChanges {
   const excluded = new Set(exclude);
   const wanted = new Map<string, ListedTeam>();
   for (const team of listed) if (!excluded.has(team.id) && !wanted.has(team.id)) wanted.set(team.id, team);
   return {
     added: [...wanted.values()].filter((team) => !polled.has(team.id)),
-    removed: [...polled].filter((id) => !wanted.has(id)),
+    removed: [...polled.keys()].filter((id) => !wanted.has(id)),
+    renamed: [...wanted.values()].filter((team) => polled.has(team.id) && polled.get(team.id) !== team.name),
   };
 }

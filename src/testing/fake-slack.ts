@@ -147,6 +147,11 @@ export class FakeSlack {
     this.teamNames.set(team, name);
   }
 
+  /** A workspace renamed: `auth.teams.list` names it so from now on. */
+  renameTeam(team: string, name: string): void {
+    this.teamNames.set(team, name);
+  }
+
   /** A workspace deleted, or the app's approval withdrawn: no longer listed, its log answers `invalid_auth`. */
   removeTeam(team: string): void {
     this.teams.delete(team);
