@@ -254,7 +254,7 @@ function decodeChunk(text: string, reverse: boolean, where: string): TakenEntry[
  * A decoded entry. A class, not an object literal: V8 may decide, from how many objects of a
  * literal survived one collection, to allocate every later object of that literal directly in the
  * old generation ("allocation-site pretenuring"), and these hold their entry's whole object graph,
- * which would then stay until a full collection (docs/performance.md, "Heap").
+ * which would then stay until a full collection.
  */
 class Taken implements TakenEntry {
   constructor(
