@@ -3,7 +3,7 @@
  * docs/inventory.md (issue 18 §1, §2).
  */
 import { describe, expect, it } from 'vitest';
-import { InventoryFold, TIMELINE_LENGTH, foldEntry, inventoryKey } from '../src/inventory/fold.js';
+import { InventoryFold, TIMELINE_LENGTH, foldEntry, inventoryKey, splitScopes } from '../src/inventory/fold.js';
 import { inventoryItems } from '../src/inventory/items.js';
 
 const T0 = 1_796_000_000;
@@ -15,6 +15,15 @@ describe('inventoryKey', () => {
     expect(inventoryKey({ service_id: '5' })).toBe('service:5');
     expect(inventoryKey({ service_id: 5, service_type: '' })).toBe('service:5');
     expect(inventoryKey({ rss_feed_url: 'https://example.com/rss' })).toBeUndefined();
+  });
+});
+
+describe('splitScopes', () => {
+  it('is the comma-separated scopes without blanks or the spaces around them', () => {
+    expect(splitScopes('chat:write, commands ,,im:history,')).toEqual(['chat:write', 'commands', 'im:history']);
+    expect(splitScopes(' ,  , ')).toEqual([]);
+    expect(splitScopes('')).toEqual([]);
+    expect(splitScopes('identify')).toEqual(['identify']);
   });
 });
 

@@ -56,13 +56,36 @@ function text(value: unknown): string | undefined {
   return typeof value === 'number' ? String(value) : undefined;
 }
 
+/** Distinct values `kept` shares, and the longest; past them, values are kept as they come. */
+const KEPT_VALUES = 10_000;
+const KEPT_LENGTH = 200;
+const keptValues = new Map<string, string>();
+/**
+ * One string for each of the few values a change keeps (scopes, user names, reasons): a timeline
+ * keeps the changes of its app for many batches, long enough for V8 to promote them, and a copy of
+ * each value per change (split from each entry's own `scope`) would be promoted with them.
+ * (`JSON.parse` already shares strings of up to 10 characters: change types, user ids.)
+ */
+function kept(value: string): string;
+function kept(value: string | undefined): string | undefined;
+function kept(value: string | undefined): string | undefined {
+  if (value === undefined || value.length > KEPT_LENGTH) return value;
+  const known = keptValues.get(value);
+  if (known !== undefined) return known;
+  if (keptValues.size < KEPT_VALUES) keptValues.set(value, value);
+  return value;
+}
+
 /** Slack's comma-separated `scope`, as a list without blanks. */
 export function splitScopes(value: string): string[] {
-  const scopes: string[] = [];
-  for (const part of value.split(',')) {
+  // In the array `split` made, of its own length: one grown by `push` would hold room for 16.
+  const scopes = value.split(',');
+  let count = 0;
+  for (const part of scopes) {
     const scope = part.trim();
-    if (scope.length > 0) scopes.push(scope);
+    if (scope.length > 0) scopes[count++] = scope;
   }
+  scopes.length = count;
   return scopes;
 }
 
@@ -105,14 +128,16 @@ export function foldEntry(
   const effect: FoldEffect = {};
   let scopes = held;
   if (GRANTING.has(changeType)) {
-    const added: string[] = [];
+    let added: string[] = [];
     if (typeof fields.scope === 'string') {
       for (const scope of splitScopes(fields.scope)) {
-        if (!held.includes(scope) && !added.includes(scope)) added.push(scope);
+        if (!held.includes(scope) && !added.includes(scope)) added.push(kept(scope));
       }
+      // Its own length: an array grown by `push` holds room for 16.
+      if (added.length > 0) added = added.slice();
     }
     effect.scopesAdded = added;
-    if (added.length > 0) scopes = [...held, ...added].sort();
+    if (added.length > 0) scopes = held.concat(added).sort();
   } else if (changeType === 'removed') {
     effect.scopesRemoved = held;
     scopes = [];
@@ -125,8 +150,8 @@ export function foldEntry(
   else status = previous.status;
 
   const userId = text(fields.user_id);
-  const userName = text(fields.user_name);
-  const reason = text(fields.reason);
+  const userName = kept(text(fields.user_name));
+  const reason = kept(text(fields.reason));
   const change: AppChange = { change_type: changeType, at };
   if (userId) change.user_id = userId;
   if (userName) change.user_name = userName;
@@ -203,6 +228,9 @@ export class InventoryFold {
   takeChanges(): Map<string, AppState> {
     const changes = this.changes;
     this.changes = new Map();
+    // A timeline extended in place has room for half as many changes again: handed out (and kept
+    // for batches) with its own length.
+    for (const app of changes.values()) app.timeline = app.timeline.slice();
     return changes;
   }
 

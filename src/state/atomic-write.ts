@@ -3,20 +3,22 @@ import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const open = promisify(fs.open);
-/** `fs.writeFile` on a descriptor writes all of it, looping over short writes. */
-const writeAll = promisify(fs.writeFile) as (fd: number, text: string) => Promise<void>;
+const writev = promisify(fs.writev);
 const fsync = promisify(fs.fsync);
 const close = promisify(fs.close);
 const rename = promisify(fs.rename);
 
+/** What a durable write takes: text, or bytes as pieces written one after the other (one `writev`). */
+export type FileContent = string | readonly Uint8Array[];
+
 /**
- * Replaces `file` atomically with `text`, mode 0600: a temp file `tmp` beside it, written,
+ * Replaces `file` atomically with `content`, mode 0600: a temp file `tmp` beside it, written,
  * fsynced, renamed over it. Five file-system calls, where write-file-atomic makes about twelve:
  * each waits for a turn of a busy event loop, and a backfill saves its cursor after every batch.
  */
-export async function writeFileAtomic(file: string, tmp: string, text: string): Promise<void> {
+export async function writeFileAtomic(file: string, tmp: string, content: FileContent): Promise<void> {
   try {
-    await writeDurably(tmp, 'w', text);
+    await writeDurably(tmp, 'w', content);
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
@@ -29,12 +31,34 @@ export function appendDurably(file: string, text: string): Promise<void> {
   return writeDurably(file, 'a', text);
 }
 
-async function writeDurably(file: string, flags: 'w' | 'a', text: string): Promise<void> {
+async function writeDurably(file: string, flags: 'w' | 'a', content: FileContent): Promise<void> {
   const fd = await open(file, flags, 0o600);
   try {
-    await writeAll(fd, text);
+    await writeAll(fd, typeof content === 'string' ? [Buffer.from(content)] : content, null);
     await fsync(fd);
   } finally {
     await close(fd);
+  }
+}
+
+/**
+ * Writes every byte of `pieces` at `position` (`null`: where the file stands, or its end when
+ * appending), going on after a short write.
+ */
+export async function writeAll(fd: number, pieces: readonly Uint8Array[], position: number | null): Promise<void> {
+  let left = pieces;
+  let at = position;
+  while (left.length > 0) {
+    let { bytesWritten } = await writev(fd, left, at ?? undefined);
+    if (at !== null) at += bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const piece of left) {
+      if (bytesWritten >= piece.length) bytesWritten -= piece.length;
+      else {
+        rest.push(bytesWritten > 0 ? piece.subarray(bytesWritten) : piece);
+        bytesWritten = 0;
+      }
+    }
+    left = rest;
   }
 }

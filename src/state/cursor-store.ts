@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { writeFileAtomic } from './atomic-write.js';
-import { InventoryStateError, parseCursor, serializeCursor, type CursorScope, type CursorState, type ParseOptions } from './cursor.js';
+import { writeFileAtomic, type FileContent } from './atomic-write.js';
+import { InventoryEncoder } from './inventory-encoder.js';
+import { cursorPieces, InventoryStateError, parseCursor, type CursorScope, type CursorState, type ParseOptions } from './cursor.js';
 import { CursorFileError, CursorLockedError } from '../core/errors.js';
 
 /** `path` with symlinks followed, also to a target that does not exist yet; `path` when it is none. */
@@ -128,14 +129,16 @@ export class CursorStore {
   }
 
   private saves = 0;
+  /** What the saves before encoded: a save encodes only the apps that changed since. */
+  private readonly encoder = new InventoryEncoder();
   /** The file the cursor path stands for: a symlink is followed, as a mounted volume's often is. */
   private target: string | undefined;
 
   /** Only this process writes the file, under the lock. */
-  private async replace(text: string): Promise<void> {
+  private async replace(content: FileContent): Promise<void> {
     // Renamed over the link's target, in its directory: renaming over the link would replace it.
     const file = this.target ?? (this.target = await followLinks(this.path));
-    await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, text);
+    await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, content);
   }
 
   /** Temp files a killed process left between writing and renaming: never the cursor itself. */
@@ -155,7 +158,7 @@ export class CursorStore {
   async save(state: CursorState): Promise<void> {
     if (this.compromised) throw this.compromised;
     try {
-      await this.replace(serializeCursor(state));
+      await this.replace(cursorPieces(state, new Date(), this.encoder));
     } catch (e) {
       throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }

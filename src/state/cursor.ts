@@ -3,6 +3,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
 import type { CursorPosition, SlackIntegrationLogFilters } from '../core/types.js';
 import type { AppState, Inventory } from '../inventory/fold.js';
+import { InventoryEncoder } from './inventory-encoder.js';
 
 /**
  * The cursor file's meaning and format (version 2). Pure: reading and writing are in `store.ts`.
@@ -141,10 +142,12 @@ export function initialState(backfillStart: number, scope?: CursorScope): Cursor
 }
 
 /**
- * The file's text: the cursor indented for people, the inventory (10,000 apps can be megabytes)
- * on one line after it.
+ * The file's bytes, as pieces written one after the other: the cursor indented for people, the
+ * inventory (10,000 apps can be megabytes) on one line after it, a piece per app. Never the whole
+ * file as one string: a backfill saves after every batch, and such strings (and their copies) are
+ * big enough to go straight to the old generation. `encoder`: the one of the file's saves before.
  */
-export function serializeCursor(state: CursorState, now = new Date()): string {
+export function cursorPieces(state: CursorState, now = new Date(), encoder = new InventoryEncoder()): Uint8Array[] {
   const file: z.infer<typeof fileSchema> = {
     format: CURSOR_FORMAT,
     version: CURSOR_VERSION,
@@ -158,24 +161,15 @@ export function serializeCursor(state: CursorState, now = new Date()): string {
     updatedAt: now.toISOString(),
   };
   const head = JSON.stringify(file, null, 2);
-  if (!state.inventory) return `${head}\n`;
-  const apps: string[] = [];
-  for (const [key, app] of state.inventory) apps.push(`${JSON.stringify(key)}:${appText(app)}`);
-  return `${head.slice(0, -2)},\n  "inventory": {"apps":{${apps.join(',')}}}\n}\n`;
+  if (!state.inventory) return [Buffer.from(`${head}\n`)];
+  return [Buffer.from(`${head.slice(0, -2)},\n  "inventory": `), ...encoder.pieces(state.inventory), FILE_END];
 }
 
-/**
- * An app's JSON, made once per state: states never change, and a save writes every app while a
- * batch changes a few, so with thousands of apps this keeps a save from re-encoding them all.
- */
-const appTexts = new WeakMap<AppState, string>();
-function appText(app: AppState): string {
-  let text = appTexts.get(app);
-  if (text === undefined) {
-    text = JSON.stringify(app);
-    appTexts.set(app, text);
-  }
-  return text;
+const FILE_END = Buffer.from('\n}\n');
+
+/** The file's text: `cursorPieces` joined. */
+export function serializeCursor(state: CursorState, now = new Date()): string {
+  return Buffer.concat(cursorPieces(state, now)).toString('utf8');
 }
 
 /**

@@ -3,13 +3,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restoreEntry } from '../entry/normalize.js';
+import { restoreEntry, type NormalizedEntry } from '../entry/normalize.js';
 import type { TakenEntry } from '../paging/page-sequencer.js';
 import { SpoolError } from '../core/errors.js';
+import { writeAll } from './atomic-write.js';
 
 const open = promisify(fs.open);
 const close = promisify(fs.close);
-const writev = promisify(fs.writev);
 const read = promisify(fs.read);
 
 /**
@@ -194,25 +194,6 @@ export class Spool {
   }
 }
 
-/** Writes every byte of `buffers` at `position`, going on after a short write. */
-async function writeAll(fd: number, buffers: Buffer[], position: number): Promise<void> {
-  let left = buffers;
-  let at = position;
-  while (left.length > 0) {
-    let { bytesWritten } = await writev(fd, left, at);
-    at += bytesWritten;
-    const rest: Buffer[] = [];
-    for (const b of left) {
-      if (bytesWritten >= b.length) bytesWritten -= b.length;
-      else {
-        rest.push(bytesWritten > 0 ? b.subarray(bytesWritten) : b);
-        bytesWritten = 0;
-      }
-    }
-    left = rest;
-  }
-}
-
 /** Reads one chunk's bytes; fails when the file ends before them. */
 async function readExtent(fd: number, { position, length }: Extent): Promise<Buffer> {
   const bytes = Buffer.allocUnsafe(length);
@@ -245,21 +226,41 @@ function encodeChunk(taken: TakenEntry[]): string {
 }
 
 function decodeChunk(text: string, reverse: boolean, where: string): TakenEntry[] {
-  let fetchedAtMs: number;
-  let encoded: EncodedEntry[];
+  let chunk: [number, ...EncodedEntry[]];
   try {
-    [fetchedAtMs, ...encoded] = JSON.parse(text) as [number, ...EncodedEntry[]];
+    chunk = JSON.parse(text) as [number, ...EncodedEntry[]];
   } catch (e) {
     throw new SpoolError(`${where} is corrupt (${(e as Error).message}): something else changed it; the next pass reads Slack again`, {
       cause: e,
     });
   }
-  if (reverse) encoded.reverse();
-  return encoded.map((e) => {
+  // One pass, in the order asked for, into an array of its own length.
+  const fetchedAtMs = chunk[0];
+  const count = chunk.length - 1;
+  const taken = new Array<TakenEntry>(count);
+  for (let i = 0; i < count; i++) {
+    const e = chunk[reverse ? count - i : i + 1] as EncodedEntry;
     if (e.length === 2) {
       const date = e[0].date as number;
-      return { entry: restoreEntry(date, e[0]), offset: e[1], sortDate: date, fetchedAtMs };
+      taken[i] = new Taken(restoreEntry(date, e[0]), e[1], date, fetchedAtMs);
+    } else {
+      taken[i] = new Taken(restoreEntry(e[2] ?? undefined, e[0]), e[1], e[3], e[4]);
     }
-    return { entry: restoreEntry(e[2] ?? undefined, e[0]), offset: e[1], sortDate: e[3], fetchedAtMs: e[4] };
-  });
+  }
+  return taken;
+}
+
+/**
+ * A decoded entry. A class, not an object literal: V8 may decide, from how many objects of a
+ * literal survived one collection, to allocate every later object of that literal directly in the
+ * old generation ("allocation-site pretenuring"), and these hold their entry's whole object graph,
+ * which would then stay until a full collection.
+ */
+class Taken implements TakenEntry {
+  constructor(
+    readonly entry: NormalizedEntry,
+    readonly offset: number,
+    readonly sortDate: number,
+    readonly fetchedAtMs: number,
+  ) {}
 }

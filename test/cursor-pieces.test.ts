@@ -1,0 +1,172 @@
+/**
+ * The cursor file written from pieces (`cursorPieces`, `writeFileAtomic` with a piece list): the
+ * same bytes as the whole file encoded at once, with the app and change texts made once and reused
+ * across saves, and atomic when a write stops between pieces.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cursorPieces, parseCursor, serializeCursor, type CursorState } from '../src/state/cursor.js';
+import { writeFileAtomic } from '../src/state/atomic-write.js';
+import { InventoryEncoder } from '../src/state/inventory-encoder.js';
+import { InventoryFold, type AppState, type Inventory } from '../src/inventory/fold.js';
+import { ROOT } from './process-helpers.js';
+
+const FP1 = '0123456789abcdef0123456789abcdef';
+const NOW = new Date(Date.UTC(2026, 11, 1, 10, 0, 0));
+
+/** The file as the format documents it, encoded in one go: the cursor indented, the inventory on one line. */
+function expectedText(state: CursorState): string {
+  const head = JSON.stringify(
+    {
+      format: 'slack-integration-logs-receiver/cursor',
+      version: 2,
+      position: state.position,
+      ...(state.hint ? { hint: state.hint } : {}),
+      backfillStart: state.backfillStart,
+      updatedAt: NOW.toISOString(),
+    },
+    null,
+    2,
+  );
+  if (!state.inventory) return `${head}\n`;
+  const apps = JSON.stringify({ apps: Object.fromEntries(state.inventory) });
+  return `${head.slice(0, -2)},\n  "inventory": ${apps}\n}\n`;
+}
+
+const CHANGES = ['added', 'expanded', 'updated', 'disabled', 'enabled', 'removed'];
+
+/** Folds `n` entries over `apps` apps (every app gets more than a full timeline), taking the changes every `batch` entries. */
+function foldedInventories(n: number, apps: number, batch: number): Inventory[] {
+  const fold = new InventoryFold();
+  const saved: Inventory[] = [];
+  let acknowledged = new Map<string, AppState>();
+  for (let i = 0; i < n; i++) {
+    const app = i % apps;
+    fold.apply(
+      {
+        ...(app % 3 === 2
+          ? { service_id: `${1000 + app}`, service_type: 'RSS', channel: `C${app}` }
+          : { app_id: `A${app}`, app_type: 'App "ü"' }),
+        change_type: CHANGES[(i * 7) % CHANGES.length],
+        user_id: `U${i % 5}`,
+        ...(i % 4 === 0 ? { user_name: 'ann' } : {}),
+        ...(i % 6 === 5 ? { reason: 'user' } : {}),
+        scope: ['chat:write', 'commands', 'im:history'].slice(0, i % 4).join(','),
+      },
+      1_700_000_000 + i,
+    );
+    if ((i + 1) % batch === 0) {
+      acknowledged = new Map([...acknowledged, ...fold.takeChanges()]);
+      saved.push(acknowledged);
+    }
+  }
+  return saved;
+}
+
+describe('cursorPieces', () => {
+  const base: CursorState = {
+    position: { date: 1_700_000_500, delivered: { [FP1]: 2 } },
+    hint: { order: 'newest-first' },
+    backfillStart: 0,
+    persisted: true,
+  };
+
+  it('joined, are byte for byte the whole file encoded at once, save after save of one file (apps and timelines reused)', () => {
+    const inventories = foldedInventories(2_000, 7, 25);
+    expect(inventories).toHaveLength(80);
+    expect(inventories.at(-1)!.get('app:A0')!.timeline).toHaveLength(50);
+    const encoder = new InventoryEncoder();
+    let before: Uint8Array[] = [];
+    for (const inventory of inventories) {
+      const state = { ...base, inventory };
+      const pieces = cursorPieces(state, NOW, encoder);
+      expect(Buffer.concat(pieces).toString('utf8')).toBe(expectedText(state));
+      // A second save of the same states writes the same bytes, the same buffers of every app but
+      // the first (a view without its leading comma).
+      const again = cursorPieces(state, NOW, encoder);
+      expect(Buffer.concat(again).equals(Buffer.concat(pieces))).toBe(true);
+      again.slice(3, -2).forEach((piece, i) => expect(piece).toBe(pieces[i + 3]));
+      before = pieces;
+    }
+    expect(before.length).toBe(2 + 7 + 2);
+  });
+
+  it('one encoder for unrelated inventories (other change objects, fewer apps, other orders) still writes each as it is', () => {
+    const encoder = new InventoryEncoder();
+    const a = foldedInventories(900, 6, 300);
+    const b = foldedInventories(700, 4, 350);
+    for (const inventory of [a[0]!, b[1]!, a[2]!, new Map([...a[1]!].reverse()), b[0]!, new Map()]) {
+      const state = { ...base, inventory };
+      expect(Buffer.concat(cursorPieces(state, NOW, encoder)).toString('utf8')).toBe(expectedText(state));
+    }
+  });
+
+  it('read back, are the inventory saved; apps read from a file are saved as they read (their own key order)', () => {
+    const state = { ...base, inventory: foldedInventories(600, 5, 100).at(-1)! };
+    const back = parseCursor(serializeCursor(state, NOW));
+    expect(back.inventory).toEqual(state.inventory);
+    const again = { ...back, hint: base.hint };
+    expect(serializeCursor(again, NOW)).toBe(expectedText(again));
+  });
+
+  it('an app state keyed by another key gets that key', () => {
+    const app: AppState = { status: 'active', scopes: [], last_change: { change_type: 'added', at: 1 }, timeline: [] };
+    serializeCursor({ ...base, inventory: new Map([['app:A1', app]]) }, NOW);
+    const state = { ...base, inventory: new Map([['app:B2', app]]) };
+    expect(serializeCursor(state, NOW)).toBe(expectedText(state));
+  });
+
+  it('without an inventory, and with an empty one', () => {
+    expect(serializeCursor(base, NOW)).toBe(expectedText(base));
+    const empty = { ...base, inventory: new Map() };
+    expect(serializeCursor(empty, NOW)).toBe(expectedText(empty));
+    expect(parseCursor(serializeCursor(empty, NOW)).inventory).toEqual(new Map());
+  });
+});
+
+describe('writeFileAtomic with pieces', () => {
+  let dir: string;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the pieces in order, a piece used twice written twice', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'atomic-pieces-'));
+    const file = join(dir, 'f.json');
+    const comma = Buffer.from(',');
+    await writeFileAtomic(file, `${file}.tmp`, [Buffer.from('[1'), comma, Buffer.from('2'), comma, new Uint8Array([0x33, 0x5d])]);
+    expect(await readFile(file, 'utf8')).toBe('[1,2,3]');
+    expect(await readdir(dir)).toEqual(['f.json']);
+  });
+
+  it('a write that stops between pieces (the file size limit) leaves the old file, and no temp file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'atomic-pieces-'));
+    const file = join(dir, 'cursor.json');
+    const old = serializeCursor({ position: { date: 1, delivered: {} }, backfillStart: 0, persisted: true }, NOW);
+    await writeFile(file, old);
+    // 20 pieces of 1 KB under a 4 KB limit (`ulimit -f` counts KB): the first four go through, then
+    // EFBIG (Node ignores SIGXFSZ). Built code: a child process runs it (`npm test` builds first).
+    const script = `
+      import { writeFileAtomic } from ${JSON.stringify(join(ROOT, 'dist/state/atomic-write.js'))};
+      const pieces = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1024, 97 + i));
+      await writeFileAtomic(process.argv[1], process.argv[1] + '.1.1.tmp', pieces).then(
+        () => console.log('written'),
+        (e) => console.log(e.code),
+      );`;
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn('bash', ['-c', 'ulimit -f 4 && exec "$0" "$@"', process.execPath, '--input-type=module', '-e', script, file], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out.trim()));
+    });
+    expect(output).toBe('EFBIG');
+    expect(await readFile(file, 'utf8')).toBe(old);
+    expect(await readdir(dir)).toEqual(['cursor.json']);
+  });
+});
