@@ -259,6 +259,9 @@ async function exportSpool(
     const count = entries.length;
     const n = ++batches;
     await slot();
+    // In a turn of its own: building and serializing a batch is the longest synchronous step, and
+    // two of them back to back (a pass's first batches, with cold code) stalled a host's event loop.
+    await new Promise(setImmediate);
     // Built only now, while the batch before it is on the wire, not earlier (docs/performance.md, "Heap").
     const send = count > 0 ? deps.prepare(entries) : undefined;
     const previous = acks.at(-1);
