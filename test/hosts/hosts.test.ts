@@ -23,6 +23,12 @@ const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOKEN = 'xoxp-host-test-not-a-real-token';
 const ENTRIES = 14;
+const entries = Array.from({ length: ENTRIES }, (_, i) => ({
+  app_id: `A${i}`,
+  user_id: 'U1',
+  date: String(1_700_000_000 + i),
+  change_type: 'added',
+}));
 
 let work: string;
 let tarball: string;
@@ -36,12 +42,6 @@ beforeAll(async () => {
     work,
     (await readdir(work)).find((f) => f.endsWith('.tgz'))!,
   );
-  const entries = Array.from({ length: ENTRIES }, (_, i) => ({
-    app_id: `A${i}`,
-    user_id: 'U1',
-    date: String(1_700_000_000 + i),
-    change_type: 'added',
-  }));
   slack = await new FakeSlack({ token: TOKEN, entries }).start();
   otlp = await new FakeCollector().start();
 }, 120_000);
@@ -110,7 +110,14 @@ describe.each(lines)('a host on $name (Node $node)', ({ name, node, deps, cleanT
     const report = JSON.parse(stdout.trim().split('\n').at(-1)!);
     expect(report.node.startsWith(`v${node}.`)).toBe(true);
     expect(report.exported).toBe(ENTRIES);
-    expect(otlp.records.length - before).toBe(ENTRIES);
+    const received = otlp.records.slice(before);
+    const changes = received.filter((r) => r.eventName === 'slack.integration.change');
+    const snapshot = received.filter((r) => r.eventName === 'slack.integration.inventory');
+    expect(changes.length).toBe(ENTRIES);
+    // Each app of the fixture was added once and never removed: the first pass's full inventory
+    // snapshot lists every one of them, and nothing else arrives.
+    expect(snapshot.map((r) => r.attributes['slack.integration.app_id']).sort()).toEqual(entries.map((e) => e.app_id).sort());
+    expect(received.length).toBe(ENTRIES * 2);
     expect(report.metrics['slack.integration_logs.records.exported']).toBe(ENTRIES);
     expect(report.metrics['slack.integration_logs.requests']).toBe(1);
   }, 240_000);
