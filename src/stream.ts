@@ -141,20 +141,9 @@ export class Stream {
 
   /** One pass; a second call while one runs gets the same promise. */
   pass(signal: AbortSignal): Promise<SyncSummary> {
-    this.inFlight ??= this.inTurn(() => this.inSlot(signal))
-      .then(
-        (summary) => {
-          this.metrics.pass();
-          return summary;
-        },
-        (error: unknown) => {
-          this.metrics.pass(error);
-          throw error;
-        },
-      )
-      .finally(() => {
-        this.inFlight = undefined;
-      });
+    this.inFlight ??= this.inTurn(() => this.inSlot(signal)).finally(() => {
+      this.inFlight = undefined;
+    });
     return this.inFlight;
   }
 
@@ -162,12 +151,24 @@ export class Stream {
   private async inSlot(signal: AbortSignal): Promise<SyncSummary> {
     this.slot = await this.deps.slots.take();
     try {
-      // Stopped while waiting for its place (shutdown, or its workspace left the listing).
+      // Stopped while waiting for its place (shutdown, or its workspace left the listing): no pass
+      // ran, so none is counted (hundreds of queued teams would each count a failure).
       if (signal.aborted) throw new StoppedError('stopping: the pass did not start');
-      return await this.runPass(signal);
+      return await this.countedPass(signal);
     } finally {
       this.slot.release();
       this.slot = undefined;
+    }
+  }
+
+  private async countedPass(signal: AbortSignal): Promise<SyncSummary> {
+    try {
+      const summary = await this.runPass(signal);
+      this.metrics.pass();
+      return summary;
+    } catch (error) {
+      this.metrics.pass(error);
+      throw error;
     }
   }
 

@@ -94,4 +94,39 @@ describe('TeamSlots', () => {
     a.release();
     (await b).release();
   });
+  it('a wait cut short ends at once, not behind the pass holding the place, and no place is lost', async () => {
+    const slots = new TeamSlots(1);
+    const a = await slots.take();
+    const wait = gate();
+    const aWaits = a.aside(async () => {
+      await wait.promise;
+      throw new Error('stopped');
+    });
+    const b = await slots.take();
+    let aEnded = false;
+    const aResult = aWaits.catch((error: Error) => {
+      aEnded = true;
+      return error.message;
+    });
+    wait.open();
+    await settle();
+    // B still holds the one place, yet A's wait has ended with its error.
+    expect(aEnded).toBe(true);
+    expect(await aResult).toBe('stopped');
+    a.release();
+    b.release();
+    await settle();
+    // Exactly one place is left: two takers, one at a time.
+    const c = await slots.take();
+    let dTook = false;
+    const d = slots.take().then((slot) => {
+      dTook = true;
+      return slot;
+    });
+    await settle();
+    expect(dTook).toBe(false);
+    c.release();
+    (await d).release();
+    expect(dTook).toBe(true);
+  });
 });

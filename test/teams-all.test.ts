@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { teamChanges } from '../src/slack/teams.js';
 import { resolveConfig } from '../src/config/config.js';
@@ -13,6 +14,23 @@ const TOKEN = 'xoxp-org-test-not-a-real-token';
 const entriesFor = (team: string, n: number, start = 1_700_000_000): SlackIntegrationLogRaw[] =>
   Array.from({ length: n }, (_, i) => ({ app_id: `${team}-A${i}`, user_id: 'U1', date: String(start + i), change_type: 'added' }));
 const appIds = (entries: SlackIntegrationLogRaw[]) => entries.map((e) => String(e.app_id)).sort();
+
+class TestReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/** The sum of `slack.integration_logs.passes` over all its points. */
+async function passesCounted(reader: TestReader): Promise<number> {
+  const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
+  let sum = 0;
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      if (metric.descriptor.name === 'slack.integration_logs.passes') for (const point of metric.dataPoints) sum += Number(point.value);
+    }
+  }
+  return sum;
+}
 
 const grid = teamsPerTest(TOKEN, { slackTeamIds: ['all'], retryDeadline: 5 });
 const setup = grid.start;
@@ -226,5 +244,24 @@ describe('SLACK_TEAM_CONCURRENCY', () => {
     // The other two were delivered while the limited team waited out its 3 s.
     expect(order.slice(0, 6).sort()).toEqual(others.flatMap((t) => [t, t, t]).sort());
     expect(order.slice(6)).toEqual([limited, limited, limited]);
+  });
+  it('a shutdown while teams wait for the one place counts only the pass that ran, not the ones that never started', async () => {
+    const teams = { T1: entriesFor('T1', 3), T2: entriesFor('T2', 3), T3: entriesFor('T3', 3) };
+    const s = await setup({ teams });
+    // The first page asked for is slow: the two other teams wait for the one place meanwhile.
+    s.slack.enqueue({ delayMs: 5000 });
+    const reader = new TestReader();
+    const receiver = s.make({
+      slackTeamIds: ['T1', 'T2', 'T3'],
+      teamConcurrency: 1,
+      backfillStartTime: 0,
+      meterProvider: new MeterProvider({ readers: [reader] }),
+    });
+    const once = receiver.syncOnce().catch((error: unknown) => error);
+    await waitFor(() => s.slack.requests.some((q) => q.path.endsWith('/team.integrationLogs')), 20_000);
+    await receiver.shutdown({ timeoutMillis: 5000 });
+    await once;
+    expect(s.slack.requests.filter((q) => q.path.endsWith('/team.integrationLogs'))).toHaveLength(1);
+    expect(await passesCounted(reader)).toBe(1);
   });
 });

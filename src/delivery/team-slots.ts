@@ -55,11 +55,21 @@ export class TeamSlots {
         waits++;
         held?.();
         held = undefined;
+        let waited = false;
         try {
-          return await wait();
+          const value = await wait();
+          waited = true;
+          return value;
         } finally {
           waits--;
-          while (!held && !ended && waits === 0) await retake();
+          // A wait cut short (shutdown, the team removed) ends its pass at once rather than queueing
+          // behind every other team's pass first; the place is taken back meanwhile, and given
+          // back at once if the pass has ended by then.
+          if (!waited) {
+            if (!held && !ended && waits === 0) void retake();
+          } else {
+            while (!held && !ended && waits === 0) await retake();
+          }
         }
       },
     };
