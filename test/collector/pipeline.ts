@@ -7,7 +7,7 @@ import type { SlackIntegrationLogRaw } from '../../src/core/types.js';
 import { TEST_TOKEN } from '../helpers.js';
 import { CLI, spawnNode } from '../process-helpers.js';
 import { AckProxy } from './ack-proxy.js';
-import { CollectorProcess, freePort } from './collector-process.js';
+import { CollectorProcess, freePorts } from './collector-process.js';
 import { LokiOtlpReceiver } from './loki-receiver.js';
 import { type CollectorConfig, localized, readConfig, writeConfig } from './shipped-config.js';
 
@@ -62,7 +62,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const dir = await mkdtemp(join(tmpdir(), 'collector-e2e-'));
   const slack = await new FakeSlack({ token: TEST_TOKEN, entries: options.entries, teams: options.teams }).start();
   const loki = await new LokiOtlpReceiver().start();
-  const [otlpPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  // The proxy listens before the Collector's ports are picked, so it can never be given one of them
+  // (a proxy forwarding to itself never answers); its target is set once they are.
+  const target = { host: '127.0.0.1', port: 0 };
+  const proxy = await new AckProxy(target).start();
+  const [otlpPort, healthPort, metricsPort] = (await freePorts(3)) as [number, number, number];
+  target.port = otlpPort;
   const config = localized(readConfig(options.source ?? 'otel-collector.yaml'), {
     otlpPort,
     healthPort,
@@ -72,7 +77,6 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   });
   options.edit?.(config);
   const collector = new CollectorProcess(options.binary, writeConfig(dir, 'collector.yaml', config), healthPort);
-  const proxy = await new AckProxy({ host: '127.0.0.1', port: otlpPort }).start();
   if (options.startCollector !== false) await collector.start();
 
   const baseEnv: Record<string, string> = {
