@@ -122,7 +122,7 @@ function scopeListOf(text: string): ScopeList {
 }
 
 export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRecord {
-  const attributes: LogAttributes = {};
+  const attributes = new RecordAttributes() as LogAttributes;
   const { fields } = entry;
   // Split once: the attribute and the body both list them.
   const scopeList = typeof fields.scope === 'string' ? scopeListOf(fields.scope) : undefined;
@@ -151,16 +151,34 @@ export function toLogRecord(entry: NormalizedEntry, ctx: MappingContext): LogRec
   const changeType = typeof entry.fields.change_type === 'string' ? entry.fields.change_type : undefined;
   const severityNumber = (changeType && SEVERITY_BY_CHANGE_TYPE[changeType]) || SeverityNumber.INFO;
   const entryTime = ctx.timestampPolicy === 'entry' ? (entry.date ?? ctx.neighbourDate) : undefined;
-  return {
-    eventName: EVENT_NAME,
+  return new MappedRecord(
     // Slack's date is whole seconds: timeUnixNano = date × 1e9 exactly.
-    timestamp: entryTime !== undefined ? [entryTime, 0] : hrTimeOfMillis(ctx.observedAtMs),
-    observedTimestamp: hrTimeOfMillis(ctx.observedAtMs),
+    entryTime !== undefined ? [entryTime, 0] : hrTimeOfMillis(ctx.observedAtMs),
+    hrTimeOfMillis(ctx.observedAtMs),
     severityNumber,
-    severityText: severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
-    body: summarize(fields, scopeList?.listed),
+    severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
+    summarize(fields, scopeList?.listed),
     attributes,
-  };
+  );
+}
+
+/**
+ * A record and its attributes are class instances, not object literals: V8 may decide from one
+ * collection's survivors to allocate every later object of a literal in the old generation
+ * (docs/performance.md, "Heap").
+ */
+class RecordAttributes {}
+
+class MappedRecord implements LogRecord {
+  readonly eventName = EVENT_NAME;
+  constructor(
+    readonly timestamp: HrTime,
+    readonly observedTimestamp: HrTime,
+    readonly severityNumber: SeverityNumber,
+    readonly severityText: string,
+    readonly body: string,
+    readonly attributes: LogAttributes,
+  ) {}
 }
 
 function mapValue(field: string, value: unknown): LogAttributes[string] | undefined {
