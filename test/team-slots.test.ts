@@ -16,6 +16,21 @@ function gate(): { promise: Promise<void>; open: () => void } {
 /** Lets every pending promise callback run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Exactly one place is left: of two takers, the second gets it only once the first gives it back. */
+async function expectOnePlaceLeft(slots: TeamSlots): Promise<void> {
+  const c = await slots.take();
+  let dTook = false;
+  const d = slots.take().then((slot) => {
+    dTook = true;
+    return slot;
+  });
+  await settle();
+  expect(dTook).toBe(false);
+  c.release();
+  (await d).release();
+  expect(dTook).toBe(true);
+}
+
 describe('TeamSlots', () => {
   it('one place: B gets it while A waits, A gets it back only after B released it', async () => {
     const slots = new TeamSlots(1);
@@ -66,18 +81,7 @@ describe('TeamSlots', () => {
     a.release();
     b.release();
     await Promise.all([w1, w2]);
-    // Exactly one place is left: two takers, one at a time.
-    const c = await slots.take();
-    let dTook = false;
-    const d = slots.take().then((slot) => {
-      dTook = true;
-      return slot;
-    });
-    await settle();
-    expect(dTook).toBe(false);
-    c.release();
-    (await d).release();
-    expect(dTook).toBe(true);
+    await expectOnePlaceLeft(slots);
   });
 
   it('the wait error reaches the caller, and the place is taken again', async () => {
@@ -116,17 +120,6 @@ describe('TeamSlots', () => {
     a.release();
     b.release();
     await settle();
-    // Exactly one place is left: two takers, one at a time.
-    const c = await slots.take();
-    let dTook = false;
-    const d = slots.take().then((slot) => {
-      dTook = true;
-      return slot;
-    });
-    await settle();
-    expect(dTook).toBe(false);
-    c.release();
-    (await d).release();
-    expect(dTook).toBe(true);
+    await expectOnePlaceLeft(slots);
   });
 });
