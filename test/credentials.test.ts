@@ -214,6 +214,20 @@ describe('refreshing through oauth.v2.access', () => {
     expect(error.cause).toBeUndefined();
   });
 
+  /** A token source refreshing R0 at the fake Slack, keeping its credentials in `file`. */
+  const rotatingSource = (file: CredentialsFile) =>
+    new RotatingTokenSource(
+      {
+        slackApiUrl: slack.url,
+        clientId: CLIENT.clientId,
+        clientSecret: fixedValue(CLIENT.clientSecret),
+        refreshToken: fixedValue(R0),
+        timeoutMs: 5000,
+      },
+      file,
+      new RecordingLogger(),
+    );
+
   it('a refresh whose result could not be written is kept in memory, written before it is used, and not refreshed again', async () => {
     const real = new CredentialsFile(join(dir, 'cursor.json.credentials.json'));
     let failWrites = 1;
@@ -223,17 +237,7 @@ describe('refreshing through oauth.v2.access', () => {
         return real.write(c);
       },
     });
-    const source = new RotatingTokenSource(
-      {
-        slackApiUrl: slack.url,
-        clientId: CLIENT.clientId,
-        clientSecret: fixedValue(CLIENT.clientSecret),
-        refreshToken: fixedValue(R0),
-        timeoutMs: 5000,
-      },
-      file,
-      new RecordingLogger(),
-    );
+    const source = rotatingSource(file);
     await expect(source.token()).rejects.toThrow('EROFS');
     expect(await real.read()).toBeUndefined();
     expect(await source.token()).toBe(oauth.issued[0]);
@@ -243,17 +247,7 @@ describe('refreshing through oauth.v2.access', () => {
 
   it('streams that find the token expired at once share one refresh (single flight); invalid_auth gets none', async () => {
     const file = new CredentialsFile(join(dir, 'cursor.json.credentials.json'));
-    const source = new RotatingTokenSource(
-      {
-        slackApiUrl: slack.url,
-        clientId: CLIENT.clientId,
-        clientSecret: fixedValue(CLIENT.clientSecret),
-        refreshToken: fixedValue(R0),
-        timeoutMs: 5000,
-      },
-      file,
-      new RecordingLogger(),
-    );
+    const source = rotatingSource(file);
     const first = await source.token();
     expect(oauth.refreshes).toBe(1);
     const renewed = await Promise.all(Array.from({ length: 5 }, () => source.renew(first, 'token_expired')));

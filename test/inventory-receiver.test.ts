@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CursorFileError, NoInventoryError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
-import { BASE_DATE, harnessPerTest } from './helpers.js';
+import { BASE_DATE, harnessPerTest, type Harness } from './helpers.js';
 
 const harness = harnessPerTest();
 
@@ -30,6 +30,8 @@ const LOG: SlackIntegrationLogRaw[] = [
   { app_id: 'A2', user_id: 'U1', date: String(BASE_DATE + 3), change_type: 'removed', reason: 'user' },
 ];
 const newestFirst = (entries: SlackIntegrationLogRaw[]) => [...entries].reverse();
+/** What the collector received, in order: each record's event name and app. */
+const kinds = (h: Harness) => h.collector.records.map((r) => `${r.eventName} ${String(r.attributes['slack.integration.app_id'])}`);
 
 describe('receiver.inventory()', () => {
   it('says there is none before a pass, then returns every app as inventory --json prints it', async () => {
@@ -88,8 +90,7 @@ describe('snapshots', () => {
     h.collector.refuseRecord = isA2Snapshot;
     const summary = await receiver.syncOnce();
     expect(summary.deadLettered).toBe(1);
-    const kinds = () => h.collector.records.map((r) => `${r.eventName} ${String(r.attributes['slack.integration.app_id'])}`);
-    expect(kinds()).toEqual([
+    expect(kinds(h)).toEqual([
       'slack.integration.change A1',
       'slack.integration.change A2',
       'slack.integration.change A1',
@@ -118,8 +119,7 @@ describe('snapshots', () => {
     const h = await harness.start({ entries: newestFirst(LOG.slice(0, 3)) });
     const receiver = h.receiver({ backfillStartTime: 0, inventoryInterval: '24h' });
     await receiver.syncOnce();
-    const kinds = () => h.collector.records.map((r) => `${r.eventName} ${String(r.attributes['slack.integration.app_id'])}`);
-    expect(kinds()).toEqual([
+    expect(kinds(h)).toEqual([
       'slack.integration.change A1',
       'slack.integration.change A2',
       'slack.integration.change A1',
@@ -142,10 +142,10 @@ describe('snapshots', () => {
 
     h.slack.add(LOG[3]!);
     await receiver.syncOnce();
-    expect(kinds().slice(5)).toEqual(['slack.integration.change A2', 'slack.integration.inventory A2']);
+    expect(kinds(h).slice(5)).toEqual(['slack.integration.change A2', 'slack.integration.inventory A2']);
     expect(h.collector.records.at(-1)!.attributes['slack.integration.status']).toBe('removed');
     await receiver.syncOnce();
-    expect(kinds()).toHaveLength(7);
+    expect(kinds(h)).toHaveLength(7);
 
     const quiet = await harness.start({ entries: newestFirst(LOG) });
     await quiet.receiver({ backfillStartTime: 0, inventoryInterval: 0 }).syncOnce();
