@@ -93,11 +93,12 @@ const count = z.number().int().nonnegative();
 /** Unix seconds up to the year 5000: anything later is not a date a cursor can hold. */
 const unixSeconds = count.max(95_617_584_000);
 const text = z.string().min(1);
+// Fields in the order the file has them (`inventory-encoder.ts`): parsed objects keep it.
 const changeSchema = z.strictObject({
   change_type: text,
+  at: unixSeconds,
   user_id: text.optional(),
   user_name: text.optional(),
-  at: unixSeconds,
   reason: text.optional(),
   scopes_added: z.array(text).optional(),
   scopes_removed: z.array(text).optional(),

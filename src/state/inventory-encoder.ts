@@ -1,40 +1,49 @@
-import type { AppState, Inventory } from '../inventory/fold.js';
-
-/** One app as the last save wrote it: its piece, and where each timeline change is in it. */
-interface EncodedApp {
-  app: AppState;
-  /** `,"<key>":<JSON.stringify(app)>`. */
-  bytes: Buffer;
-  /** Byte offset in `bytes` of each change of `app.timeline`, and of the `]` after them. */
-  starts: number[];
-  end: number;
-}
+import type { AppChange, AppState, Inventory } from '../inventory/fold.js';
 
 /**
- * The cursor file's inventory as bytes, one piece per app, for one cursor file's successive saves.
+ * The cursor file's inventory as bytes, for one cursor file's successive saves.
  *
  * A backfill saves after every batch, and a batch changes a few apps while the file holds them
- * all: an app whose state did not change is written from the bytes of the save before, one that
- * did reuses the bytes of the changes its timeline still holds (a timeline only drops its oldest
- * change and appends), so a save encodes only what is new. The bytes are those of
- * `JSON.stringify(app)`, whatever the order of the app's fields.
+ * all. So a save encodes only what is new: an app that did not change is written from the pieces
+ * of the save before; one that did gets a new head, and its timeline keeps the bytes of the
+ * changes it still holds (a timeline only drops its oldest changes and appends), as views of the
+ * buffers they were first written to. Each change is encoded once, and all new text of a save
+ * goes into one buffer. An app's runs of changes are joined into one (a copy) when there are more
+ * than `MAX_RUNS`, and in the first save that finds it unchanged: few pieces per app to write.
+ *
+ * Every app is written with its fields in the order docs/cursor.md gives (ids and types, status,
+ * scopes, added by and at, last change, channel, timeline; a change's as `AppChange` lists them
+ * but `at` second): the text is `JSON.stringify` of the app with its fields in that order,
+ * whatever the order of its objects.
  */
 export class InventoryEncoder {
   private readonly apps = new Map<string, EncodedApp>();
 
   /** `{"apps":{...}}` as pieces. */
   pieces(inventory: Inventory): Uint8Array[] {
-    const pieces: Uint8Array[] = [APPS_START];
+    const batch = new TextBatch();
+    const encoded: EncodedApp[] = [];
     for (const [key, app] of inventory) {
-      let encoded = this.apps.get(key);
-      if (encoded?.app !== app) {
-        encoded = encodeApp(key, app, encoded);
-        this.apps.set(key, encoded);
+      let entry = this.apps.get(key);
+      if (entry?.app !== app) {
+        entry = encodeApp(key, app, entry, batch);
+        this.apps.set(key, entry);
+      } else if (entry.runs.length > 1) {
+        // Unchanged since the save before: its timeline's runs joined, so that an inventory of
+        // apps that rarely change is written in few pieces.
+        entry.runs = [joinRuns(entry.runs)];
+        entry.pieces = piecesOf(entry);
       }
-      pieces.push(encoded.bytes);
+      encoded.push(entry);
     }
-    // Each app's piece starts with the comma that separates it from the one before.
-    if (pieces.length > 1) pieces[1] = pieces[1]!.subarray(1);
+    batch.seal();
+    const pieces: Uint8Array[] = [APPS_START];
+    for (const entry of encoded) {
+      if (entry.text >= 0) assemble(entry, batch);
+      for (const piece of entry.pieces) pieces.push(piece);
+    }
+    // Each app's head starts with the comma that separates it from the app before.
+    if (encoded.length > 0) pieces[1] = pieces[1]!.subarray(1);
     pieces.push(APPS_END);
     // Apps another inventory held (one rebuilt): not kept for nothing.
     if (this.apps.size > inventory.size) {
@@ -44,53 +53,198 @@ export class InventoryEncoder {
   }
 }
 
-const APPS_START = Buffer.from('{"apps":{');
-const APPS_END = Buffer.from('}}');
-
-function encodeApp(key: string, app: AppState, previous: EncodedApp | undefined): EncodedApp {
-  // The text around the timeline's changes: up to its `[`, and from its `]`.
-  let head = `,${JSON.stringify(key)}:{`;
-  let tail = '';
-  let fields = 0;
-  for (const [name, value] of Object.entries(app)) {
-    if (value === undefined) continue;
-    const field = `${fields++ > 0 ? ',' : ''}${JSON.stringify(name)}:`;
-    if (name === 'timeline') {
-      head += `${field}[`;
-      tail = ']';
-    } else if (tail) tail += `${field}${JSON.stringify(value)}`;
-    else head += `${field}${JSON.stringify(value)}`;
-  }
-  tail += '}';
-
-  const timeline = app.timeline;
-  const from = previous ? reusableFrom(previous.app.timeline, timeline) : -1;
-  const reused = from >= 0 ? previous!.bytes.subarray(previous!.starts[from], previous!.end) : EMPTY;
-  const kept = from >= 0 ? previous!.app.timeline.length - from : 0;
-  // The new changes' texts, written straight into the piece (no joined string).
-  const texts = new Array<string>(timeline.length - kept);
-  let size = Buffer.byteLength(head) + reused.length + Buffer.byteLength(tail);
-  for (let i = kept; i < timeline.length; i++) {
-    const text = JSON.stringify(timeline[i]);
-    texts[i - kept] = text;
-    size += Buffer.byteLength(text) + (i > 0 ? 1 : 0);
-  }
-  const bytes = Buffer.allocUnsafeSlow(size);
-  let at = bytes.write(head, 0);
-  const starts = new Array<number>(timeline.length);
-  for (let i = 0; i < kept; i++) starts[i] = previous!.starts[from + i]! - previous!.starts[from]! + at;
-  at += reused.copy(bytes, at);
-  for (let i = kept; i < timeline.length; i++) {
-    if (i > 0) bytes[at++] = COMMA;
-    starts[i] = at;
-    at += bytes.write(texts[i - kept]!, at);
-  }
-  bytes.write(tail, at);
-  return { app, bytes, starts, end: at };
+/** Changes encoded together, each `,{...}`: `bytes` from `starts[i]` is change i (from `skip` on, in use). */
+interface Run {
+  bytes: Uint8Array;
+  starts: number[];
+  skip: number;
 }
 
-const COMMA = 0x2c;
-const EMPTY = Buffer.alloc(0);
+/** One app as the last save wrote it. */
+interface EncodedApp {
+  app: AppState;
+  /** `head`, then the runs, then `]}`. */
+  pieces: Uint8Array[];
+  /** `,"<key>":{<fields>,"timeline":[`. */
+  head: Uint8Array;
+  /** Oldest first: together, the changes of `app.timeline`. */
+  runs: Run[];
+  /** While this save's text is collected: the index of the app's head in it (its new changes follow), else -1. */
+  text: number;
+  /** How many new changes follow the head there. */
+  added: number;
+}
+
+/** When an app's timeline is in more runs than this, they are joined into one. */
+const MAX_RUNS = 4;
+const APPS_START = Buffer.from('{"apps":{');
+const APPS_END = Buffer.from('}}');
+const TIMELINE_END = Buffer.from(']}');
+
+function encodeApp(key: string, app: AppState, previous: EncodedApp | undefined, batch: TextBatch): EncodedApp {
+  const timeline = app.timeline;
+  const from = previous ? reusableFrom(previous.app.timeline, timeline) : -1;
+  const runs: Run[] = [];
+  let kept = 0;
+  if (from >= 0) {
+    // Drop the `from` oldest changes of the previous runs.
+    let drop = from;
+    for (const run of previous!.runs) {
+      const inUse = run.starts.length - run.skip;
+      if (drop >= inUse) {
+        drop -= inUse;
+        continue;
+      }
+      runs.push(drop > 0 ? { bytes: run.bytes, starts: run.starts, skip: run.skip + drop } : run);
+      kept += inUse - drop;
+      drop = 0;
+    }
+  }
+  // The newest change is also the app's `last_change`: encoded once.
+  const newest = timeline.length > kept ? changeText(timeline[timeline.length - 1]!) : undefined;
+  const last = newest !== undefined && app.last_change === timeline[timeline.length - 1] ? newest : changeText(app.last_change);
+  const head = batch.add(`,${quote(key)}:{${appFields(app)}"last_change":${last},${channel(app)}"timeline":[`);
+  for (let i = kept; i < timeline.length - 1; i++) batch.add(`,${changeText(timeline[i]!)}`);
+  if (newest !== undefined) batch.add(`,${newest}`);
+  return { app, pieces: [], head: EMPTY, runs, text: head, added: timeline.length - kept };
+}
+
+/** Takes the app's head and new changes from the save's buffer. */
+function assemble(entry: EncodedApp, batch: TextBatch): void {
+  const { bytes, offsets } = batch;
+  const first = entry.text + 1;
+  if (entry.added > 0) {
+    const base = offsets[first]!;
+    const starts = new Array<number>(entry.added);
+    for (let i = 0; i < entry.added; i++) starts[i] = offsets[first + i]! - base;
+    entry.runs.push({ bytes: bytes.subarray(base, offsets[first + entry.added]), starts, skip: 0 });
+  }
+  if (entry.runs.length > MAX_RUNS) entry.runs = [joinRuns(entry.runs)];
+  entry.head = bytes.subarray(offsets[entry.text], offsets[first]);
+  entry.text = -1;
+  entry.pieces = piecesOf(entry);
+}
+
+function piecesOf(entry: EncodedApp): Uint8Array[] {
+  const pieces: Uint8Array[] = [entry.head];
+  entry.runs.forEach((run, i) => {
+    // The timeline's first change without the comma before it.
+    const start = run.starts[run.skip]! + (i === 0 ? 1 : 0);
+    pieces.push(start > 0 ? run.bytes.subarray(start) : run.bytes);
+  });
+  pieces.push(TIMELINE_END);
+  return pieces;
+}
+
+function joinRuns(runs: Run[]): Run {
+  const parts: Uint8Array[] = [];
+  const starts: number[] = [];
+  let size = 0;
+  for (const run of runs) {
+    const base = run.starts[run.skip]!;
+    for (let i = run.skip; i < run.starts.length; i++) starts.push(run.starts[i]! - base + size);
+    const part = run.bytes.subarray(base);
+    parts.push(part);
+    size += part.length;
+  }
+  return { bytes: Buffer.concat(parts, size), starts, skip: 0 };
+}
+
+/**
+ * The new text of one save, encoded into one buffer at the end (`seal`): thousands of small
+ * buffers per backfill would each be an allocation the garbage collector tracks. After `seal`,
+ * text `i` is `bytes` from `offsets[i]` to `offsets[i + 1]`.
+ */
+class TextBatch {
+  private readonly texts: string[] = [];
+  bytes: Uint8Array = EMPTY;
+  offsets: number[] = [];
+
+  /** @returns the text's index. */
+  add(text: string): number {
+    return this.texts.push(text) - 1;
+  }
+
+  seal(): void {
+    const texts = this.texts;
+    if (texts.length === 0) return;
+    const joined = texts.join('');
+    this.bytes = Buffer.from(joined);
+    // ASCII (nearly always): byte offsets are string offsets.
+    const ascii = this.bytes.length === joined.length;
+    const offsets = new Array<number>(texts.length + 1);
+    let at = 0;
+    for (let i = 0; i < texts.length; i++) {
+      offsets[i] = at;
+      at += ascii ? texts[i]!.length : Buffer.byteLength(texts[i]!);
+    }
+    offsets[texts.length] = at;
+    this.offsets = offsets;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** `JSON.stringify` of a string; the few values an inventory repeats (ids, names, scopes) encoded once. */
+function quote(value: string): string {
+  let text = quoted.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    if (quoted.size < QUOTED_VALUES) quoted.set(value, text);
+  }
+  return text;
+}
+const QUOTED_VALUES = 10_000;
+const quoted = new Map<string, string>();
+
+/** As `JSON.stringify` writes a number. */
+function number(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+function strings(values: readonly string[]): string {
+  let text = '[';
+  for (let i = 0; i < values.length; i++) text += (i > 0 ? ',' : '') + quote(values[i]!);
+  return `${text}]`;
+}
+
+/** The app's fields before `last_change`, in the file's order, each followed by a comma. */
+function appFields(app: AppState): string {
+  let text = '';
+  if (app.app_id !== undefined) text += `"app_id":${quote(app.app_id)},`;
+  if (app.service_id !== undefined) text += `"service_id":${quote(app.service_id)},`;
+  if (app.app_type !== undefined) text += `"app_type":${quote(app.app_type)},`;
+  if (app.service_type !== undefined) text += `"service_type":${quote(app.service_type)},`;
+  text += `"status":${quote(app.status)},"scopes":${strings(app.scopes)},`;
+  if (app.added_by !== undefined) {
+    const { id, name } = app.added_by;
+    const by =
+      id !== undefined && name !== undefined
+        ? `"id":${quote(id)},"name":${quote(name)}`
+        : id !== undefined
+          ? `"id":${quote(id)}`
+          : name !== undefined
+            ? `"name":${quote(name)}`
+            : '';
+    text += `"added_by":{${by}},`;
+  }
+  if (app.added_at !== undefined) text += `"added_at":${number(app.added_at)},`;
+  return text;
+}
+
+function channel(app: AppState): string {
+  return app.channel_id !== undefined ? `"channel_id":${quote(app.channel_id)},` : '';
+}
+
+function changeText(change: AppChange): string {
+  let text = `{"change_type":${quote(change.change_type)},"at":${number(change.at)}`;
+  if (change.user_id !== undefined) text += `,"user_id":${quote(change.user_id)}`;
+  if (change.user_name !== undefined) text += `,"user_name":${quote(change.user_name)}`;
+  if (change.reason !== undefined) text += `,"reason":${quote(change.reason)}`;
+  if (change.scopes_added !== undefined) text += `,"scopes_added":${strings(change.scopes_added)}`;
+  if (change.scopes_removed !== undefined) text += `,"scopes_removed":${strings(change.scopes_removed)}`;
+  return `${text}}`;
+}
 
 /**
  * Where in `before` the changes that `after` starts with begin, when `after` is `before` with its
