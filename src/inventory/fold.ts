@@ -48,9 +48,6 @@ export interface FoldEffect {
   scopesRemoved?: string[];
 }
 
-/** Change types that grant the scopes they list. */
-const GRANTING = new Set(['added', 'expanded', 'updated']);
-
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value.length > 0 ? value : undefined;
   return typeof value === 'number' ? String(value) : undefined;
@@ -90,17 +87,123 @@ export function splitScopes(value: string): string[] {
 }
 
 /**
+ * No scopes. Frozen because states share it: a state's arrays are shared between states (this
+ * one, and the lists of `scopeList`) on the promise that no one changes them.
+ */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
+/** One `scope` text as the fold uses it: its distinct scopes in Slack's order (kept strings), and sorted. */
+interface ScopeList {
+  listed: string[];
+  sorted: string[];
+}
+/** Distinct `scope` texts `scopeList` remembers, and the longest. */
+const SCOPE_LISTS = 1_000;
+const SCOPE_LIST_LENGTH = 2_000;
+const scopeLists = new Map<string, ScopeList>();
+/** Most entries repeat one of a few `scope` texts: each is split once, and its lists shared by the states made from it. */
+function scopeList(value: string): ScopeList {
+  let list = scopeLists.get(value);
+  if (list !== undefined) return list;
+  const listed: string[] = [];
+  for (const scope of splitScopes(value)) if (!listed.includes(scope)) listed.push(kept(scope));
+  list = listed.length > 0 ? { listed: listed.slice(), sorted: listed.sort() } : { listed: NONE, sorted: NONE };
+  if (value.length <= SCOPE_LIST_LENGTH && scopeLists.size < SCOPE_LISTS) scopeLists.set(value, list);
+  return list;
+}
+
+/** Distinct ids `inventoryKey` remembers the key of. */
+const KEYS = 10_000;
+const appKeys = new Map<string, string>();
+/** By service id, then service type ('' for none). */
+const serviceKeys = new Map<string, Map<string, string>>();
+let serviceKeyCount = 0;
+
+/**
  * Which app an entry is about: `app:<app_id>`; without one, `service:<service_id>`, followed by
  * `:<service_type>` when the entry has one, because one service id can stand for several
  * integrations of different types. `undefined`: the entry names neither (nothing to keep).
+ * The string of each key is made once: the fold looks it up for every entry.
  */
 export function inventoryKey(fields: Readonly<Record<string, unknown>>): string | undefined {
   const appId = text(fields.app_id);
-  if (appId) return `app:${appId}`;
+  if (appId) {
+    let key = appKeys.get(appId);
+    if (key === undefined) {
+      key = `app:${appId}`;
+      if (appKeys.size < KEYS) appKeys.set(appId, key);
+    }
+    return key;
+  }
   const serviceId = text(fields.service_id);
   if (!serviceId) return undefined;
-  const serviceType = text(fields.service_type);
-  return serviceType ? `service:${serviceId}:${serviceType}` : `service:${serviceId}`;
+  const serviceType = text(fields.service_type) ?? '';
+  let byType = serviceKeys.get(serviceId);
+  let key = byType?.get(serviceType);
+  if (key === undefined) {
+    key = serviceType ? `service:${serviceId}:${serviceType}` : `service:${serviceId}`;
+    if (serviceKeyCount < KEYS) {
+      if (byType === undefined) serviceKeys.set(serviceId, (byType = new Map()));
+      byType.set(serviceType, key);
+      serviceKeyCount++;
+    }
+  }
+  return key;
+}
+
+/** A change as `foldEntry` makes it: a class, so that its fields are in the object (a literal given more fields later grows a second store). */
+class Change implements AppChange {
+  declare change_type: string;
+  declare at: number;
+  declare user_id?: string;
+  declare user_name?: string;
+  declare reason?: string;
+  declare scopes_added?: string[];
+  declare scopes_removed?: string[];
+  constructor(
+    changeType: string,
+    at: number,
+    userId: string | undefined,
+    userName: string | undefined,
+    reason: string | undefined,
+    added: string[] | undefined,
+    removed: string[] | undefined,
+  ) {
+    this.change_type = changeType;
+    this.at = at;
+    if (userId) this.user_id = userId;
+    if (userName) this.user_name = userName;
+    if (reason) this.reason = reason;
+    if (added) this.scopes_added = added;
+    if (removed) this.scopes_removed = removed;
+  }
+}
+
+/** A state as `foldEntry` makes it (see `Change`); the fields after `timeline` are set by it. */
+class State implements AppState {
+  declare app_id?: string;
+  declare service_id?: string;
+  declare app_type?: string;
+  declare service_type?: string;
+  declare status: InventoryStatus;
+  declare scopes: string[];
+  declare added_by?: { id?: string; name?: string };
+  declare added_at?: number;
+  declare last_change: AppChange;
+  declare channel_id?: string;
+  declare timeline: AppChange[];
+  constructor(status: InventoryStatus, scopes: string[], change: AppChange, timeline: AppChange[]) {
+    this.status = status;
+    this.scopes = scopes;
+    this.last_change = change;
+    this.timeline = timeline;
+  }
+}
+
+/** What `change` says the entry changed. */
+function effectOf(change: AppChange): FoldEffect {
+  if (change.scopes_added) return { scopesAdded: change.scopes_added };
+  return change.scopes_removed ? { scopesRemoved: change.scopes_removed } : {};
 }
 
 /**
@@ -114,33 +217,44 @@ export function foldEntry(
   previous: AppState | undefined,
   fields: Readonly<Record<string, unknown>>,
   at: number,
-  /**
-   * The caller guarantees that no one else holds `previous` (it was made since the fold last
-   * handed states out): its timeline is then extended in place rather than copied.
-   */
-  ownsPrevious = false,
 ): { app: AppState; effect: FoldEffect } {
+  const app = nextState(previous, fields, at, false);
+  return { app, effect: effectOf(app.last_change) };
+}
+
+/**
+ * `foldEntry`'s state. `ownsPrevious`: the caller guarantees that no one else holds `previous` (it
+ * was made since the fold last handed states out): its timeline is then extended in place rather
+ * than copied.
+ */
+function nextState(previous: AppState | undefined, fields: Readonly<Record<string, unknown>>, at: number, ownsPrevious: boolean): AppState {
   // Written for speed (every delivered entry passes here): assignments rather than spreads, and
   // plain arrays for the few scopes an app holds.
   const changeType = text(fields.change_type) ?? 'changed';
   const wasGone = !previous || previous.status === 'removed';
-  const held = wasGone ? [] : previous.scopes;
-  const effect: FoldEffect = {};
+  const held = wasGone ? NONE : previous.scopes;
   let scopes = held;
-  if (GRANTING.has(changeType)) {
-    let added: string[] = [];
+  let added: string[] | undefined;
+  let removed: string[] | undefined;
+  if (changeType === 'added' || changeType === 'expanded' || changeType === 'updated') {
+    added = NONE;
     if (typeof fields.scope === 'string') {
-      for (const scope of splitScopes(fields.scope)) {
-        if (!held.includes(scope) && !added.includes(scope)) added.push(kept(scope));
+      const list = scopeList(fields.scope);
+      if (held.length === 0) {
+        added = list.listed;
+        scopes = list.sorted;
+      } else {
+        for (const scope of list.listed) {
+          if (held.includes(scope)) continue;
+          // Its own length: an array grown by `push` holds room for 16.
+          added = added === NONE ? [scope] : added.concat(scope);
+        }
+        if (added.length > 0) scopes = held.concat(added).sort();
       }
-      // Its own length: an array grown by `push` holds room for 16.
-      if (added.length > 0) added = added.slice();
     }
-    effect.scopesAdded = added;
-    if (added.length > 0) scopes = held.concat(added).sort();
   } else if (changeType === 'removed') {
-    effect.scopesRemoved = held;
-    scopes = [];
+    removed = held;
+    scopes = NONE;
   }
 
   let status: InventoryStatus;
@@ -151,15 +265,24 @@ export function foldEntry(
 
   const userId = text(fields.user_id);
   const userName = kept(text(fields.user_name));
-  const reason = kept(text(fields.reason));
-  const change: AppChange = { change_type: changeType, at };
-  if (userId) change.user_id = userId;
-  if (userName) change.user_name = userName;
-  if (reason) change.reason = reason;
-  if (effect.scopesAdded) change.scopes_added = effect.scopesAdded;
-  if (effect.scopesRemoved) change.scopes_removed = effect.scopesRemoved;
+  const change = new Change(changeType, at, userId, userName, kept(text(fields.reason)), added, removed);
 
-  const app: AppState = { status, scopes, last_change: change, timeline: [] };
+  let timeline: AppChange[];
+  const before = previous?.timeline;
+  if (before && ownsPrevious) {
+    before.push(change);
+    if (before.length > TIMELINE_LENGTH) before.shift();
+    timeline = before;
+  } else if (before) {
+    const from = before.length >= TIMELINE_LENGTH ? before.length - TIMELINE_LENGTH + 1 : 0;
+    timeline = new Array<AppChange>(before.length - from + 1);
+    for (let i = from; i < before.length; i++) timeline[i - from] = before[i]!;
+    timeline[timeline.length - 1] = change;
+  } else {
+    timeline = [change];
+  }
+
+  const app = new State(status, scopes, change, timeline);
   const appId = text(fields.app_id) ?? previous?.app_id;
   if (appId) app.app_id = appId;
   const serviceId = text(fields.service_id) ?? previous?.service_id;
@@ -180,22 +303,7 @@ export function foldEntry(
   }
   const channel = text(fields.channel) ?? previous?.channel_id;
   if (channel) app.channel_id = channel;
-
-  const timeline = previous?.timeline;
-  if (timeline && ownsPrevious) {
-    timeline.push(change);
-    if (timeline.length > TIMELINE_LENGTH) timeline.shift();
-    app.timeline = timeline;
-  } else if (timeline) {
-    const from = timeline.length >= TIMELINE_LENGTH ? timeline.length - TIMELINE_LENGTH + 1 : 0;
-    const copy = new Array<AppChange>(timeline.length - from + 1);
-    for (let i = from; i < timeline.length; i++) copy[i - from] = timeline[i]!;
-    copy[copy.length - 1] = change;
-    app.timeline = copy;
-  } else {
-    app.timeline = [change];
-  }
-  return { app, effect };
+  return app;
 }
 
 /**
@@ -214,14 +322,15 @@ export class InventoryFold {
   /** Folds one entry dated `at` (Unix seconds); an entry naming no app changes nothing. */
   apply(fields: Readonly<Record<string, unknown>>, at: number): FoldEffect {
     const key = inventoryKey(fields);
-    if (key === undefined) {
-      return foldEntry(undefined, fields, at).effect;
-    }
+    if (key === undefined) return effectOf(nextState(undefined, fields, at, false).last_change);
     // An app changed twice before `takeChanges` hands it out is this fold's alone.
-    const { app, effect } = foldEntry(this.apps.get(key), fields, at, this.changes.has(key));
+    let previous = this.changes.get(key);
+    const owned = previous !== undefined;
+    if (!owned) previous = this.apps.get(key);
+    const app = nextState(previous, fields, at, owned);
     this.apps.set(key, app);
     this.changes.set(key, app);
-    return effect;
+    return effectOf(app.last_change);
   }
 
   /** The apps changed since the last call, by key (states that never change). */
