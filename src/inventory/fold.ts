@@ -92,10 +92,15 @@ export function splitScopes(value: string): string[] {
  */
 const NONE: string[] = Object.freeze([]) as unknown as string[];
 
-/** One `scope` text as the fold uses it: its distinct scopes in Slack's order (kept strings), and sorted. */
+/** One `scope` text as the fold uses it: its distinct scopes in Slack's order (kept strings), and what it grants. */
 interface ScopeList {
   listed: string[];
-  sorted: string[];
+  /** By the scopes held before it (arrays states share): what it adds to them, and the scopes after. */
+  grants: WeakMap<string[], Grant>;
+}
+interface Grant {
+  added: string[];
+  scopes: string[];
 }
 /** Distinct `scope` texts `scopeList` remembers, and the longest. */
 const SCOPE_LISTS = 1_000;
@@ -107,9 +112,25 @@ function scopeList(value: string): ScopeList {
   if (list !== undefined) return list;
   const listed: string[] = [];
   for (const scope of splitScopes(value)) if (!listed.includes(scope)) listed.push(kept(scope));
-  list = listed.length > 0 ? { listed: listed.slice(), sorted: listed.sort() } : { listed: NONE, sorted: NONE };
+  list = { listed: listed.length > 0 ? listed.slice() : NONE, grants: new WeakMap() };
   if (value.length <= SCOPE_LIST_LENGTH && scopeLists.size < SCOPE_LISTS) scopeLists.set(value, list);
   return list;
+}
+
+/**
+ * What `list` grants an app holding `held`. Made once for each `held` array: states share the
+ * arrays this returns, so that the apps of a workspace, which hold a few sets of scopes, meet
+ * the same few arrays again and again.
+ */
+function grant(list: ScopeList, held: string[]): Grant {
+  let grant = list.grants.get(held);
+  if (grant !== undefined) return grant;
+  const added = list.listed.filter((scope) => !held.includes(scope));
+  if (added.length === 0) grant = { added: NONE, scopes: held };
+  else if (added.length === list.listed.length) grant = { added: list.listed, scopes: held.concat(added).sort() };
+  else grant = { added, scopes: held.concat(added).sort() };
+  list.grants.set(held, grant);
+  return grant;
 }
 
 /** Distinct ids `inventoryKey` remembers the key of. */
@@ -239,18 +260,9 @@ function nextState(previous: AppState | undefined, fields: Readonly<Record<strin
   if (changeType === 'added' || changeType === 'expanded' || changeType === 'updated') {
     added = NONE;
     if (typeof fields.scope === 'string') {
-      const list = scopeList(fields.scope);
-      if (held.length === 0) {
-        added = list.listed;
-        scopes = list.sorted;
-      } else {
-        for (const scope of list.listed) {
-          if (held.includes(scope)) continue;
-          // Its own length: an array grown by `push` holds room for 16.
-          added = added === NONE ? [scope] : added.concat(scope);
-        }
-        if (added.length > 0) scopes = held.concat(added).sort();
-      }
+      const granted = grant(scopeList(fields.scope), held);
+      added = granted.added;
+      scopes = granted.scopes;
     }
   } else if (changeType === 'removed') {
     removed = held;
