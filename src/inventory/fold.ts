@@ -86,18 +86,15 @@ export function splitScopes(value: string): string[] {
   return scopes;
 }
 
-/**
- * No scopes. Frozen because states share it: a state's arrays are shared between states (this
- * one, and the lists of `scopeList`) on the promise that no one changes them.
- */
+/** No scopes, one array for every state: frozen, as every array states share must never change. */
 const NONE: string[] = Object.freeze([]) as unknown as string[];
 
-/** One `scope` text as the fold uses it: its distinct scopes in Slack's order (kept strings), and what it grants. */
+/** One `scope` text: its distinct scopes in Slack's order (kept strings), and what it granted apps holding each `scopes` array. */
 interface ScopeList {
   listed: string[];
-  /** By the scopes held before it (arrays states share): what it adds to them, and the scopes after. */
   grants: WeakMap<string[], Grant>;
 }
+/** What an entry grants: the scopes it adds, and the scopes held after it. */
 interface Grant {
   added: string[];
   scopes: string[];
@@ -106,7 +103,7 @@ interface Grant {
 const SCOPE_LISTS = 1_000;
 const SCOPE_LIST_LENGTH = 2_000;
 const scopeLists = new Map<string, ScopeList>();
-/** Most entries repeat one of a few `scope` texts: each is split once, and its lists shared by the states made from it. */
+/** Most entries repeat one of a few `scope` texts: each is split once. */
 function scopeList(value: string): ScopeList {
   let list = scopeLists.get(value);
   if (list !== undefined) return list;
@@ -118,9 +115,9 @@ function scopeList(value: string): ScopeList {
 }
 
 /**
- * What `list` grants an app holding `held`. Made once for each `held` array: states share the
- * arrays this returns, so that the apps of a workspace, which hold a few sets of scopes, meet
- * the same few arrays again and again.
+ * What `list` grants an app holding `held`, worked out once for each `held` array: the states share
+ * the arrays it returns, so the apps of a workspace, which hold a few sets of scopes, bring the
+ * same few arrays back again and again (and a state kept for many batches keeps no copy of them).
  */
 function grant(list: ScopeList, held: string[]): Grant {
   let grant = list.grants.get(held);
@@ -133,7 +130,7 @@ function grant(list: ScopeList, held: string[]): Grant {
   return grant;
 }
 
-/** Distinct ids `inventoryKey` remembers the key of. */
+/** Distinct ids (service ids with a type) `inventoryKey` remembers the key of. */
 const KEYS = 10_000;
 const appKeys = new Map<string, string>();
 /** By service id, then service type ('' for none). */
@@ -172,7 +169,10 @@ export function inventoryKey(fields: Readonly<Record<string, unknown>>): string 
   return key;
 }
 
-/** A change as `foldEntry` makes it: a class, so that its fields are in the object (a literal given more fields later grows a second store). */
+/**
+ * A change as the fold makes it. A class, so that V8 puts every field in the object: a literal
+ * given fields after it was made keeps them in a second store, and states are kept for batches.
+ */
 class Change implements AppChange {
   declare change_type: string;
   declare at: number;
@@ -181,15 +181,7 @@ class Change implements AppChange {
   declare reason?: string;
   declare scopes_added?: string[];
   declare scopes_removed?: string[];
-  constructor(
-    changeType: string,
-    at: number,
-    userId: string | undefined,
-    userName: string | undefined,
-    reason: string | undefined,
-    added: string[] | undefined,
-    removed: string[] | undefined,
-  ) {
+  constructor(changeType: string, at: number, userId?: string, userName?: string, reason?: string, added?: string[], removed?: string[]) {
     this.change_type = changeType;
     this.at = at;
     if (userId) this.user_id = userId;
@@ -200,7 +192,10 @@ class Change implements AppChange {
   }
 }
 
-/** A state as `foldEntry` makes it (see `Change`); the fields after `timeline` are set by it. */
+/**
+ * A state as the fold makes it (a class, as `Change`); `nextState` sets the fields after `timeline`.
+ * The order fields are set in is the order of the cursor file's bytes.
+ */
 class State implements AppState {
   declare app_id?: string;
   declare service_id?: string;
@@ -244,13 +239,13 @@ export function foldEntry(
 }
 
 /**
- * `foldEntry`'s state. `ownsPrevious`: the caller guarantees that no one else holds `previous` (it
+ * `foldEntry`'s app. `ownsPrevious`: the caller guarantees that no one else holds `previous` (it
  * was made since the fold last handed states out): its timeline is then extended in place rather
  * than copied.
  */
 function nextState(previous: AppState | undefined, fields: Readonly<Record<string, unknown>>, at: number, ownsPrevious: boolean): AppState {
   // Written for speed (every delivered entry passes here): assignments rather than spreads, and
-  // plain arrays for the few scopes an app holds.
+  // plain arrays, shared, for the few scopes an app holds.
   const changeType = text(fields.change_type) ?? 'changed';
   const wasGone = !previous || previous.status === 'removed';
   const held = wasGone ? NONE : previous.scopes;
@@ -335,7 +330,7 @@ export class InventoryFold {
   apply(fields: Readonly<Record<string, unknown>>, at: number): FoldEffect {
     const key = inventoryKey(fields);
     if (key === undefined) return effectOf(nextState(undefined, fields, at, false).last_change);
-    // An app changed twice before `takeChanges` hands it out is this fold's alone.
+    // An app changed since `takeChanges` last handed states out is this fold's alone.
     let previous = this.changes.get(key);
     const owned = previous !== undefined;
     if (!owned) previous = this.apps.get(key);
