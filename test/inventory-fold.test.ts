@@ -181,7 +181,7 @@ describe('InventoryFold, one scope text again and again', () => {
       if (i % 7 === 0) fold.takeChanges();
     }
     expect(JSON.stringify([...handedOut])).toBe(before);
-    // Field order included: the cursor file's bytes follow it.
+    // Field order included: a state's JSON (a dead letter's snapshot) follows it.
     const change = { change_type: 'added', at: T0, scopes_added: ['commands'] };
     const state = (id: string) => ({
       status: 'active',

@@ -194,7 +194,7 @@ class Change implements AppChange {
 
 /**
  * A state as the fold makes it (a class, as `Change`); `nextState` sets the fields after `timeline`.
- * The order fields are set in is the order of the cursor file's bytes.
+ * Fields are set in one order, the order `JSON.stringify` writes them in (a dead letter's snapshot).
  */
 class State implements AppState {
   declare app_id?: string;
