@@ -197,16 +197,9 @@ class Change implements AppChange {
  * Fields are set in one order, the order `JSON.stringify` writes them in (a dead letter's snapshot).
  */
 class State implements AppState {
-  declare app_id?: string;
-  declare service_id?: string;
-  declare app_type?: string;
-  declare service_type?: string;
   declare status: InventoryStatus;
   declare scopes: string[];
-  declare added_by?: { id?: string; name?: string };
-  declare added_at?: number;
   declare last_change: AppChange;
-  declare channel_id?: string;
   declare timeline: AppChange[];
   constructor(status: InventoryStatus, scopes: string[], change: AppChange, timeline: AppChange[]) {
     this.status = status;
@@ -289,7 +282,7 @@ function nextState(previous: AppState | undefined, fields: Readonly<Record<strin
     timeline = [change];
   }
 
-  const app = new State(status, scopes, change, timeline);
+  const app: AppState = new State(status, scopes, change, timeline);
   const appId = text(fields.app_id) ?? previous?.app_id;
   if (appId) app.app_id = appId;
   const serviceId = text(fields.service_id) ?? previous?.service_id;
@@ -313,46 +306,59 @@ function nextState(previous: AppState | undefined, fields: Readonly<Record<strin
   return app;
 }
 
+/** An app's latest state, and the round of `InventoryFold` (its calls of `takeChanges`) it last changed in. */
+type Slot = { app: AppState; round: number };
+
 /**
- * The live inventory of a pass: starts from a saved one (never changed: apps are replaced in a map
+ * The live inventory of a pass: starts from a saved one (never changed: apps are replaced in slots
  * of its own), folds entries in export order, and hands out the apps changed since the last call
  * of `takeChanges`, which are what a batch adds to the acknowledged inventory.
  */
 export class InventoryFold {
-  private readonly apps: Map<string, AppState>;
-  private changes = new Map<string, AppState>();
+  /** By key: one map lookup per entry. */
+  private readonly slots = new Map<string, Slot>();
+  /** The slots changed this round, in the order they first changed. */
+  private changed: [string, Slot][] = [];
+  private round = 0;
 
   constructor(start: Inventory = new Map()) {
-    this.apps = new Map(start);
+    for (const [key, app] of start) this.slots.set(key, { app, round: -1 });
   }
 
   /** Folds one entry dated `at` (Unix seconds); an entry naming no app changes nothing. */
   apply(fields: Readonly<Record<string, unknown>>, at: number): FoldEffect {
     const key = inventoryKey(fields);
     if (key === undefined) return effectOf(nextState(undefined, fields, at, false).last_change);
+    let slot = this.slots.get(key);
+    if (slot === undefined) this.slots.set(key, (slot = { app: nextState(undefined, fields, at, false), round: -1 }));
     // An app changed since `takeChanges` last handed states out is this fold's alone.
-    let previous = this.changes.get(key);
-    const owned = previous !== undefined;
-    if (!owned) previous = this.apps.get(key);
-    const app = nextState(previous, fields, at, owned);
-    this.apps.set(key, app);
-    this.changes.set(key, app);
-    return effectOf(app.last_change);
+    else slot.app = nextState(slot.app, fields, at, slot.round === this.round);
+    if (slot.round !== this.round) {
+      slot.round = this.round;
+      this.changed.push([key, slot]);
+    }
+    return effectOf(slot.app.last_change);
   }
 
   /** The apps changed since the last call, by key (states that never change). */
   takeChanges(): Map<string, AppState> {
-    const changes = this.changes;
-    this.changes = new Map();
-    // A timeline extended in place has room for half as many changes again: handed out (and kept
-    // for batches) with its own length.
-    for (const app of changes.values()) app.timeline = app.timeline.slice();
+    const changes = new Map<string, AppState>();
+    for (const [key, { app }] of this.changed) {
+      // A timeline extended in place has room for half as many changes again: handed out (and
+      // kept for batches) with its own length.
+      app.timeline = app.timeline.slice();
+      changes.set(key, app);
+    }
+    this.changed = [];
+    this.round++;
     return changes;
   }
 
-  /** The live inventory. Apps changed since the last `takeChanges` may still change in place. */
+  /** The apps as folded so far. Apps changed since the last `takeChanges` may still change in place. */
   get inventory(): Inventory {
-    return this.apps;
+    const apps = new Map<string, AppState>();
+    for (const [key, { app }] of this.slots) apps.set(key, app);
+    return apps;
   }
 }
 
