@@ -148,6 +148,59 @@ describe('InventoryFold', () => {
   });
 });
 
+describe('InventoryFold, one scope text again and again', () => {
+  const entry = (change_type: string, app_id: string, scope?: string) => ({
+    change_type,
+    app_id,
+    ...(scope === undefined ? {} : { scope }),
+  });
+
+  it('grants each app what it does not hold at that point', () => {
+    const fold = new InventoryFold();
+    const text = 'commands, chat:write';
+    expect(fold.apply(entry('added', 'A1', 'chat:write'), T0)).toEqual({ scopesAdded: ['chat:write'] });
+    expect(fold.apply(entry('expanded', 'A1', text), T0 + 1)).toEqual({ scopesAdded: ['commands'] });
+    expect(fold.apply(entry('added', 'A2', text), T0 + 1)).toEqual({ scopesAdded: ['commands', 'chat:write'] });
+    expect(fold.apply(entry('updated', 'A1', text), T0 + 2)).toEqual({ scopesAdded: [] });
+    expect(fold.apply(entry('removed', 'A1'), T0 + 3)).toEqual({ scopesRemoved: ['chat:write', 'commands'] });
+    expect(fold.apply(entry('added', 'A1', text), T0 + 4)).toEqual({ scopesAdded: ['commands', 'chat:write'] });
+    expect(fold.apply(entry('expanded', 'A2', `${text},im:history`), T0 + 4)).toEqual({ scopesAdded: ['im:history'] });
+    const apps = fold.takeChanges();
+    expect(apps.get('app:A1')!.scopes).toEqual(['chat:write', 'commands']);
+    expect(apps.get('app:A2')!.scopes).toEqual(['chat:write', 'commands', 'im:history']);
+  });
+
+  it('never changes a state it handed out, whatever comes after', () => {
+    const fold = new InventoryFold();
+    fold.apply(entry('added', 'A1', 'commands'), T0);
+    fold.apply(entry('added', 'A2', 'commands'), T0);
+    const handedOut = fold.takeChanges();
+    const before = JSON.stringify([...handedOut]);
+    for (let i = 1; i <= TIMELINE_LENGTH + 5; i++) {
+      fold.apply(entry(['expanded', 'removed', 'added'][i % 3]!, i % 2 ? 'A1' : 'A2', 'commands,files:read'), T0 + i);
+      if (i % 7 === 0) fold.takeChanges();
+    }
+    expect(JSON.stringify([...handedOut])).toBe(before);
+    // Field order included: a state's JSON (a dead letter's snapshot) follows it.
+    const change = { change_type: 'added', at: T0, scopes_added: ['commands'] };
+    const state = (id: string) => ({
+      status: 'active',
+      scopes: ['commands'],
+      last_change: change,
+      timeline: [change],
+      app_id: id,
+      added_by: {},
+      added_at: T0,
+    });
+    expect(before).toBe(
+      JSON.stringify([
+        ['app:A1', state('A1')],
+        ['app:A2', state('A2')],
+      ]),
+    );
+  });
+});
+
 describe('inventoryItems', () => {
   it('prints the state as inventory --json does: ISO dates, sensitive scopes, the team', () => {
     const fold = new InventoryFold();

@@ -48,9 +48,6 @@ export interface FoldEffect {
   scopesRemoved?: string[];
 }
 
-/** Change types that grant the scopes they list. */
-const GRANTING = new Set(['added', 'expanded', 'updated']);
-
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value.length > 0 ? value : undefined;
   return typeof value === 'number' ? String(value) : undefined;
@@ -89,18 +86,133 @@ export function splitScopes(value: string): string[] {
   return scopes;
 }
 
+/** No scopes, one array for every state: frozen, as every array states share must never change. */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
+/** One `scope` text: its distinct scopes in Slack's order (kept strings), and what it granted apps holding each `scopes` array. */
+interface ScopeList {
+  listed: string[];
+  grants: WeakMap<string[], Grant>;
+}
+/** What an entry grants: the scopes it adds, and the scopes held after it. */
+interface Grant {
+  added: string[];
+  scopes: string[];
+}
+/** Distinct `scope` texts `scopeList` remembers, and the longest. */
+const SCOPE_LISTS = 1_000;
+const SCOPE_LIST_LENGTH = 2_000;
+const scopeLists = new Map<string, ScopeList>();
+/** Most entries repeat one of a few `scope` texts: each is split once. */
+function scopeList(value: string): ScopeList {
+  let list = scopeLists.get(value);
+  if (list !== undefined) return list;
+  const listed: string[] = [];
+  for (const scope of splitScopes(value)) if (!listed.includes(scope)) listed.push(kept(scope));
+  list = { listed: listed.length > 0 ? listed.slice() : NONE, grants: new WeakMap() };
+  if (value.length <= SCOPE_LIST_LENGTH && scopeLists.size < SCOPE_LISTS) scopeLists.set(value, list);
+  return list;
+}
+
+/**
+ * What `list` grants an app holding `held`, worked out once for each `held` array: the states share
+ * the arrays it returns, so the apps of a workspace, which hold a few sets of scopes, bring the
+ * same few arrays back again and again (and a state kept for many batches keeps no copy of them).
+ */
+function grant(list: ScopeList, held: string[]): Grant {
+  let grant = list.grants.get(held);
+  if (grant !== undefined) return grant;
+  const added = list.listed.filter((scope) => !held.includes(scope));
+  if (added.length === 0) grant = { added: NONE, scopes: held };
+  else if (added.length === list.listed.length) grant = { added: list.listed, scopes: held.concat(added).sort() };
+  else grant = { added, scopes: held.concat(added).sort() };
+  list.grants.set(held, grant);
+  return grant;
+}
+
+/** Distinct ids (service ids with a type) `inventoryKey` remembers the key of. */
+const KEYS = 10_000;
+const appKeys = new Map<string, string>();
+/** By service id, then service type ('' for none). */
+const serviceKeys = new Map<string, Map<string, string>>();
+let serviceKeyCount = 0;
+
 /**
  * Which app an entry is about: `app:<app_id>`; without one, `service:<service_id>`, followed by
  * `:<service_type>` when the entry has one, because one service id can stand for several
  * integrations of different types. `undefined`: the entry names neither (nothing to keep).
+ * The string of each key is made once: the fold looks it up for every entry.
  */
 export function inventoryKey(fields: Readonly<Record<string, unknown>>): string | undefined {
   const appId = text(fields.app_id);
-  if (appId) return `app:${appId}`;
+  if (appId) {
+    let key = appKeys.get(appId);
+    if (key === undefined) {
+      key = `app:${appId}`;
+      if (appKeys.size < KEYS) appKeys.set(appId, key);
+    }
+    return key;
+  }
   const serviceId = text(fields.service_id);
   if (!serviceId) return undefined;
-  const serviceType = text(fields.service_type);
-  return serviceType ? `service:${serviceId}:${serviceType}` : `service:${serviceId}`;
+  const serviceType = text(fields.service_type) ?? '';
+  let byType = serviceKeys.get(serviceId);
+  let key = byType?.get(serviceType);
+  if (key === undefined) {
+    key = serviceType ? `service:${serviceId}:${serviceType}` : `service:${serviceId}`;
+    if (serviceKeyCount < KEYS) {
+      if (byType === undefined) serviceKeys.set(serviceId, (byType = new Map()));
+      byType.set(serviceType, key);
+      serviceKeyCount++;
+    }
+  }
+  return key;
+}
+
+/**
+ * A change as the fold makes it. A class, so that V8 puts every field in the object: a literal
+ * given fields after it was made keeps them in a second store, and states are kept for batches.
+ */
+class Change implements AppChange {
+  declare change_type: string;
+  declare at: number;
+  declare user_id?: string;
+  declare user_name?: string;
+  declare reason?: string;
+  declare scopes_added?: string[];
+  declare scopes_removed?: string[];
+  constructor(changeType: string, at: number, userId?: string, userName?: string, reason?: string, added?: string[], removed?: string[]) {
+    this.change_type = changeType;
+    this.at = at;
+    if (userId) this.user_id = userId;
+    if (userName) this.user_name = userName;
+    if (reason) this.reason = reason;
+    if (added) this.scopes_added = added;
+    if (removed) this.scopes_removed = removed;
+  }
+}
+
+/**
+ * A state as the fold makes it (a class, as `Change`); `nextState` sets the fields after `timeline`.
+ * Fields are set in one order, the order `JSON.stringify` writes them in (a dead letter's snapshot).
+ */
+class State implements AppState {
+  declare status: InventoryStatus;
+  declare scopes: string[];
+  declare last_change: AppChange;
+  declare timeline: AppChange[];
+  constructor(status: InventoryStatus, scopes: string[], change: AppChange, timeline: AppChange[]) {
+    this.status = status;
+    this.scopes = scopes;
+    this.last_change = change;
+    this.timeline = timeline;
+  }
+}
+
+/** What `change` says the entry changed. */
+function effectOf(change: AppChange): FoldEffect {
+  if (change.scopes_added) return { scopesAdded: change.scopes_added };
+  return change.scopes_removed ? { scopesRemoved: change.scopes_removed } : {};
 }
 
 /**
@@ -114,33 +226,35 @@ export function foldEntry(
   previous: AppState | undefined,
   fields: Readonly<Record<string, unknown>>,
   at: number,
-  /**
-   * The caller guarantees that no one else holds `previous` (it was made since the fold last
-   * handed states out): its timeline is then extended in place rather than copied.
-   */
-  ownsPrevious = false,
 ): { app: AppState; effect: FoldEffect } {
+  const app = nextState(previous, fields, at, false);
+  return { app, effect: effectOf(app.last_change) };
+}
+
+/**
+ * `foldEntry`'s app. `ownsPrevious`: the caller guarantees that no one else holds `previous` (it
+ * was made since the fold last handed states out): its timeline is then extended in place rather
+ * than copied.
+ */
+function nextState(previous: AppState | undefined, fields: Readonly<Record<string, unknown>>, at: number, ownsPrevious: boolean): AppState {
   // Written for speed (every delivered entry passes here): assignments rather than spreads, and
-  // plain arrays for the few scopes an app holds.
+  // plain arrays, shared, for the few scopes an app holds.
   const changeType = text(fields.change_type) ?? 'changed';
   const wasGone = !previous || previous.status === 'removed';
-  const held = wasGone ? [] : previous.scopes;
-  const effect: FoldEffect = {};
+  const held = wasGone ? NONE : previous.scopes;
   let scopes = held;
-  if (GRANTING.has(changeType)) {
-    let added: string[] = [];
+  let added: string[] | undefined;
+  let removed: string[] | undefined;
+  if (changeType === 'added' || changeType === 'expanded' || changeType === 'updated') {
+    added = NONE;
     if (typeof fields.scope === 'string') {
-      for (const scope of splitScopes(fields.scope)) {
-        if (!held.includes(scope) && !added.includes(scope)) added.push(kept(scope));
-      }
-      // Its own length: an array grown by `push` holds room for 16.
-      if (added.length > 0) added = added.slice();
+      const granted = grant(scopeList(fields.scope), held);
+      added = granted.added;
+      scopes = granted.scopes;
     }
-    effect.scopesAdded = added;
-    if (added.length > 0) scopes = held.concat(added).sort();
   } else if (changeType === 'removed') {
-    effect.scopesRemoved = held;
-    scopes = [];
+    removed = held;
+    scopes = NONE;
   }
 
   let status: InventoryStatus;
@@ -151,15 +265,24 @@ export function foldEntry(
 
   const userId = text(fields.user_id);
   const userName = kept(text(fields.user_name));
-  const reason = kept(text(fields.reason));
-  const change: AppChange = { change_type: changeType, at };
-  if (userId) change.user_id = userId;
-  if (userName) change.user_name = userName;
-  if (reason) change.reason = reason;
-  if (effect.scopesAdded) change.scopes_added = effect.scopesAdded;
-  if (effect.scopesRemoved) change.scopes_removed = effect.scopesRemoved;
+  const change = new Change(changeType, at, userId, userName, kept(text(fields.reason)), added, removed);
 
-  const app: AppState = { status, scopes, last_change: change, timeline: [] };
+  let timeline: AppChange[];
+  const before = previous?.timeline;
+  if (before && ownsPrevious) {
+    before.push(change);
+    if (before.length > TIMELINE_LENGTH) before.shift();
+    timeline = before;
+  } else if (before) {
+    const from = before.length >= TIMELINE_LENGTH ? before.length - TIMELINE_LENGTH + 1 : 0;
+    timeline = new Array<AppChange>(before.length - from + 1);
+    for (let i = from; i < before.length; i++) timeline[i - from] = before[i]!;
+    timeline[timeline.length - 1] = change;
+  } else {
+    timeline = [change];
+  }
+
+  const app: AppState = new State(status, scopes, change, timeline);
   const appId = text(fields.app_id) ?? previous?.app_id;
   if (appId) app.app_id = appId;
   const serviceId = text(fields.service_id) ?? previous?.service_id;
@@ -180,63 +303,62 @@ export function foldEntry(
   }
   const channel = text(fields.channel) ?? previous?.channel_id;
   if (channel) app.channel_id = channel;
-
-  const timeline = previous?.timeline;
-  if (timeline && ownsPrevious) {
-    timeline.push(change);
-    if (timeline.length > TIMELINE_LENGTH) timeline.shift();
-    app.timeline = timeline;
-  } else if (timeline) {
-    const from = timeline.length >= TIMELINE_LENGTH ? timeline.length - TIMELINE_LENGTH + 1 : 0;
-    const copy = new Array<AppChange>(timeline.length - from + 1);
-    for (let i = from; i < timeline.length; i++) copy[i - from] = timeline[i]!;
-    copy[copy.length - 1] = change;
-    app.timeline = copy;
-  } else {
-    app.timeline = [change];
-  }
-  return { app, effect };
+  return app;
 }
 
+/** An app's latest state, and the round of `InventoryFold` (its calls of `takeChanges`) it last changed in. */
+type Slot = { app: AppState; round: number };
+
 /**
- * The live inventory of a pass: starts from a saved one (never changed: apps are replaced in a map
+ * The live inventory of a pass: starts from a saved one (never changed: apps are replaced in slots
  * of its own), folds entries in export order, and hands out the apps changed since the last call
  * of `takeChanges`, which are what a batch adds to the acknowledged inventory.
  */
 export class InventoryFold {
-  private readonly apps: Map<string, AppState>;
-  private changes = new Map<string, AppState>();
+  /** By key: one map lookup per entry. */
+  private readonly slots = new Map<string, Slot>();
+  /** The slots changed this round, in the order they first changed. */
+  private changed: [string, Slot][] = [];
+  private round = 0;
 
   constructor(start: Inventory = new Map()) {
-    this.apps = new Map(start);
+    for (const [key, app] of start) this.slots.set(key, { app, round: -1 });
   }
 
   /** Folds one entry dated `at` (Unix seconds); an entry naming no app changes nothing. */
   apply(fields: Readonly<Record<string, unknown>>, at: number): FoldEffect {
     const key = inventoryKey(fields);
-    if (key === undefined) {
-      return foldEntry(undefined, fields, at).effect;
+    if (key === undefined) return effectOf(nextState(undefined, fields, at, false).last_change);
+    let slot = this.slots.get(key);
+    if (slot === undefined) this.slots.set(key, (slot = { app: nextState(undefined, fields, at, false), round: -1 }));
+    // An app changed since `takeChanges` last handed states out is this fold's alone.
+    else slot.app = nextState(slot.app, fields, at, slot.round === this.round);
+    if (slot.round !== this.round) {
+      slot.round = this.round;
+      this.changed.push([key, slot]);
     }
-    // An app changed twice before `takeChanges` hands it out is this fold's alone.
-    const { app, effect } = foldEntry(this.apps.get(key), fields, at, this.changes.has(key));
-    this.apps.set(key, app);
-    this.changes.set(key, app);
-    return effect;
+    return effectOf(slot.app.last_change);
   }
 
   /** The apps changed since the last call, by key (states that never change). */
   takeChanges(): Map<string, AppState> {
-    const changes = this.changes;
-    this.changes = new Map();
-    // A timeline extended in place has room for half as many changes again: handed out (and kept
-    // for batches) with its own length.
-    for (const app of changes.values()) app.timeline = app.timeline.slice();
+    const changes = new Map<string, AppState>();
+    for (const [key, { app }] of this.changed) {
+      // A timeline extended in place has room for half as many changes again: handed out (and
+      // kept for batches) with its own length.
+      app.timeline = app.timeline.slice();
+      changes.set(key, app);
+    }
+    this.changed = [];
+    this.round++;
     return changes;
   }
 
-  /** The live inventory. Apps changed since the last `takeChanges` may still change in place. */
+  /** The apps as folded so far. Apps changed since the last `takeChanges` may still change in place. */
   get inventory(): Inventory {
-    return this.apps;
+    const apps = new Map<string, AppState>();
+    for (const [key, { app }] of this.slots) apps.set(key, app);
+    return apps;
   }
 }
 
