@@ -114,15 +114,16 @@ describe('cursorPieces', () => {
       const state = { ...base, inventory };
       const pieces = cursorPieces(state, NOW, encoder);
       expect(Buffer.concat(pieces).toString('utf8')).toBe(expectedText(state));
-      // An app's timeline is in at most 4 runs of changes, each saved with the head before it and
-      // `]}` after: at most 6 pieces, beside the file's head, `{"apps":{`, `}}` and its end.
-      expect(pieces.length).toBeLessThanOrEqual(2 + 7 * 6 + 2);
-      // A second save of the same states writes the same bytes, each app in 3 pieces (its runs
-      // joined, as it did not change), and a third the same buffers of every app but the first (a
-      // view without its leading comma).
+      // An app whose timeline is in several runs of changes (at most 4) is written in a piece for
+      // its head, one per run (the newest with its `]}`): at most 5, beside the file's head,
+      // `{"apps":{`, `}}` and its end.
+      expect(pieces.length).toBeLessThanOrEqual(2 + 7 * 5 + 2);
+      // A second save of the same states writes the same bytes, each app in one piece (joined,
+      // as it did not change), and a third the same buffers of every app but the first (a view
+      // without its leading comma).
       const again = cursorPieces(state, NOW, encoder);
       expect(Buffer.concat(again).equals(Buffer.concat(pieces))).toBe(true);
-      expect(again).toHaveLength(2 + 7 * 3 + 2);
+      expect(again).toHaveLength(2 + 7 + 2);
       const third = cursorPieces(state, NOW, encoder);
       expect(Buffer.concat(third).equals(Buffer.concat(pieces))).toBe(true);
       third.slice(3, -2).forEach((piece, i) => expect(piece).toBe(again[i + 3]));
@@ -130,7 +131,23 @@ describe('cursorPieces', () => {
     }
     // The last save after a batch, with every app changed in it, took the earlier changes of the
     // timelines from earlier saves: more pieces than apps.
-    expect(before.length).toBeGreaterThan(2 + 7 * 3 + 2);
+    expect(before.length).toBeGreaterThan(2 + 7 + 2);
+  });
+
+  it('save after save of apps that change in every one, are the whole file encoded at once (runs joined, changes dropped from joined runs)', () => {
+    for (const [apps, batch] of [
+      [7, 25],
+      [3, 13],
+      [5, 97],
+    ] as const) {
+      const encoder = new InventoryEncoder();
+      for (const inventory of foldedInventories(3_000, apps, batch)) {
+        const state = { ...base, inventory };
+        const pieces = cursorPieces(state, NOW, encoder);
+        expect(Buffer.concat(pieces).toString('utf8')).toBe(expectedText(state));
+        expect(pieces.length).toBeLessThanOrEqual(2 + apps * 5 + 2);
+      }
+    }
   });
 
   it('one encoder for unrelated inventories (other change objects, fewer apps, other orders) still writes each as it is', () => {

@@ -28,11 +28,10 @@ export class InventoryEncoder {
       if (entry?.app !== app) {
         entry = encodeApp(key, app, entry, batch);
         this.apps.set(key, entry);
-      } else if (entry.runs.length > 1) {
-        // Unchanged since the save before: its timeline's runs joined, so that an inventory of
-        // apps that rarely change is written in few pieces.
-        entry.runs = [joinRuns(entry.runs)];
-        entry.pieces = piecesOf(entry);
+      } else if (entry.pieces.length > 1) {
+        // Unchanged since the save before: one piece from now on, so that an inventory of apps
+        // that rarely change is written in about one piece per app.
+        collapse(entry);
       }
       encoded.push(entry);
     }
@@ -42,7 +41,7 @@ export class InventoryEncoder {
       if (entry.text >= 0) assemble(entry, batch);
       for (const piece of entry.pieces) pieces.push(piece);
     }
-    // Each app's head starts with the comma that separates it from the app before.
+    // Each app's text starts with the comma that separates it from the app before.
     if (encoded.length > 0) pieces[1] = pieces[1]!.subarray(1);
     pieces.push(APPS_END);
     // Apps another inventory held (one rebuilt): not kept for nothing.
@@ -53,7 +52,10 @@ export class InventoryEncoder {
   }
 }
 
-/** Changes encoded together, each `,{...}`: `bytes` from `starts[i]` is change i (from `skip` on, in use). */
+/**
+ * Timeline changes written together: `bytes` has change i at `starts[i]`, after the byte that
+ * separates it from the change before (`,`, or the timeline's `[`); from `skip` on, in use.
+ */
 interface Run {
   bytes: Uint8Array;
   starts: number[];
@@ -63,23 +65,22 @@ interface Run {
 /** One app as the last save wrote it. */
 interface EncodedApp {
   app: AppState;
-  /** `head`, then the runs, then `]}`. */
+  /** Its text, `,"<key>":{<fields>,"timeline":[<changes>]}`, in one piece or a few. */
   pieces: Uint8Array[];
-  /** `,"<key>":{<fields>,"timeline":[`. */
-  head: Uint8Array;
-  /** Oldest first: together, the changes of `app.timeline`. */
+  /** Bytes of the text up to and with the timeline's `[`. */
+  headLength: number;
+  /** Oldest first: the changes of `app.timeline`, as views of the buffers of `pieces`. */
   runs: Run[];
-  /** While this save's text is collected: the index of the app's head in it (its new changes follow), else -1. */
+  /** While this save's text is collected: the index of the app's head in it (its new changes and `]}` follow), else -1. */
   text: number;
   /** How many new changes follow the head there. */
   added: number;
 }
 
-/** When an app's timeline is in more runs than this, they are joined into one. */
+/** When an app's timeline is in more runs than this, its pieces are joined into one. */
 const MAX_RUNS = 4;
 const APPS_START = Buffer.from('{"apps":{');
 const APPS_END = Buffer.from('}}');
-const TIMELINE_END = Buffer.from(']}');
 
 function encodeApp(key: string, app: AppState, previous: EncodedApp | undefined, batch: TextBatch): EncodedApp {
   const timeline = app.timeline;
@@ -104,50 +105,59 @@ function encodeApp(key: string, app: AppState, previous: EncodedApp | undefined,
   const newest = timeline.length > kept ? changeText(timeline[timeline.length - 1]!) : undefined;
   const last = newest !== undefined && app.last_change === timeline[timeline.length - 1] ? newest : changeText(app.last_change);
   const head = batch.add(`,${quote(key)}:{${appFields(app)}"last_change":${last},${channel(app)}"timeline":[`);
-  for (let i = kept; i < timeline.length - 1; i++) batch.add(`,${changeText(timeline[i]!)}`);
-  if (newest !== undefined) batch.add(`,${newest}`);
-  return { app, pieces: [], head: EMPTY, runs, text: head, added: timeline.length - kept };
+  for (let i = kept; i < timeline.length; i++) {
+    const text = i === timeline.length - 1 ? newest! : changeText(timeline[i]!);
+    batch.add(i > 0 ? `,${text}` : text);
+  }
+  batch.add(']}');
+  return { app, pieces: [], headLength: 0, runs, text: head, added: timeline.length - kept };
 }
 
 /** Takes the app's head and new changes from the save's buffer. */
 function assemble(entry: EncodedApp, batch: TextBatch): void {
   const { bytes, offsets } = batch;
-  const first = entry.text + 1;
-  if (entry.added > 0) {
-    const base = offsets[first]!;
-    const starts = new Array<number>(entry.added);
-    for (let i = 0; i < entry.added; i++) starts[i] = offsets[first + i]! - base;
-    entry.runs.push({ bytes: bytes.subarray(base, offsets[first + entry.added]), starts, skip: 0 });
-  }
-  if (entry.runs.length > MAX_RUNS) entry.runs = [joinRuns(entry.runs)];
-  entry.head = bytes.subarray(offsets[entry.text], offsets[first]);
+  const { text, added, runs: reused } = entry;
+  const headStart = offsets[text]!;
+  const headEnd = offsets[text + 1]!;
+  const end = offsets[text + added + 2]!;
+  entry.headLength = headEnd - headStart;
   entry.text = -1;
-  entry.pieces = piecesOf(entry);
-}
-
-function piecesOf(entry: EncodedApp): Uint8Array[] {
-  const pieces: Uint8Array[] = [entry.head];
-  entry.runs.forEach((run, i) => {
-    // The timeline's first change without the comma before it.
-    const start = run.starts[run.skip]! + (i === 0 ? 1 : 0);
-    pieces.push(start > 0 ? run.bytes.subarray(start) : run.bytes);
-  });
-  pieces.push(TIMELINE_END);
-  return pieces;
-}
-
-function joinRuns(runs: Run[]): Run {
-  const parts: Uint8Array[] = [];
-  const starts: number[] = [];
-  let size = 0;
-  for (const run of runs) {
-    const base = run.starts[run.skip]!;
-    for (let i = run.skip; i < run.starts.length; i++) starts.push(run.starts[i]! - base + size);
-    const part = run.bytes.subarray(base);
-    parts.push(part);
-    size += part.length;
+  // A timeline written whole: the app in one piece. Else the head, the changes kept from earlier
+  // saves (the first without the comma before it), then the new ones and `]}`.
+  entry.pieces =
+    reused.length === 0
+      ? [bytes.subarray(headStart, end)]
+      : [
+          bytes.subarray(headStart, headEnd),
+          ...reused.map((run, i) => run.bytes.subarray(run.starts[run.skip]! + (i === 0 ? 1 : 0))),
+          bytes.subarray(headEnd, end),
+        ];
+  if (added > 0) {
+    // The first new change's separator: its comma, or the timeline's `[` when it is the first.
+    const base = reused.length === 0 ? headEnd - 1 : headEnd;
+    const starts = new Array<number>(added);
+    starts[0] = 0;
+    for (let i = 1; i < added; i++) starts[i] = offsets[text + 1 + i]! - base;
+    entry.runs = [...reused, { bytes: bytes.subarray(base, end - 2), starts, skip: 0 }];
   }
-  return { bytes: Buffer.concat(parts, size), starts, skip: 0 };
+  if (entry.runs.length > MAX_RUNS) collapse(entry);
+}
+
+/** Joins the app's pieces into one buffer (a copy), its runs into one view of it. */
+function collapse(entry: EncodedApp): void {
+  const bytes = Buffer.concat(entry.pieces);
+  // The timeline from its `[`, the first change's separator, to before the closing `]}`.
+  const base = entry.headLength - 1;
+  const starts: number[] = [];
+  let at = entry.headLength;
+  entry.runs.forEach((run, i) => {
+    // Where the run's piece starts in its buffer (the first without its separator).
+    const from = run.starts[run.skip]! + (i === 0 ? 1 : 0);
+    for (let j = run.skip; j < run.starts.length; j++) starts.push(at + run.starts[j]! - from - base);
+    at += run.bytes.length - from;
+  });
+  entry.pieces = [bytes];
+  entry.runs = [{ bytes: bytes.subarray(base, bytes.length - 2), starts, skip: 0 }];
 }
 
 /**
@@ -202,11 +212,18 @@ function number(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
+/** `JSON.stringify` of a list of scopes; once per array, since states and changes share theirs (the fold's). */
 function strings(values: readonly string[]): string {
-  let text = '[';
-  for (let i = 0; i < values.length; i++) text += (i > 0 ? ',' : '') + quote(values[i]!);
-  return `${text}]`;
+  let text = listed.get(values);
+  if (text === undefined) {
+    text = '[';
+    for (let i = 0; i < values.length; i++) text += (i > 0 ? ',' : '') + quote(values[i]!);
+    text += ']';
+    listed.set(values, text);
+  }
+  return text;
 }
+const listed = new WeakMap<readonly string[], string>();
 
 /** The app's fields before `last_change`, in the file's order, each followed by a comma. */
 function appFields(app: AppState): string {
