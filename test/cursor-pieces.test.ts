@@ -115,9 +115,9 @@ describe('cursorPieces', () => {
       const pieces = cursorPieces(state, NOW, encoder);
       expect(Buffer.concat(pieces).toString('utf8')).toBe(expectedText(state));
       // An app whose timeline is in several runs of changes (at most 4) is written in a piece for
-      // its head, one per run (the newest with its `]}`): at most 5, beside the file's head,
-      // `{"apps":{`, `}}` and its end.
-      expect(pieces.length).toBeLessThanOrEqual(2 + 7 * 5 + 2);
+      // its head, one per run and one for its new changes and `]}`: at most 6, beside the file's
+      // head, `{"apps":{`, `}}` and its end.
+      expect(pieces.length).toBeLessThanOrEqual(2 + 7 * 6 + 2);
       // A second save of the same states writes the same bytes, each app in one piece (joined,
       // as it did not change), and a third the same buffers of every app but the first (a view
       // without its leading comma).
@@ -145,9 +145,42 @@ describe('cursorPieces', () => {
         const state = { ...base, inventory };
         const pieces = cursorPieces(state, NOW, encoder);
         expect(Buffer.concat(pieces).toString('utf8')).toBe(expectedText(state));
-        expect(pieces.length).toBeLessThanOrEqual(2 + apps * 5 + 2);
+        expect(pieces.length).toBeLessThanOrEqual(2 + apps * 6 + 2);
       }
     }
+  });
+
+  it('an app that stopped changing is one buffer of its own: none of a save it shared with other apps is kept alive by it', () => {
+    const encoder = new InventoryEncoder();
+    const [first, second] = foldedInventories(400, 6, 200);
+    cursorPieces({ ...base, inventory: first! }, NOW, encoder);
+    // Saved once more unchanged: each app (but the first, a view without its leading comma) is a
+    // buffer whose memory is its text alone.
+    const pieces = cursorPieces({ ...base, inventory: first! }, NOW, encoder);
+    const apps = pieces.slice(3, -2);
+    expect(apps).toHaveLength(5);
+    for (const piece of apps) expect([piece.byteOffset, piece.buffer.byteLength]).toEqual([0, piece.length]);
+    // Changed, then unchanged again: the same.
+    cursorPieces({ ...base, inventory: second! }, NOW, encoder);
+    const again = cursorPieces({ ...base, inventory: second! }, NOW, encoder).slice(3, -2);
+    for (const piece of again) expect([piece.byteOffset, piece.buffer.byteLength]).toEqual([0, piece.length]);
+  });
+
+  it('a save that throws half way leaves the encoder as the save before left it', () => {
+    const encoder = new InventoryEncoder();
+    const [first, second] = foldedInventories(300, 3, 150);
+    cursorPieces({ ...base, inventory: first! }, NOW, encoder);
+    const broken = new Map(second!);
+    const [lastKey, lastApp] = [...broken].at(-1)!;
+    broken.set(lastKey, {
+      ...lastApp,
+      get last_change(): AppState['last_change'] {
+        throw new Error('unreadable');
+      },
+    });
+    expect(() => cursorPieces({ ...base, inventory: broken }, NOW, encoder)).toThrow('unreadable');
+    const state = { ...base, inventory: second! };
+    expect(Buffer.concat(cursorPieces(state, NOW, encoder)).toString('utf8')).toBe(expectedText(state));
   });
 
   it('one encoder for unrelated inventories (other change objects, fewer apps, other orders) still writes each as it is', () => {
@@ -166,6 +199,18 @@ describe('cursorPieces', () => {
     expect(back.inventory).toEqual(state.inventory);
     const again = { ...back, hint: base.hint };
     expect(serializeCursor(again, NOW)).toBe(expectedText(again));
+  });
+
+  it('an app whose id starts with a line break (the key is whatever Slack sent) reads back', () => {
+    const app: AppState = {
+      app_id: '\n\u2028A1',
+      status: 'active',
+      scopes: [],
+      last_change: { change_type: 'added', at: 1 },
+      timeline: [],
+    };
+    const state = { ...base, inventory: new Map([['app:\n\u2028A1', app]]) };
+    expect(parseCursor(serializeCursor(state, NOW)).inventory).toEqual(state.inventory);
   });
 
   it('an app state keyed by another key gets that key', () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { InventoryFold, TIMELINE_LENGTH, foldEntry, inventoryKey, splitScopes } from '../src/inventory/fold.js';
 import { inventoryItems } from '../src/inventory/items.js';
+import { referenceFold } from './inventory-reference.js';
 
 const T0 = 1_796_000_000;
 
@@ -198,6 +199,31 @@ describe('InventoryFold, one scope text again and again', () => {
         ['app:A2', state('A2')],
       ]),
     );
+  });
+});
+
+describe('InventoryFold, many scope texts over many apps', () => {
+  it('past the grants it remembers (it forgets them all at 20,000), still what the reference fold says, entry by entry', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const scopes = Array.from({ length: 30 }, (_, i) => `scope:${i}`);
+    const log = Array.from({ length: 60_000 }, (_, i) => {
+      const r = random();
+      return {
+        app_id: `A${Math.floor(random() * 3_000)}`,
+        change_type: r < 0.05 ? 'removed' : r < 0.35 ? 'added' : 'expanded',
+        scope: scopes.filter(() => random() < 0.2).join(','),
+        date: 1_700_000_000 + i,
+      };
+    });
+    const reference = referenceFold(log);
+    const fold = new InventoryFold();
+    log.forEach((entry, i) => {
+      const effect = fold.apply(entry, entry.date);
+      expect([effect.scopesAdded, effect.scopesRemoved]).toEqual([reference.effects[i]!.added, reference.effects[i]!.removed]);
+    });
+    const inventory = fold.inventory;
+    for (const [key, app] of reference.apps) expect(inventory.get(key)!.scopes).toEqual([...app.scopes].sort());
   });
 });
 

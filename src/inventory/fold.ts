@@ -90,15 +90,9 @@ export function splitScopes(value: string): string[] {
 const NONE: string[] = Object.freeze([]) as unknown as string[];
 
 /** One `scope` text: its distinct scopes in Slack's order (kept strings), and what it granted apps holding each `scopes` array. */
-interface ScopeList {
-  listed: string[];
-  grants: WeakMap<string[], Grant>;
-}
+type ScopeList = { listed: string[]; grants: WeakMap<string[], Grant> };
 /** What an entry grants: the scopes it adds, and the scopes held after it. */
-interface Grant {
-  added: string[];
-  scopes: string[];
-}
+type Grant = { added: string[]; scopes: string[] };
 /** Distinct `scope` texts `scopeList` remembers, and the longest. */
 const SCOPE_LISTS = 1_000;
 const SCOPE_LIST_LENGTH = 2_000;
@@ -126,9 +120,18 @@ function grant(list: ScopeList, held: string[]): Grant {
   if (added.length === 0) grant = { added: NONE, scopes: held };
   else if (added.length === list.listed.length) grant = { added: list.listed, scopes: held.concat(added).sort() };
   else grant = { added, scopes: held.concat(added).sort() };
+  // A grant's `scopes` is a key of the next text's grants, and `NONE` (never collected) starts
+  // every chain: the grants worked out are all kept while their lists are. So past `GRANTS`, the
+  // lists are forgotten, and with them every grant.
+  if (++grantsKept > GRANTS) {
+    scopeLists.clear();
+    grantsKept = 0;
+  }
   list.grants.set(held, grant);
   return grant;
 }
+const GRANTS = 20_000;
+let grantsKept = 0;
 
 /** Distinct ids (service ids with a type) `inventoryKey` remembers the key of. */
 const KEYS = 10_000;

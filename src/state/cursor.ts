@@ -116,7 +116,7 @@ const appSchema = z.strictObject({
   channel_id: text.optional(),
   timeline: z.array(changeSchema),
 });
-const inventorySchema = z.strictObject({ apps: z.record(z.string().regex(/^(app|service):./), appSchema) });
+const inventorySchema = z.strictObject({ apps: z.record(z.string().regex(/^(app|service):./s), appSchema) });
 const fileSchema = z.object({
   format: z.literal(CURSOR_FORMAT),
   version: z.union([z.literal(CURSOR_VERSION), z.literal(PREVIOUS_VERSION)]),
@@ -144,7 +144,7 @@ export function initialState(backfillStart: number, scope?: CursorScope): Cursor
 
 /**
  * The file's bytes, as pieces written one after the other: the cursor indented for people, the
- * inventory (10,000 apps can be megabytes) on one line after it, a piece per app. Never the whole
+ * inventory (10,000 apps can be megabytes) on one line after it, a few pieces per app. Never the whole
  * file as one string: a backfill saves after every batch, and such strings (and their copies) are
  * big enough to go straight to the old generation. `encoder`: the one of the file's saves before.
  */

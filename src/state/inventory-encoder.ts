@@ -8,13 +8,14 @@ import type { AppChange, AppState, Inventory } from '../inventory/fold.js';
  * of the save before; one that did gets a new head, and its timeline keeps the bytes of the
  * changes it still holds (a timeline only drops its oldest changes and appends), as views of the
  * buffers they were first written to. Each change is encoded once, and all new text of a save
- * goes into one buffer. An app's runs of changes are joined into one (a copy) when there are more
- * than `MAX_RUNS`, and in the first save that finds it unchanged: few pieces per app to write.
+ * goes into one buffer. An app's pieces are copied into one buffer of its own when its changes are
+ * in more than `MAX_RUNS` runs, and in the first save that finds it unchanged: so an app that no
+ * longer changes is one piece, and keeps no save's buffer alive for the other apps' text in it.
  *
  * Every app is written with its fields in the order docs/cursor.md gives (ids and types, status,
- * scopes, added by and at, last change, channel, timeline; a change's as `AppChange` lists them
- * but `at` second): the text is `JSON.stringify` of the app with its fields in that order,
- * whatever the order of its objects.
+ * scopes, added by (`id`, `name`) and at, last change, channel, timeline; a change's as
+ * `AppChange` lists them but `at` second): the text is `JSON.stringify` of the app's fields
+ * (those `AppState` has) in that order, whatever the order of its objects.
  */
 export class InventoryEncoder {
   private readonly apps = new Map<string, EncodedApp>();
@@ -23,14 +24,14 @@ export class InventoryEncoder {
   pieces(inventory: Inventory): Uint8Array[] {
     const batch = new TextBatch();
     const encoded: EncodedApp[] = [];
+    // Kept only once complete: a save that throws leaves the encoder as the save before left it.
+    const changed: Array<[string, EncodedApp]> = [];
     for (const [key, app] of inventory) {
       let entry = this.apps.get(key);
       if (entry?.app !== app) {
         entry = encodeApp(key, app, entry, batch);
-        this.apps.set(key, entry);
-      } else if (entry.pieces.length > 1) {
-        // Unchanged since the save before: one piece from now on, so that an inventory of apps
-        // that rarely change is written in about one piece per app.
+        changed.push([key, entry]);
+      } else if (!entry.own) {
         collapse(entry);
       }
       encoded.push(entry);
@@ -41,6 +42,7 @@ export class InventoryEncoder {
       if (entry.text >= 0) assemble(entry, batch);
       for (const piece of entry.pieces) pieces.push(piece);
     }
+    for (const [key, entry] of changed) this.apps.set(key, entry);
     // Each app's text starts with the comma that separates it from the app before.
     if (encoded.length > 0) pieces[1] = pieces[1]!.subarray(1);
     pieces.push(APPS_END);
@@ -53,7 +55,7 @@ export class InventoryEncoder {
 }
 
 /**
- * Timeline changes written together: `bytes` has change i at `starts[i]`, after the byte that
+ * Timeline changes written together: in `bytes`, change i starts at `starts[i]` with the byte that
  * separates it from the change before (`,`, or the timeline's `[`); from `skip` on, in use.
  */
 interface Run {
@@ -67,6 +69,8 @@ interface EncodedApp {
   app: AppState;
   /** Its text, `,"<key>":{<fields>,"timeline":[<changes>]}`, in one piece or a few. */
   pieces: Uint8Array[];
+  /** Whether `pieces` is one buffer of its own (not views of saves' buffers). */
+  own: boolean;
   /** Bytes of the text up to and with the timeline's `[`. */
   headLength: number;
   /** Oldest first: the changes of `app.timeline`, as views of the buffers of `pieces`. */
@@ -110,7 +114,7 @@ function encodeApp(key: string, app: AppState, previous: EncodedApp | undefined,
     batch.add(i > 0 ? `,${text}` : text);
   }
   batch.add(']}');
-  return { app, pieces: [], headLength: 0, runs, text: head, added: timeline.length - kept };
+  return { app, pieces: [], own: false, headLength: 0, runs, text: head, added: timeline.length - kept };
 }
 
 /** Takes the app's head and new changes from the save's buffer. */
@@ -143,9 +147,15 @@ function assemble(entry: EncodedApp, batch: TextBatch): void {
   if (entry.runs.length > MAX_RUNS) collapse(entry);
 }
 
-/** Joins the app's pieces into one buffer (a copy), its runs into one view of it. */
+/** Copies the app's pieces into one buffer of its own, its runs into one view of it. */
 function collapse(entry: EncodedApp): void {
-  const bytes = Buffer.concat(entry.pieces);
+  // Not from Node's shared pool: a view kept of a pooled buffer keeps its whole block alive.
+  const bytes = Buffer.allocUnsafeSlow(entry.pieces.reduce((size, piece) => size + piece.length, 0));
+  let size = 0;
+  for (const piece of entry.pieces) {
+    bytes.set(piece, size);
+    size += piece.length;
+  }
   // The timeline from its `[`, the first change's separator, to before the closing `]}`.
   const base = entry.headLength - 1;
   const starts: number[] = [];
@@ -157,7 +167,8 @@ function collapse(entry: EncodedApp): void {
     at += run.bytes.length - from;
   });
   entry.pieces = [bytes];
-  entry.runs = [{ bytes: bytes.subarray(base, bytes.length - 2), starts, skip: 0 }];
+  entry.own = true;
+  entry.runs = starts.length > 0 ? [{ bytes: bytes.subarray(base, bytes.length - 2), starts, skip: 0 }] : [];
 }
 
 /**
@@ -200,11 +211,12 @@ function quote(value: string): string {
   let text = quoted.get(value);
   if (text === undefined) {
     text = JSON.stringify(value);
-    if (quoted.size < QUOTED_VALUES) quoted.set(value, text);
+    if (quoted.size < QUOTED_VALUES && value.length <= QUOTED_LENGTH) quoted.set(value, text);
   }
   return text;
 }
 const QUOTED_VALUES = 10_000;
+const QUOTED_LENGTH = 200;
 const quoted = new Map<string, string>();
 
 /** As `JSON.stringify` writes a number. */
