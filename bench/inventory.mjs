@@ -13,7 +13,9 @@
  * 3. The cursor file with an inventory of 10,000 apps: bytes, the time a save of it takes (the
  *    first, and after batches that changed one app and 250), and the time to read it.
  *
- * Prints a table, then one JSON line with every figure. Options: --entries=100000 --apps=10000.
+ * Prints a table (a target missed says FAIL, as bench/run.mjs does; the exit code is 0 but on an
+ * error, so `npm run bench` goes on), then one JSON line with every figure. Options:
+ * --entries=100000 --apps=10000.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -270,4 +272,3 @@ const lines = [
   `  ${b.inventoryShare <= MAX_SHARE ? 'PASS' : 'FAIL'}  the inventory costs at most ${MAX_SHARE * 100}% of throughput (CPU): ${fmt(b.inventoryShare * 100, 2)}%`,
 ];
 process.stdout.write(`${lines.join('\n')}\n${JSON.stringify({ inventory: figures })}\n`);
-process.exitCode = b.inventoryShare <= MAX_SHARE ? 0 : 1;
