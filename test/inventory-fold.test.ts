@@ -257,4 +257,20 @@ describe('inventoryItems', () => {
       },
     ]);
   });
+
+  it('hands out lists of its own: changing them changes neither the inventory nor what the fold grants next', () => {
+    const fold = new InventoryFold();
+    const scope = 'commands,chat:write';
+    fold.apply({ change_type: 'added', app_id: 'A1', scope }, 1);
+    const [item] = inventoryItems(fold.inventory);
+    item!.scopes.push('admin');
+    item!.timeline[0]!.scopes_added!.push('admin');
+    const [again] = inventoryItems(fold.inventory);
+    expect([again!.scopes, again!.timeline[0]!.scopes_added]).toEqual([
+      ['chat:write', 'commands'],
+      ['commands', 'chat:write'],
+    ]);
+    // Another app granted the same text from nothing gets the same scopes, not the changed list.
+    expect(fold.apply({ change_type: 'added', app_id: 'A2', scope }, 2).scopesAdded).toEqual(['commands', 'chat:write']);
+  });
 });

@@ -4,8 +4,12 @@ import type { InventoryChange, InventoryItem } from './types.js';
 
 const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 
+/** Its lists copied: the states' are shared, and the fold's caches are keyed by them. */
 function change({ at, ...rest }: AppChange): InventoryChange {
-  return { ...rest, at: iso(at) };
+  const item: InventoryChange = { ...rest, at: iso(at) };
+  if (item.scopes_added) item.scopes_added = [...item.scopes_added];
+  if (item.scopes_removed) item.scopes_removed = [...item.scopes_removed];
+  return item;
 }
 
 /** One app as `inventory --json` prints it. */
