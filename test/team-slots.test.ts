@@ -16,19 +16,23 @@ function gate(): { promise: Promise<void>; open: () => void } {
 /** Lets every pending promise callback run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-/** Exactly one place is left: of two takers, the second gets it only once the first gives it back. */
-async function expectOnePlaceLeft(slots: TeamSlots): Promise<void> {
-  const c = await slots.take();
-  let dTook = false;
-  const d = slots.take().then((slot) => {
-    dTook = true;
+/** While `holder` has the last place, a new taker waits; it gets the place once `holder` gives it back. */
+async function expectWaitsFor(slots: TeamSlots, holder: { release(): void }): Promise<void> {
+  let took = false;
+  const next = slots.take().then((slot) => {
+    took = true;
     return slot;
   });
   await settle();
-  expect(dTook).toBe(false);
-  c.release();
-  (await d).release();
-  expect(dTook).toBe(true);
+  expect(took).toBe(false);
+  holder.release();
+  (await next).release();
+  expect(took).toBe(true);
+}
+
+/** Exactly one place is left: of two takers, the second gets it only once the first gives it back. */
+async function expectOnePlaceLeft(slots: TeamSlots): Promise<void> {
+  await expectWaitsFor(slots, await slots.take());
 }
 
 describe('TeamSlots', () => {
@@ -88,15 +92,7 @@ describe('TeamSlots', () => {
     const slots = new TeamSlots(1);
     const a = await slots.take();
     await expect(a.aside(() => Promise.reject(new Error('stopped')))).rejects.toThrow('stopped');
-    let bTook = false;
-    const b = slots.take().then((slot) => {
-      bTook = true;
-      return slot;
-    });
-    await settle();
-    expect(bTook).toBe(false);
-    a.release();
-    (await b).release();
+    await expectWaitsFor(slots, a);
   });
   it('a wait cut short ends at once, not behind the pass holding the place, and no place is lost', async () => {
     const slots = new TeamSlots(1);
