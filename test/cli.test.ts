@@ -21,6 +21,7 @@ import {
   waitFor,
   type Harness,
   type HarnessOptions,
+  savedCursor,
 } from './helpers.js';
 import lockfile from 'proper-lockfile';
 import { cliServersPerTest } from './process-helpers.js';
@@ -292,7 +293,7 @@ describe('--once', () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/OTLP export/);
-    expect(JSON.parse(readFileSync(s.cursorFile, 'utf8')).position).toEqual({ date: 0, delivered: {} });
+    expect(savedCursor(readFileSync(s.cursorFile, 'utf8')).position).toEqual({ date: 0, delivered: {} });
     expect(r.ms).toBeLessThan(10_000);
   });
 

@@ -12,7 +12,7 @@ import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
 import { DeadLetterFileError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import type { DecodedLogRecord } from '../src/testing/fake-collector.js';
-import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, NS_PER_SECOND, readDeadLetters, type Harness } from './helpers.js';
+import { appIdOf, BASE_DATE, harnessPerTest, makeEntries, NS_PER_SECOND, readDeadLetters, type Harness, savedCursor } from './helpers.js';
 
 const harness = harnessPerTest();
 let h: Harness;
@@ -44,7 +44,7 @@ describe('records refused even alone', () => {
     h.collector.refuseRecord = (rec) => appIdOf(rec) === 'APOISON';
     const error = await h.failingPass(r);
     expect(error.name).toBe('OtlpExportError');
-    expect(JSON.parse((await h.cursorText())!).position.date).toBe(BASE_DATE + 2);
+    expect(savedCursor((await h.cursorText())!).position.date).toBe(BASE_DATE + 2);
     h.slack.add(...makeEntries(2, { startDate: BASE_DATE + 200, prefix: 'N' }));
     const next = await r.syncOnce();
     expect(next.deadLettered).toBe(1);
@@ -64,7 +64,7 @@ describe('records refused even alone', () => {
     };
     const r = h.receiver({ backfillStartTime: 0, pageSize: 1000, otlpTimeoutMillis: 1000 });
     await h.failingPass(r);
-    expect(JSON.parse((await h.cursorText())!).position.date).toBe(0);
+    expect(savedCursor((await h.cursorText())!).position.date).toBe(0);
     expect(readDeadLetters(deadLetterFileFor(h.cursorFile))).toHaveLength(0);
   });
 
@@ -131,7 +131,7 @@ describe('the dead-letter file', () => {
     const file = deadLetterFileFor(h.cursorFile);
     mkdirSync(file);
     await h.failingPass(r);
-    expect(JSON.parse((await h.cursorText())!).position.date).toBe(BASE_DATE + 19);
+    expect(savedCursor((await h.cursorText())!).position.date).toBe(BASE_DATE + 19);
     rmSync(file, { recursive: true });
     const next = await r.syncOnce();
     expect(next.deadLettered).toBe(1);

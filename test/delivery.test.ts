@@ -20,6 +20,7 @@ import {
   makeEntries,
   waitFor,
   type Harness,
+  savedCursor,
 } from './helpers.js';
 import type { OtlpProtocol } from '../src/config/otlp.js';
 
@@ -91,7 +92,7 @@ describe.each(PROTOCOLS)('over %s', (protocol) => {
     expect(error).toContain(`refused 1 record(s) even alone`);
     expect(error).toContain(file);
     // The cursor moved past it: it stands at the newest entry.
-    expect(JSON.parse((await h.cursorText())!).position.date).toBe(BASE_DATE + 1_199);
+    expect(savedCursor((await h.cursorText())!).position.date).toBe(BASE_DATE + 1_199);
 
     // Not frozen: a newer entry is delivered by the next pass, which warns that a letter waits.
     const later = makeEntries(3, { startDate: BASE_DATE + 5_000, prefix: 'L' });
@@ -127,7 +128,7 @@ describe.each(PROTOCOLS)('over %s', (protocol) => {
       /^OTLP export to \S+ failed: (HTTP 400 Bad Request|gRPC 3 INVALID_ARGUMENT), the collector said "invalid log record [0-9a-f]{32}"; the cursor stays at 1970-01-01T00:00:00\.000Z, after the last record delivered or kept; every one of the 6 records was refused on its own too/,
     );
     expect(() => statSync(deadLetterFileFor(h.cursorFile))).toThrow();
-    expect(JSON.parse((await h.cursorText())!).position).toEqual({ date: 0, delivered: {} });
+    expect(savedCursor((await h.cursorText())!).position).toEqual({ date: 0, delivered: {} });
     await h.shutdown(first);
 
     h.collector.refuseRecord = undefined;
@@ -227,7 +228,7 @@ describe('re-sends within the documented bounds (docs/delivery.md)', () => {
     }
     const copies = h.collector.records.length / EXPORT_BATCH_SIZE;
     console.log(
-      `slow collector: ${h.collector.records.length} records received for ${EXPORT_BATCH_SIZE} entries over 3 passes (${copies} copies); cursor ${JSON.parse((await h.cursorText())!).position.date}`,
+      `slow collector: ${h.collector.records.length} records received for ${EXPORT_BATCH_SIZE} entries over 3 passes (${copies} copies); cursor ${savedCursor((await h.cursorText())!).position.date}`,
     );
     // Documented (docs/delivery.md): a request that timed out may have arrived; each pass that
     // timed out sends its batch again. So at most one copy per pass, and the cursor does not move.

@@ -9,6 +9,7 @@ import {
   startHarness,
   type Harness,
   waitFor,
+  savedCursor,
 } from './helpers.js';
 
 /** Faults injected for real: the fake Slack and the OTLP receiver misbehave on the wire. */
@@ -146,7 +147,7 @@ describe('collector side faults', () => {
       .map((l) => l.message)
       .join('\n');
     expect(warn).toContain('rejected 3 of 8 records (OTLP partial success: timestamp too old)');
-    expect(JSON.parse((await h.cursorText())!).position.date).toBe(BASE_DATE + 7);
+    expect(savedCursor((await h.cursorText())!).position.date).toBe(BASE_DATE + 7);
   });
 
   it.each([

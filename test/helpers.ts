@@ -453,6 +453,24 @@ export function nowSeconds(): number {
 }
 
 /** The dead letters in a file, as JSON (none when it does not exist). */
+/**
+ * The cursor file's newest state as docs/cursor.md describes it, read without the receiver's
+ * parser: the first line (or a version 1 or 2 file's one document), with each save line's fields
+ * over it; a last line cut short is left out. Not its inventory (`apps` of save lines are left out).
+ */
+export function savedCursor(
+  text: string,
+): { version: number; position: { date: number; delivered: Record<string, number> } } & Record<string, unknown> {
+  const lines = text.split('\n');
+  if (!lines[0]!.startsWith('{"')) return JSON.parse(text) as ReturnType<typeof savedCursor>;
+  let state = JSON.parse(lines[0]!) as ReturnType<typeof savedCursor>;
+  for (const line of lines.slice(1, -1)) {
+    const { apps: _, ...save } = JSON.parse(line) as Record<string, unknown>;
+    state = { ...state, hint: undefined, undated: undefined, ...save };
+  }
+  return state;
+}
+
 export function readDeadLetters(file: string): DeadLetter[] {
   return existsSync(file)
     ? readFileSync(file, 'utf8')

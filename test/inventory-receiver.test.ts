@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CursorFileError, NoInventoryError } from '../src/core/errors.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
 import { deadLetterFileFor } from '../src/state/dead-letter-file.js';
-import { BASE_DATE, harnessPerTest, type Harness } from './helpers.js';
+import { BASE_DATE, harnessPerTest, type Harness, savedCursor } from './helpers.js';
 
 const harness = harnessPerTest();
 
@@ -174,8 +174,8 @@ describe('the cursor file', () => {
       ['A1', 'active', ['commands', 'im:history']],
       ['A2', 'removed', []],
     ]);
-    const file = JSON.parse(await readFile(h.cursorFile, 'utf8')) as { version: number; position: { date: number } };
-    expect(file.version).toBe(2);
+    const file = savedCursor(await readFile(h.cursorFile, 'utf8'));
+    expect(file.version).toBe(3);
     expect(file.position.date).toBe(BASE_DATE + 3);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLI, spawnNode, startLocalServers } from './process-helpers.js';
-import { expectExactlyOnce, harnessPerTest, makeEntries, TEST_TOKEN, waitFor } from './helpers.js';
+import { expectExactlyOnce, harnessPerTest, makeEntries, TEST_TOKEN, waitFor, savedCursor } from './helpers.js';
 
 /**
  * Stopping the receiver mid-work: a shutdown keeps the cursor lock until the export in flight ends,
@@ -73,6 +73,6 @@ describe('shutdown during bisection', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     console.log(`shutdown during bisection: ${atShutdown} requests when shutdown() returned, ${h.collector.requests} one second later`);
     expect(h.collector.requests - atShutdown).toBeLessThanOrEqual(1);
-    expect(JSON.parse((await h.cursorText())!).position.date).toBe(0);
+    expect(savedCursor((await h.cursorText())!).position.date).toBe(0);
   }, 30_000);
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeSlack } from '../src/testing/fake-slack.js';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { teamAppIds as appsOf, teamsPerTest } from './helpers.js';
+import { teamAppIds as appsOf, teamsPerTest, savedCursor } from './helpers.js';
 import { TeamsSyncError } from '../src/core/errors.js';
 
 /** Enterprise Grid: several teams in one process, each with its own cursor; and filter sets. */
@@ -43,8 +43,8 @@ describe('SLACK_TEAM_ID: several teams', () => {
 
     const files = receiver.cursorFiles;
     expect(files).toEqual({ T0AAA: join(s.dir, 'cursor.T0AAA.json'), T0BBB: join(s.dir, 'cursor.T0BBB.json') });
-    expect(JSON.parse(readFileSync(files.T0AAA!, 'utf8')).position.date).toBe(1_700_000_024);
-    expect(JSON.parse(readFileSync(files.T0BBB!, 'utf8')).position.date).toBe(1_700_000_006);
+    expect(savedCursor(readFileSync(files.T0AAA!, 'utf8')).position.date).toBe(1_700_000_024);
+    expect(savedCursor(readFileSync(files.T0BBB!, 'utf8')).position.date).toBe(1_700_000_006);
   });
 
   it('an entry added to one team is delivered once, for that team only', async () => {
@@ -73,7 +73,7 @@ describe('SLACK_TEAM_ID: several teams', () => {
     expect(teamsError.summary.exported).toBe(12);
     expect(appsOf(s.otlp, 'T0AAA')).toHaveLength(12);
     // The broken team's cursor holds only its start, so a fix later loses nothing in between.
-    expect(JSON.parse(readFileSync(join(s.dir, 'cursor.T0CCC.json'), 'utf8')).position).toEqual({ date: 0, delivered: {} });
+    expect(savedCursor(readFileSync(join(s.dir, 'cursor.T0CCC.json'), 'utf8')).position).toEqual({ date: 0, delivered: {} });
 
     // Polling: the healthy team keeps delivering while the broken one backs off.
     s.slack.addToTeam('T0AAA', { app_id: 'T0AAA-late', user_id: 'U9', date: String(1_700_000_200), change_type: 'added' });
@@ -115,7 +115,7 @@ describe('filters', () => {
     await added.syncOnce();
     const wantAll = base.map((e) => e.app_id).sort();
     expect(s.otlp.records.map((r) => String(r.attributes['slack.integration.app_id'])).sort()).toEqual(wantAll);
-    const saved = JSON.parse(readFileSync(added.cursorFile, 'utf8'));
+    const saved = savedCursor(readFileSync(added.cursorFile, 'utf8'));
     expect(saved.scope).toEqual({ filters: { change_type: 'added' } });
   });
 });

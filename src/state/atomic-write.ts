@@ -31,7 +31,21 @@ export function appendDurably(file: string, text: string): Promise<void> {
   return writeDurably(file, 'a', text);
 }
 
-async function writeDurably(file: string, flags: 'w' | 'a', content: FileContent): Promise<void> {
+/**
+ * Appends `content` to `file`, which must exist, and returns once it is on disk.
+ * @returns false, having written nothing, when `file` does not exist.
+ */
+export async function appendToExisting(file: string, content: FileContent): Promise<boolean> {
+  try {
+    await writeDurably(file, fs.constants.O_WRONLY | fs.constants.O_APPEND, content);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT' && (e as { syscall?: string }).syscall === 'open') return false;
+    throw e;
+  }
+}
+
+async function writeDurably(file: string, flags: 'w' | 'a' | number, content: FileContent): Promise<void> {
   const fd = await open(file, flags, 0o600);
   try {
     await writeAll(fd, typeof content === 'string' ? [Buffer.from(content)] : content, null);

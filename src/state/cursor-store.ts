@@ -2,9 +2,20 @@ import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { writeFileAtomic, type FileContent } from './atomic-write.js';
+import { appendToExisting, writeFileAtomic } from './atomic-write.js';
 import { InventoryEncoder } from './inventory-encoder.js';
-import { cursorPieces, InventoryStateError, parseCursor, type CursorScope, type CursorState, type ParseOptions } from './cursor.js';
+import {
+  canFollow,
+  cursorPieces,
+  firstLineOf,
+  InventoryStateError,
+  parseCursor,
+  savePieces,
+  type CursorScope,
+  type CursorState,
+  type FirstLine,
+  type ParseOptions,
+} from './cursor.js';
 import { CursorFileError, CursorLockedError } from '../core/errors.js';
 
 /** `path` with symlinks followed, also to a target that does not exist yet; `path` when it is none. */
@@ -33,9 +44,11 @@ export interface CursorStoreOptions {
 }
 
 /**
- * Persists the cursor: one JSON file, replaced atomically (a temp file beside it, written, fsynced,
- * renamed over it), mode 0600, guarded by a lock (`proper-lockfile`, a `<file>.lock` directory) so
- * two processes never export from the same cursor.
+ * Persists the cursor: a file of JSON lines (`cursor.ts`), mode 0600, guarded by a lock
+ * (`proper-lockfile`, a `<file>.lock` directory) so two processes never export from the same cursor.
+ * A save appends one line and fsyncs it; the first save, and one after the lines appended have
+ * grown past twice the whole state (at least `JOURNAL_BYTES`), write the file whole instead,
+ * atomically: a temp file beside it, written, fsynced, renamed over it.
  */
 export class CursorStore {
   readonly path: string;
@@ -129,16 +142,17 @@ export class CursorStore {
   }
 
   private saves = 0;
-  /** What the saves before encoded: a save encodes only the apps that changed since. */
+  /** What the file holds since this store last wrote it whole; none before that, or while a save is unfinished or failed. */
+  private journal: Journal | undefined;
+  /** Knows which apps the file holds: a save line has those that changed since. */
   private readonly encoder = new InventoryEncoder();
+  /** Saves one at a time: each line follows the one before. */
+  private saving: Promise<void> = Promise.resolve();
   /** The file the cursor path stands for: a symlink is followed, as a mounted volume's often is. */
   private target: string | undefined;
 
-  /** Only this process writes the file, under the lock. */
-  private async replace(content: FileContent): Promise<void> {
-    // Renamed over the link's target, in its directory: renaming over the link would replace it.
-    const file = this.target ?? (this.target = await followLinks(this.path));
-    await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, content);
+  private async file(): Promise<string> {
+    return this.target ?? (this.target = await followLinks(this.path));
   }
 
   /** Temp files a killed process left between writing and renaming: never the cursor itself. */
@@ -155,12 +169,58 @@ export class CursorStore {
   }
 
   /** @throws CursorFileError when the file cannot be written. */
-  async save(state: CursorState): Promise<void> {
+  save(state: CursorState): Promise<void> {
+    const saved = this.saving.then(() => this.write(state));
+    this.saving = saved.catch(() => undefined);
+    return saved;
+  }
+
+  /** Only this process writes the file, under the lock. */
+  private async write(state: CursorState): Promise<void> {
     if (this.compromised) throw this.compromised;
+    const now = new Date();
+    const journal = this.journal;
+    // Until this save is done: a line cut short can only be followed by the file written whole.
+    this.journal = undefined;
     try {
-      await this.replace(cursorPieces(state, new Date(), this.encoder));
+      const file = await this.file();
+      if (journal && canFollow(journal.first, state)) {
+        const changes = state.inventory && this.encoder.changes(state.inventory);
+        if (changes || !state.inventory) {
+          const pieces = savePieces(state, now, changes);
+          const bytes = journal.bytes + byteLength(pieces);
+          if (bytes <= journal.limit && (await appendToExisting(file, pieces))) {
+            changes?.commit();
+            this.journal = { ...journal, bytes };
+            return;
+          }
+        }
+      }
+      const all = state.inventory && this.encoder.all(state.inventory);
+      const pieces = cursorPieces(state, now, all);
+      // Renamed over the link's target, in its directory: renaming over the link would replace it.
+      await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, pieces);
+      all?.commit();
+      this.journal = { first: firstLineOf(state), bytes: 0, limit: Math.max(2 * byteLength(pieces), JOURNAL_BYTES) };
     } catch (e) {
       throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
   }
+}
+
+/** The file since it was last written whole: for whom, and the bytes of the lines appended since. */
+interface Journal {
+  first: FirstLine;
+  bytes: number;
+  /** Past this, the file is written whole again: reading it stays at most a few times the state's size. */
+  limit: number;
+}
+
+/** The least a file's lines may grow to before it is written whole again. */
+export const JOURNAL_BYTES = 1024 * 1024;
+
+function byteLength(pieces: readonly Uint8Array[]): number {
+  let size = 0;
+  for (const piece of pieces) size += piece.length;
+  return size;
 }

@@ -2,37 +2,36 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
 import type { CursorPosition, SlackIntegrationLogFilters } from '../core/types.js';
-import type { AppState, Inventory } from '../inventory/fold.js';
-import { InventoryEncoder } from './inventory-encoder.js';
+import type { AppChange, AppState, Inventory } from '../inventory/fold.js';
+import { InventoryEncoder, type EncodedApps } from './inventory-encoder.js';
 
 /**
- * The cursor file's meaning and format (version 2). Pure: reading and writing are in `store.ts`.
+ * The cursor file's meaning and format (version 3). Pure: reading and writing are in `cursor-store.ts`.
  *
- * ```json
- * {
- *   "format": "slack-integration-logs-receiver/cursor",
- *   "version": 2,
- *   "position": { "date": 1392163202, "delivered": { "<fingerprint>": 1 } },
- *   "hint": { "order": "newest-first" },
- *   "backfillStart": 1392163200,
- *   "scope": { "teamId": "T0123ABCD", "filters": { "change_type": "added" } },
- *   "updatedAt": "2026-12-01T10:00:00.000Z",
- *   "inventory": { "apps": { "app:A0123": { "status": "active", "scopes": ["chat:write"], ... } } }
- * }
+ * JSON lines. The first holds the whole state; each line after it, one save since:
  * ```
- * `inventory` is the fold of every entry the position covers (docs/inventory.md), saved in the
- * same write, so after a crash the inventory is exactly what the saved cursor covers. Absent: not
- * built yet (the next pass reads the whole log). A version 1 file is read as one without it.
- * `undated` counts delivered entries that had no usable `date`, by fingerprint.
- * `position.date` (Unix seconds) and every entry before it are delivered; of the entries dated
- * exactly `position.date`, `delivered` counts those delivered, by fingerprint. `hint` only saves
- * requests (oldest-first: `{order, offset, count}` locates the cursor's page) and is always checked
- * against the data.
+ * {"format":"slack-integration-logs-receiver/cursor","version":3,"position":{"date":1392163202,"delivered":{"<fingerprint>":1}},"hint":{"order":"newest-first"},"backfillStart":1392163200,"scope":{"teamId":"T0123ABCD","filters":{}},"updatedAt":"2026-12-01T10:00:00.000Z","inventory":{"apps":{"app:A0123":{"status":"active","scopes":["chat:write"],...,"timeline":[...]}}}}
+ * {"position":{"date":1392163300,"delivered":{}},"hint":{"order":"newest-first"},"backfillStart":1392163200,"updatedAt":"2026-12-01T10:05:00.000Z","apps":{"app:A0123":{"status":"removed",...,"timeline_dropped":0,"timeline":[<changes appended>]}}}
+ * ```
+ * A save line replaces the position, hint, start and `undated`, and of the inventory the apps it
+ * names: an app's timeline is the one before less its `timeline_dropped` oldest changes, then the
+ * line's (without `timeline_dropped`, the line's alone). A save appends its line and returns once it
+ * is on disk, so the inventory is always exactly what the position covers; a line cut short (a
+ * save that never returned: it is not JSON) is the last, and is not read. The store writes the
+ * file whole again (a temp file, renamed over it) at its first save and when the save lines have
+ * grown past the whole state; versions 1 and 2 (one JSON document, 1 without inventory) are read.
+ *
+ * `inventory` is the fold of every entry the position covers (docs/inventory.md). Absent: not
+ * built yet (the next pass reads the whole log). `undated` counts delivered entries that had no
+ * usable `date`, by fingerprint. `position.date` (Unix seconds) and every entry before it are
+ * delivered; of the entries dated exactly `position.date`, `delivered` counts those delivered, by
+ * fingerprint. `hint` only saves requests (oldest-first: `{order, offset, count}` locates the
+ * cursor's page) and is always checked against the data.
  */
 export const CURSOR_FORMAT = 'slack-integration-logs-receiver/cursor';
-export const CURSOR_VERSION = 2;
-/** The previous version: read, and upgraded by building the inventory (never reset). */
-const PREVIOUS_VERSION = 1;
+export const CURSOR_VERSION = 3;
+/** Versions read: 1 (no inventory: built by the next pass, never reset) and 2 (one JSON document). */
+const READ_VERSIONS: readonly number[] = [1, 2, CURSOR_VERSION];
 
 export type CursorHint = { order: 'newest-first' } | { order: 'oldest-first'; offset: number; count: number };
 
@@ -93,8 +92,8 @@ const count = z.number().int().nonnegative();
 /** Unix seconds up to the year 5000: anything later is not a date a cursor can hold. */
 const unixSeconds = count.max(95_617_584_000);
 const text = z.string().min(1);
-// Fields in the order the file has them (`inventory-encoder.ts`): parsed objects keep it.
-const changeSchema = z.strictObject({
+/** A timeline change as versions 1 and 2 wrote it. */
+const changeObject = z.strictObject({
   change_type: text,
   at: unixSeconds,
   user_id: text.optional(),
@@ -103,23 +102,55 @@ const changeSchema = z.strictObject({
   scopes_added: z.array(text).optional(),
   scopes_removed: z.array(text).optional(),
 });
-const appSchema = z.strictObject({
-  app_id: text.optional(),
-  service_id: text.optional(),
-  app_type: text.optional(),
-  service_type: text.optional(),
-  status: z.enum(['active', 'disabled', 'removed']),
-  scopes: z.array(text),
-  added_by: z.strictObject({ id: text.optional(), name: text.optional() }).optional(),
-  added_at: unixSeconds.optional(),
-  last_change: changeSchema,
-  channel_id: text.optional(),
-  timeline: z.array(changeSchema),
-});
-const inventorySchema = z.strictObject({ apps: z.record(z.string().regex(/^(app|service):./s), appSchema) });
-const fileSchema = z.object({
-  format: z.literal(CURSOR_FORMAT),
-  version: z.union([z.literal(CURSOR_VERSION), z.literal(PREVIOUS_VERSION)]),
+/** As version 3 writes it (`inventory-encoder.ts`): `[change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]`. */
+const changeList = z
+  .tuple([
+    text,
+    unixSeconds,
+    text.nullable().optional(),
+    text.nullable().optional(),
+    text.nullable().optional(),
+    z.array(text).nullable().optional(),
+    z.array(text).optional(),
+  ])
+  .transform(([change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]): AppChange => {
+    const change: AppChange = { change_type, at };
+    if (user_id != null) change.user_id = user_id;
+    if (user_name != null) change.user_name = user_name;
+    if (reason != null) change.reason = reason;
+    if (scopes_added != null) change.scopes_added = scopes_added;
+    if (scopes_removed !== undefined) change.scopes_removed = scopes_removed;
+    return change;
+  });
+function appShape<Change extends z.ZodType<AppChange>>(change: Change) {
+  return {
+    app_id: text.optional(),
+    service_id: text.optional(),
+    app_type: text.optional(),
+    service_type: text.optional(),
+    status: z.enum(['active', 'disabled', 'removed']),
+    scopes: z.array(text),
+    added_by: z.strictObject({ id: text.optional(), name: text.optional() }).optional(),
+    added_at: unixSeconds.optional(),
+    last_change: change,
+    channel_id: text.optional(),
+    timeline: z.array(change),
+  };
+}
+const appKey = z.string().regex(/^(app|service):./s);
+const versions2 = z.strictObject({ apps: z.record(appKey, z.strictObject(appShape(changeObject))) });
+/** An app written whole: without `last_change` when that is its timeline's newest change. */
+const wholeApp = z.strictObject({ ...appShape(changeList), last_change: changeList.optional() });
+const inventorySchema = z.strictObject({ apps: z.record(appKey, wholeApp) });
+/** A save line's app: whole, or a patch (with `timeline_dropped`): the fields that changed. */
+const changedApp = z.union([
+  z.strictObject({ ...z.object(appShape(changeList)).partial().shape, timeline: z.array(changeList), timeline_dropped: count }),
+  wholeApp,
+]);
+const appChangesSchema = z.record(appKey, changedApp);
+
+/** What every line holds: the state but its scope and inventory. */
+const stateFields = {
   position: z.object({
     date: unixSeconds,
     delivered: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)),
@@ -132,24 +163,31 @@ const fileSchema = z.object({
     .optional(),
   backfillStart: unixSeconds,
   undated: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)).optional(),
-  scope: z.object({ teamId: z.string().optional(), filters: z.record(z.string(), z.string()) }).optional(),
   updatedAt: z.string().optional(),
+};
+/** The first line (or a version 1 or 2 file): the whole state. */
+const fileSchema = z.object({
+  format: z.literal(CURSOR_FORMAT),
+  version: z.number().refine((v) => READ_VERSIONS.includes(v)),
+  ...stateFields,
+  scope: z.object({ teamId: z.string().optional(), filters: z.record(z.string(), z.string()) }).optional(),
   // Checked on its own (`parseInventory`): a damaged inventory has a fix of its own.
   inventory: z.unknown().optional(),
+});
+/** A save line: the apps changed since the line before. */
+const saveSchema = z.strictObject({
+  ...stateFields,
+  // Checked on its own (`applyChanges`), as `inventory`.
+  apps: z.unknown().optional(),
 });
 
 export function initialState(backfillStart: number, scope?: CursorScope): CursorState {
   return { position: { date: backfillStart, delivered: {} }, backfillStart, persisted: false, ...(scope ? { scope } : {}) };
 }
 
-/**
- * The file's bytes, as pieces written one after the other: the cursor indented for people, the
- * inventory (10,000 apps can be megabytes) on one line after it, a few pieces per app. Never the whole
- * file as one string: a backfill saves after every batch, and such strings (and their copies) are
- * big enough to go straight to the old generation. `encoder`: the one of the file's saves before.
- */
-export function cursorPieces(state: CursorState, now = new Date(), encoder = new InventoryEncoder()): Uint8Array[] {
-  const file: z.infer<typeof fileSchema> = {
+/** The file's first line but its inventory: the state, the format and the scope. */
+function firstLine(state: CursorState, now: Date): string {
+  const line: z.infer<typeof fileSchema> = {
     format: CURSOR_FORMAT,
     version: CURSOR_VERSION,
     position: state.position,
@@ -161,14 +199,56 @@ export function cursorPieces(state: CursorState, now = new Date(), encoder = new
       : {}),
     updatedAt: now.toISOString(),
   };
-  const head = JSON.stringify(file, null, 2);
-  if (!state.inventory) return [Buffer.from(`${head}\n`)];
-  return [Buffer.from(`${head.slice(0, -2)},\n  "inventory": `), ...encoder.pieces(state.inventory), FILE_END];
+  return JSON.stringify(line);
 }
 
-const FILE_END = Buffer.from('\n}\n');
+/**
+ * The whole file: its first line, the state with its whole inventory, as pieces written one after
+ * the other (10,000 apps are megabytes: never one string). `apps`: the inventory as the file's
+ * encoder encoded it (the store's, so that it knows what the file holds).
+ */
+export function cursorPieces(state: CursorState, now = new Date(), apps?: EncodedApps): Uint8Array[] {
+  return withApps(firstLine(state, now), 'inventory', state.inventory && (apps ?? new InventoryEncoder().all(state.inventory)));
+}
 
-/** The file's text: `cursorPieces` joined. */
+/**
+ * A save line, appended to the file: the state but the scope, and of the inventory only the apps
+ * that changed since the line before (`changes`, from the file's encoder).
+ */
+export function savePieces(state: CursorState, now: Date, changes: EncodedApps | undefined): Uint8Array[] {
+  const line: z.infer<typeof saveSchema> = {
+    position: state.position,
+    ...(state.hint ? { hint: state.hint } : {}),
+    backfillStart: state.backfillStart,
+    ...(state.undated ? { undated: state.undated } : {}),
+    updatedAt: now.toISOString(),
+  };
+  return withApps(JSON.stringify(line), 'apps', changes);
+}
+
+function withApps(head: string, field: string, apps: EncodedApps | undefined): Uint8Array[] {
+  if (!apps) return [Buffer.from(`${head}\n`)];
+  return [Buffer.from(`${head.slice(0, -1)},"${field}":`), ...apps.pieces, LINE_END];
+}
+const LINE_END = Buffer.from('}\n');
+
+/** What a save line must share with the file's first line. */
+export interface FirstLine {
+  scope?: CursorScope;
+  inventory: boolean;
+}
+
+export function firstLineOf(state: CursorState): FirstLine {
+  return { ...(state.scope ? { scope: state.scope } : {}), inventory: state.inventory !== undefined };
+}
+
+/** Whether a save line of `state` can follow `first`: the same scope, an inventory in both or neither. */
+export function canFollow(first: FirstLine, state: CursorState): boolean {
+  const scopes = first.scope && state.scope ? sameScope(first.scope, state.scope) : first.scope === state.scope;
+  return scopes && first.inventory === (state.inventory !== undefined);
+}
+
+/** The file's text, written whole: `cursorPieces` joined. */
 export function serializeCursor(state: CursorState, now = new Date()): string {
   return Buffer.concat(cursorPieces(state, now)).toString('utf8');
 }
@@ -191,15 +271,50 @@ export interface ParseOptions {
  * @throws Error naming what is wrong; the caller adds the file name and the fix.
  */
 export function parseCursor(text: string, expected?: CursorScope, options: ParseOptions = {}): CursorState {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`not valid JSON (${(e as Error).message})`, { cause: e });
+  const newline = text.indexOf('\n');
+  const head = newline >= 0 ? jsonOf(text.slice(0, newline)) : undefined;
+  if (head === undefined || (head as { version?: unknown } | null)?.version !== CURSOR_VERSION) {
+    // Version 1 or 2: one JSON document, indented.
+    const json = jsonOf(text);
+    if (json === undefined) throw new Error(`not valid JSON (${jsonError(text)})`);
+    return stateOf(json, expected, options);
   }
+  let state = stateOf(head, expected, options);
+  const lines = text.slice(newline + 1).split('\n');
+  // After the last line break: a line cut short (a save that never returned), or nothing.
+  lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const json = jsonOf(lines[i]!);
+    if (json !== undefined) state = applySave(state, json, i + 2, options);
+    // A line cut short has no line break, unless the file system kept the break and lost the
+    // text before it: as the last line, it is a save that never returned.
+    else if (i < lines.length - 1) throw new Error(`damaged at line ${i + 2}: not valid JSON (${jsonError(lines[i]!)})`);
+  }
+  return state;
+}
+
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+    return 'valid';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** The state of a version 1 or 2 file, or of a version 3 file's first line. */
+function stateOf(json: unknown, expected: CursorScope | undefined, options: ParseOptions): CursorState {
   const version = (json as { version?: unknown } | null)?.version;
-  if (typeof version === 'number' && version !== CURSOR_VERSION && version !== PREVIOUS_VERSION) {
-    throw new Error(`format version ${version} is not one this release reads (it reads ${PREVIOUS_VERSION} and ${CURSOR_VERSION})`);
+  if (typeof version === 'number' && !READ_VERSIONS.includes(version)) {
+    throw new Error(`format version ${version} is not one this release reads (it reads ${READ_VERSIONS.join(', ')})`);
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
@@ -207,7 +322,7 @@ export function parseCursor(text: string, expected?: CursorScope, options: Parse
     throw new Error(`not a cursor file of this receiver (${issue.path.join('.') || 'top level'}: ${issue.message})`);
   }
   const { position, hint, backfillStart, scope, undated } = parsed.data;
-  const inventory = options.rebuildInventory ? undefined : parseInventory(parsed.data.inventory);
+  const inventory = options.rebuildInventory ? undefined : parseInventory(parsed.data.inventory, parsed.data.version);
   if (expected && scope && !sameScope(scope, expected)) {
     throw new Error(
       `the cursor of another team or filter set (${JSON.stringify(scope)}, not ${JSON.stringify({ ...expected, filters: canonicalFilters(expected.filters) })})`,
@@ -225,12 +340,65 @@ export function parseCursor(text: string, expected?: CursorScope, options: Parse
 }
 
 /** @throws InventoryStateError naming what is wrong. */
-function parseInventory(json: unknown): Inventory | undefined {
+function parseInventory(json: unknown, version: number): Inventory | undefined {
   if (json === undefined) return undefined;
-  const parsed = inventorySchema.safeParse(json);
+  const parsed = (version === CURSOR_VERSION ? inventorySchema : versions2).safeParse(json);
+  if (!parsed.success) throw damaged('inventory', parsed.error);
+  const inventory = new Map<string, AppState>();
+  for (const [key, app] of Object.entries(parsed.data.apps)) inventory.set(key, withLastChange(app, `inventory.apps.${key}`));
+  return inventory;
+}
+
+function damaged(where: string, error: z.ZodError): InventoryStateError {
+  const issue = error.issues[0]!;
+  return new InventoryStateError(`its inventory is damaged (${[where, ...issue.path].join('.')}: ${issue.message})`);
+}
+
+/** An app as the file has it: without `last_change`, that is its timeline's newest change. */
+function withLastChange<App extends { last_change?: AppChange; timeline: AppChange[] }>(app: App, where: string): AppState {
+  if (app.last_change) return app as unknown as AppState;
+  const newest = app.timeline[app.timeline.length - 1];
+  if (!newest) throw new InventoryStateError(`its inventory is damaged (${where}: no last_change, and no timeline)`);
+  return { ...app, last_change: newest } as unknown as AppState;
+}
+
+/** `state` after the save line `json` (line `line` of the file). Its inventory is changed in place: it is the parse's own. */
+function applySave(state: CursorState, json: unknown, line: number, options: ParseOptions): CursorState {
+  const parsed = saveSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InventoryStateError(`its inventory is damaged (inventory.${issue.path.join('.')}: ${issue.message})`);
+    throw new Error(`damaged at line ${line} (${issue.path.join('.') || 'top level'}: ${issue.message})`);
   }
-  return new Map(Object.entries(parsed.data.apps) as Array<[string, AppState]>);
+  const { position, hint, backfillStart, undated, apps } = parsed.data;
+  const next: CursorState = { position, hint, backfillStart, persisted: true, ...(undated ? { undated } : {}) };
+  if (state.scope) next.scope = state.scope;
+  if (options.rebuildInventory) return next;
+  if ((apps === undefined) !== (state.inventory === undefined)) {
+    throw new InventoryStateError(`its inventory is damaged (line ${line}: ${apps === undefined ? 'no apps' : 'apps without an inventory'})`);
+  }
+  if (state.inventory) next.inventory = applyChanges(state.inventory as Map<string, AppState>, apps, line);
+  return next;
+}
+
+function applyChanges(inventory: Map<string, AppState>, json: unknown, line: number): Inventory {
+  const parsed = appChangesSchema.safeParse(json);
+  if (!parsed.success) throw damaged(`line ${line}, apps`, parsed.error);
+  for (const [key, app] of Object.entries(parsed.data)) {
+    const where = `line ${line}, apps.${key}`;
+    if (!('timeline_dropped' in app)) {
+      inventory.set(key, withLastChange(app, where));
+      continue;
+    }
+    const { timeline_dropped: dropped, timeline, ...fields } = app;
+    const before = inventory.get(key);
+    if (!before || dropped > before.timeline.length) {
+      throw new InventoryStateError(
+        `its inventory is damaged (${where}: drops ${dropped} changes of a timeline of ${before?.timeline.length ?? 0})`,
+      );
+    }
+    // Not given: the newest change of the timeline it makes.
+    const { last_change: _, ...kept } = before;
+    inventory.set(key, withLastChange({ ...kept, ...fields, timeline: [...before.timeline.slice(dropped), ...timeline] }, where));
+  }
+  return inventory;
 }

@@ -1,210 +1,150 @@
 import type { AppChange, AppState, Inventory } from '../inventory/fold.js';
 
 /**
- * The cursor file's inventory as bytes, for one cursor file's successive saves.
+ * The cursor file's inventory as bytes, for one cursor file's successive saves (docs/cursor.md).
  *
  * A backfill saves after every batch, and a batch changes a few apps while the file holds them
- * all. So a save encodes only what is new: an app that did not change is written from the pieces
- * of the save before; one that did gets a new head, and its timeline keeps the bytes of the
- * changes it still holds (a timeline only drops its oldest changes and appends), as views of the
- * buffers they were first written to. Each change is encoded once, and all new text of a save
- * goes into one buffer. An app's pieces are copied into one buffer of its own when its changes are
- * in more than `MAX_RUNS` runs, and in the first save that finds it unchanged: so an app that no
- * longer changes is one piece, and keeps no save's buffer alive for the other apps' text in it.
+ * all. So the file is a journal: a save appends only the apps that changed since the save before
+ * (`changes`), each as a patch: the fields that changed, the number of its oldest timeline changes
+ * it drops and the changes it appends (a timeline only drops its oldest changes and appends). Now
+ * and then the whole inventory is written again (`all`), and the file starts over from it.
  *
- * Every app is written with its fields in the order docs/cursor.md gives (ids and types, status,
- * scopes, added by (`id`, `name`) and at, last change, channel, timeline; a change's as
- * `AppChange` lists them but `at` second): the text is `JSON.stringify` of the app's fields
- * (those `AppState` has) in that order, whatever the order of its objects.
+ * An app's fields are written in the order docs/cursor.md gives (ids and types, status, scopes,
+ * added by (`id`, `name`) and at, last change, channel, timeline), each as `JSON.stringify` writes
+ * it, but `last_change` is left out when it is the timeline's newest change, and a change is a
+ * list: `[change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]`, `null` for a
+ * field it has not, and without the nulls at its end. A backfill writes every change it folds,
+ * and that way a change takes about half the bytes.
  */
 export class InventoryEncoder {
-  private readonly apps = new Map<string, EncodedApp>();
+  /** Each app as the file holds it, with its timeline as written (a copy: the fold's array may grow). */
+  private written = new Map<string, Written>();
 
-  /** `{"apps":{...}}` as pieces. */
-  pieces(inventory: Inventory): Uint8Array[] {
-    const batch = new TextBatch();
-    const encoded: EncodedApp[] = [];
-    // Kept only once complete: a save that throws leaves the encoder as the save before left it.
-    const changed: Array<[string, EncodedApp]> = [];
+  /** `{"apps":{...}}`, every app with its whole timeline. Remembered as written once `commit` is called. */
+  all(inventory: Inventory): EncodedApps {
+    const text = new Chunks('{"apps":{');
+    const written = new Map<string, Written>();
     for (const [key, app] of inventory) {
-      let entry = this.apps.get(key);
-      if (entry?.app !== app) {
-        entry = encodeApp(key, app, entry, batch);
-        changed.push([key, entry]);
-      } else if (!entry.own) {
-        collapse(entry);
-      }
-      encoded.push(entry);
+      text.add(`${written.size > 0 ? ',' : ''}${appText(key, app, undefined)}`);
+      written.set(key, { app, timeline: app.timeline.slice() });
     }
-    batch.seal();
-    const pieces: Uint8Array[] = [APPS_START];
-    for (const entry of encoded) {
-      if (entry.text >= 0) assemble(entry, batch);
-      for (const piece of entry.pieces) pieces.push(piece);
+    text.add('}}');
+    return { pieces: text.end(), commit: () => (this.written = written) };
+  }
+
+  /**
+   * `{"<key>":{<fields changed>,"timeline_dropped":N,"timeline":[<appended>]},...}`: the apps that
+   * changed since the inventory last written (each whole when it is new, or lost a field). `undefined` when an app written is not in `inventory` (another
+   * inventory, one rebuilt): only `all` can write that.
+   */
+  changes(inventory: Inventory): EncodedApps | undefined {
+    const text = new Chunks('{');
+    const changed: Array<[string, Written]> = [];
+    let known = 0;
+    for (const [key, app] of inventory) {
+      const before = this.written.get(key);
+      if (before !== undefined) known++;
+      if (before?.app === app) continue;
+      text.add(`${changed.length > 0 ? ',' : ''}${appText(key, app, before)}`);
+      changed.push([key, { app, timeline: app.timeline.slice() }]);
     }
-    for (const [key, entry] of changed) this.apps.set(key, entry);
-    // Each app's text starts with the comma that separates it from the app before.
-    if (encoded.length > 0) pieces[1] = pieces[1]!.subarray(1);
-    pieces.push(APPS_END);
-    // Apps another inventory held (one rebuilt): not kept for nothing.
-    if (this.apps.size > inventory.size) {
-      for (const key of this.apps.keys()) if (!inventory.has(key)) this.apps.delete(key);
-    }
-    return pieces;
+    if (known < this.written.size) return undefined;
+    text.add('}');
+    return {
+      pieces: text.end(),
+      commit: () => {
+        for (const [key, entry] of changed) this.written.set(key, entry);
+      },
+    };
   }
 }
 
-/**
- * Timeline changes written together: in `bytes`, change i starts at `starts[i]` with the byte that
- * separates it from the change before (`,`, or the timeline's `[`); from `skip` on, in use.
- */
-interface Run {
-  bytes: Uint8Array;
-  starts: number[];
-  skip: number;
-}
-
-/** One app as the last save wrote it. */
-interface EncodedApp {
-  app: AppState;
-  /** Its text, `,"<key>":{<fields>,"timeline":[<changes>]}`, in one piece or a few. */
+/** An encoded inventory, or its changes: `commit` once it is on disk. */
+export interface EncodedApps {
   pieces: Uint8Array[];
-  /** Whether `pieces` is one buffer of its own (not views of saves' buffers). */
-  own: boolean;
-  /** Bytes of the text up to and with the timeline's `[`. */
-  headLength: number;
-  /** Oldest first: the changes of `app.timeline`, as views of the buffers of `pieces`. */
-  runs: Run[];
-  /** While this save's text is collected: the index of the app's head in it (its new changes and `]}` follow), else -1. */
-  text: number;
-  /** How many new changes follow the head there. */
-  added: number;
+  commit(): void;
 }
 
-/** When an app's timeline is in more runs than this, its pieces are joined into one. */
-const MAX_RUNS = 4;
-const APPS_START = Buffer.from('{"apps":{');
-const APPS_END = Buffer.from('}}');
-
-function encodeApp(key: string, app: AppState, previous: EncodedApp | undefined, batch: TextBatch): EncodedApp {
-  const timeline = app.timeline;
-  const from = previous ? reusableFrom(previous.app.timeline, timeline) : -1;
-  const runs: Run[] = [];
-  let kept = 0;
-  if (from >= 0) {
-    // Drop the `from` oldest changes of the previous runs.
-    let drop = from;
-    for (const run of previous!.runs) {
-      const inUse = run.starts.length - run.skip;
-      if (drop >= inUse) {
-        drop -= inUse;
-        continue;
-      }
-      runs.push(drop > 0 ? { bytes: run.bytes, starts: run.starts, skip: run.skip + drop } : run);
-      kept += inUse - drop;
-      drop = 0;
-    }
-  }
-  // The newest change is also the app's `last_change`: encoded once.
-  const newest = timeline.length > kept ? changeText(timeline[timeline.length - 1]!) : undefined;
-  const last = newest !== undefined && app.last_change === timeline[timeline.length - 1] ? newest : changeText(app.last_change);
-  const head = batch.add(`,${quote(key)}:{${appFields(app)}"last_change":${last},${channel(app)}"timeline":[`);
-  for (let i = kept; i < timeline.length; i++) {
-    const text = i === timeline.length - 1 ? newest! : changeText(timeline[i]!);
-    batch.add(i > 0 ? `,${text}` : text);
-  }
-  batch.add(']}');
-  return { app, pieces: [], own: false, headLength: 0, runs, text: head, added: timeline.length - kept };
-}
-
-/** Takes the app's head and new changes from the save's buffer. */
-function assemble(entry: EncodedApp, batch: TextBatch): void {
-  const { bytes, offsets } = batch;
-  const { text, added, runs: reused } = entry;
-  const headStart = offsets[text]!;
-  const headEnd = offsets[text + 1]!;
-  const end = offsets[text + added + 2]!;
-  entry.headLength = headEnd - headStart;
-  entry.text = -1;
-  // A timeline written whole: the app in one piece. Else the head, the changes kept from earlier
-  // saves (the first without the comma before it), then the new ones and `]}`.
-  entry.pieces =
-    reused.length === 0
-      ? [bytes.subarray(headStart, end)]
-      : [
-          bytes.subarray(headStart, headEnd),
-          ...reused.map((run, i) => run.bytes.subarray(run.starts[run.skip]! + (i === 0 ? 1 : 0))),
-          bytes.subarray(headEnd, end),
-        ];
-  if (added > 0) {
-    // The first new change's separator: its comma, or the timeline's `[` when it is the first.
-    const base = reused.length === 0 ? headEnd - 1 : headEnd;
-    const starts = new Array<number>(added);
-    starts[0] = 0;
-    for (let i = 1; i < added; i++) starts[i] = offsets[text + 1 + i]! - base;
-    entry.runs = [...reused, { bytes: bytes.subarray(base, end - 2), starts, skip: 0 }];
-  }
-  if (entry.runs.length > MAX_RUNS) collapse(entry);
-}
-
-/** Copies the app's pieces into one buffer of its own, its runs into one view of it. */
-function collapse(entry: EncodedApp): void {
-  // Not from Node's shared pool: a view kept of a pooled buffer keeps its whole block alive.
-  const bytes = Buffer.allocUnsafeSlow(entry.pieces.reduce((size, piece) => size + piece.length, 0));
-  let size = 0;
-  for (const piece of entry.pieces) {
-    bytes.set(piece, size);
-    size += piece.length;
-  }
-  // The timeline from its `[`, the first change's separator, to before the closing `]}`.
-  const base = entry.headLength - 1;
-  const starts: number[] = [];
-  let at = entry.headLength;
-  entry.runs.forEach((run, i) => {
-    // Where the run's piece starts in its buffer (the first without its separator).
-    const from = run.starts[run.skip]! + (i === 0 ? 1 : 0);
-    for (let j = run.skip; j < run.starts.length; j++) starts.push(at + run.starts[j]! - from - base);
-    at += run.bytes.length - from;
-  });
-  entry.pieces = [bytes];
-  entry.own = true;
-  entry.runs = starts.length > 0 ? [{ bytes: bytes.subarray(base, bytes.length - 2), starts, skip: 0 }] : [];
+interface Written {
+  app: AppState;
+  timeline: readonly AppChange[];
 }
 
 /**
- * The new text of one save, encoded into one buffer at the end (`seal`): thousands of small
- * buffers per backfill would each be an allocation the garbage collector tracks. After `seal`,
- * text `i` is `bytes` from `offsets[i]` to `offsets[i + 1]`.
+ * How many of the oldest changes of `before` the timeline `after` drops, when `after` is
+ * `before` with its oldest changes dropped and new ones appended (the same change objects); else
+ * all of them (the timeline is written whole).
  */
-class TextBatch {
-  private readonly texts: string[] = [];
-  bytes: Uint8Array = EMPTY;
-  offsets: number[] = [];
-
-  /** @returns the text's index. */
-  add(text: string): number {
-    return this.texts.push(text) - 1;
-  }
-
-  seal(): void {
-    const texts = this.texts;
-    if (texts.length === 0) return;
-    const joined = texts.join('');
-    this.bytes = Buffer.from(joined);
-    // ASCII (nearly always): byte offsets are string offsets.
-    const ascii = this.bytes.length === joined.length;
-    const offsets = new Array<number>(texts.length + 1);
-    let at = 0;
-    for (let i = 0; i < texts.length; i++) {
-      offsets[i] = at;
-      at += ascii ? texts[i]!.length : Buffer.byteLength(texts[i]!);
-    }
-    offsets[texts.length] = at;
-    this.offsets = offsets;
-  }
+function droppedFrom(before: readonly AppChange[], after: readonly AppChange[]): number {
+  const from = after.length > 0 ? before.indexOf(after[0]!) : -1;
+  if (from < 0 || before.length - from > after.length) return before.length;
+  for (let i = from; i < before.length; i++) if (before[i] !== after[i - from]) return before.length;
+  return from;
 }
 
-const EMPTY = new Uint8Array(0);
+/**
+ * `"<key>":{<fields>,"timeline":[<changes>]}`: the app whole, or when `before` is how the file has
+ * it, a patch: the fields that are not as they were, `"timeline_dropped"`, the number of the oldest
+ * changes the file has that the timeline no longer has, then the changes after those.
+ */
+function appText(key: string, app: AppState, before: Written | undefined): string {
+  const timeline = app.timeline;
+  const patch = before !== undefined && keepsFields(before.app, app);
+  const dropped = patch ? droppedFrom(before.timeline, timeline) : 0;
+  const kept = patch ? before.timeline.length - dropped : 0;
+  const newest = timeline[timeline.length - 1];
+  let text = `${quote(key)}:{${patch ? changedFields(before.app, app) : appFields(app)}`;
+  if (app.last_change !== newest) text += `"last_change":${changeText(app.last_change)},`;
+  if (app.channel_id !== undefined && (!patch || app.channel_id !== before.app.channel_id)) text += `"channel_id":${quote(app.channel_id)},`;
+  if (patch) text += `"timeline_dropped":${dropped},`;
+  text += '"timeline":[';
+  for (let i = kept; i < timeline.length; i++) text += (i > kept ? ',' : '') + changeText(timeline[i]!);
+  return `${text}]}`;
+}
+
+/** Whether `app` has every field `before` has: a patch only adds and replaces. */
+function keepsFields(before: AppState, app: AppState): boolean {
+  return (
+    (before.app_id === undefined || app.app_id !== undefined) &&
+    (before.service_id === undefined || app.service_id !== undefined) &&
+    (before.app_type === undefined || app.app_type !== undefined) &&
+    (before.service_type === undefined || app.service_type !== undefined) &&
+    (before.added_by === undefined || app.added_by !== undefined) &&
+    (before.added_at === undefined || app.added_at !== undefined) &&
+    (before.channel_id === undefined || app.channel_id !== undefined)
+  );
+}
+
+/**
+ * Text written into buffers as it comes: joining it into one string first would copy it once more
+ * (an inventory of 10,000 apps is megabytes, a backfill's save lines tens of them).
+ */
+class Chunks {
+  private bytes: Buffer;
+  private at: number;
+  private readonly pieces: Uint8Array[] = [];
+
+  constructor(start: string) {
+    this.bytes = Buffer.allocUnsafeSlow(CHUNK);
+    this.at = this.bytes.write(start);
+  }
+
+  add(text: string): void {
+    // At most 3 bytes of UTF-8 per UTF-16 unit.
+    if (this.at + 3 * text.length > this.bytes.length) {
+      this.pieces.push(this.bytes.subarray(0, this.at));
+      this.bytes = Buffer.allocUnsafeSlow(Math.max(CHUNK, 3 * text.length));
+      this.at = 0;
+    }
+    this.at += this.bytes.write(text, this.at);
+  }
+
+  end(): Uint8Array[] {
+    this.pieces.push(this.bytes.subarray(0, this.at));
+    return this.pieces;
+  }
+}
+const CHUNK = 64 * 1024;
 
 /** `JSON.stringify` of a string; the few values an inventory repeats (ids, names, scopes) encoded once. */
 function quote(value: string): string {
@@ -245,43 +185,41 @@ function appFields(app: AppState): string {
   if (app.app_type !== undefined) text += `"app_type":${quote(app.app_type)},`;
   if (app.service_type !== undefined) text += `"service_type":${quote(app.service_type)},`;
   text += `"status":${quote(app.status)},"scopes":${strings(app.scopes)},`;
-  if (app.added_by !== undefined) {
-    const { id, name } = app.added_by;
-    const by =
-      id !== undefined && name !== undefined
-        ? `"id":${quote(id)},"name":${quote(name)}`
-        : id !== undefined
-          ? `"id":${quote(id)}`
-          : name !== undefined
-            ? `"name":${quote(name)}`
-            : '';
-    text += `"added_by":{${by}},`;
-  }
+  if (app.added_by !== undefined) text += `"added_by":${person(app.added_by)},`;
   if (app.added_at !== undefined) text += `"added_at":${number(app.added_at)},`;
   return text;
 }
 
-function channel(app: AppState): string {
-  return app.channel_id !== undefined ? `"channel_id":${quote(app.channel_id)},` : '';
+/** Of those, the ones not as in `before` (which `app` has them all of). */
+function changedFields(before: AppState, app: AppState): string {
+  let text = '';
+  if (app.app_id !== before.app_id) text += `"app_id":${quote(app.app_id!)},`;
+  if (app.service_id !== before.service_id) text += `"service_id":${quote(app.service_id!)},`;
+  if (app.app_type !== before.app_type) text += `"app_type":${quote(app.app_type!)},`;
+  if (app.service_type !== before.service_type) text += `"service_type":${quote(app.service_type!)},`;
+  if (app.status !== before.status) text += `"status":${quote(app.status)},`;
+  if (app.scopes !== before.scopes) text += `"scopes":${strings(app.scopes)},`;
+  if (app.added_by !== before.added_by) text += `"added_by":${person(app.added_by!)},`;
+  if (app.added_at !== before.added_at) text += `"added_at":${number(app.added_at!)},`;
+  return text;
 }
 
+function person({ id, name }: { id?: string; name?: string }): string {
+  if (id !== undefined && name !== undefined) return `{"id":${quote(id)},"name":${quote(name)}}`;
+  if (id !== undefined) return `{"id":${quote(id)}}`;
+  return name !== undefined ? `{"name":${quote(name)}}` : '{}';
+}
+
+/** `[change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]`, without the nulls at its end. */
 function changeText(change: AppChange): string {
-  let text = `{"change_type":${quote(change.change_type)},"at":${number(change.at)}`;
-  if (change.user_id !== undefined) text += `,"user_id":${quote(change.user_id)}`;
-  if (change.user_name !== undefined) text += `,"user_name":${quote(change.user_name)}`;
-  if (change.reason !== undefined) text += `,"reason":${quote(change.reason)}`;
-  if (change.scopes_added !== undefined) text += `,"scopes_added":${strings(change.scopes_added)}`;
-  if (change.scopes_removed !== undefined) text += `,"scopes_removed":${strings(change.scopes_removed)}`;
-  return `${text}}`;
-}
-
-/**
- * Where in `before` the changes that `after` starts with begin, when `after` is `before` with its
- * oldest changes dropped and new ones appended (the same change objects); else -1.
- */
-function reusableFrom(before: readonly object[], after: readonly object[]): number {
-  const from = after.length > 0 ? before.indexOf(after[0]!) : -1;
-  if (from < 0 || before.length - from > after.length) return -1;
-  for (let i = from; i < before.length; i++) if (before[i] !== after[i - from]) return -1;
-  return from;
+  const { user_id: id, user_name: name, reason, scopes_added: added, scopes_removed: removed } = change;
+  // How many fields after `at` are written: up to the last one it has.
+  const more = removed !== undefined ? 5 : added !== undefined ? 4 : reason !== undefined ? 3 : name !== undefined ? 2 : id !== undefined ? 1 : 0;
+  let text = `[${quote(change.change_type)},${number(change.at)}`;
+  if (more > 0) text += id !== undefined ? `,${quote(id)}` : ',null';
+  if (more > 1) text += name !== undefined ? `,${quote(name)}` : ',null';
+  if (more > 2) text += reason !== undefined ? `,${quote(reason)}` : ',null';
+  if (more > 3) text += added !== undefined ? `,${strings(added)}` : ',null';
+  if (more > 4) text += `,${strings(removed!)}`;
+  return `${text}]`;
 }
