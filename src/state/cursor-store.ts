@@ -46,9 +46,10 @@ export interface CursorStoreOptions {
 /**
  * Persists the cursor: a file of JSON lines (`cursor.ts`), mode 0600, guarded by a lock
  * (`proper-lockfile`, a `<file>.lock` directory) so two processes never export from the same cursor.
- * A save appends one line and fsyncs it; the first save, and one after the lines appended have
- * grown past twice the whole state (at least `JOURNAL_BYTES`), write the file whole instead,
- * atomically: a temp file beside it, written, fsynced, renamed over it.
+ * A save appends one line and fsyncs it. The first save, and one that would make the lines after
+ * the first more than `JOURNAL_LINES`, or more bytes than twice the first (at least
+ * `JOURNAL_BYTES`), write the file whole instead, atomically: a temp file beside it, written,
+ * fsynced, renamed over it. So reading a cursor file costs at most a few times reading its state.
  */
 export class CursorStore {
   readonly path: string;
@@ -184,14 +185,14 @@ export class CursorStore {
     this.journal = undefined;
     try {
       const file = await this.file();
-      if (journal && canFollow(journal.first, state)) {
+      if (journal && journal.lines < JOURNAL_LINES && canFollow(journal.first, state)) {
         const changes = state.inventory && this.encoder.changes(state.inventory);
         if (changes || !state.inventory) {
           const pieces = savePieces(state, now, changes);
           const bytes = journal.bytes + byteLength(pieces);
           if (bytes <= journal.limit && (await appendToExisting(file, pieces))) {
             changes?.commit();
-            this.journal = { ...journal, bytes };
+            this.journal = { ...journal, lines: journal.lines + 1, bytes };
             return;
           }
         }
@@ -201,23 +202,26 @@ export class CursorStore {
       // Renamed over the link's target, in its directory: renaming over the link would replace it.
       await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, pieces);
       all?.commit();
-      this.journal = { first: firstLineOf(state), bytes: 0, limit: Math.max(2 * byteLength(pieces), JOURNAL_BYTES) };
+      this.journal = { first: firstLineOf(state), lines: 0, bytes: 0, limit: Math.max(2 * byteLength(pieces), JOURNAL_BYTES) };
     } catch (e) {
       throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
   }
 }
 
-/** The file since it was last written whole: for whom, and the bytes of the lines appended since. */
+/** The file since it was last written whole: for whom, and the lines appended since. */
 interface Journal {
   first: FirstLine;
+  lines: number;
   bytes: number;
   /** Past this, the file is written whole again: reading it stays at most a few times the state's size. */
   limit: number;
 }
 
-/** The least a file's lines may grow to before it is written whole again. */
-export const JOURNAL_BYTES = 1024 * 1024;
+/** The most lines a file has after its first: each costs a parse when the file is read (500 teams read 500 files). */
+export const JOURNAL_LINES = 200;
+/** The bytes they may have at least: a backfill appends tens of kilobytes a save. */
+export const JOURNAL_BYTES = 4 * 1024 * 1024;
 
 function byteLength(pieces: readonly Uint8Array[]): number {
   let size = 0;

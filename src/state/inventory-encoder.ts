@@ -22,36 +22,39 @@ export class InventoryEncoder {
 
   /** `{"apps":{...}}`, every app with its whole timeline. Remembered as written once `commit` is called. */
   all(inventory: Inventory): EncodedApps {
-    const text = new Chunks('{"apps":{');
+    const out = new Bytes('{"apps":{');
     const written = new Map<string, Written>();
     for (const [key, app] of inventory) {
-      text.add(`${written.size > 0 ? ',' : ''}${appText(key, app, undefined)}`);
+      if (written.size > 0) out.byte(COMMA);
+      writeApp(out, key, app, undefined);
       written.set(key, { app, timeline: app.timeline.slice() });
     }
-    text.add('}}');
-    return { pieces: text.end(), commit: () => (this.written = written) };
+    out.text('}}');
+    return { pieces: out.end(), commit: () => (this.written = written) };
   }
 
   /**
    * `{"<key>":{<fields changed>,"timeline_dropped":N,"timeline":[<appended>]},...}`: the apps that
-   * changed since the inventory last written (each whole when it is new, or lost a field). `undefined` when an app written is not in `inventory` (another
-   * inventory, one rebuilt): only `all` can write that.
+   * changed since the inventory last written (each whole when it is new, or lost a field).
+   * `undefined` when an app written is not in `inventory` (another inventory, one rebuilt): only
+   * `all` can write that.
    */
   changes(inventory: Inventory): EncodedApps | undefined {
-    const text = new Chunks('{');
+    const out = new Bytes('{');
     const changed: Array<[string, Written]> = [];
     let known = 0;
     for (const [key, app] of inventory) {
       const before = this.written.get(key);
       if (before !== undefined) known++;
       if (before?.app === app) continue;
-      text.add(`${changed.length > 0 ? ',' : ''}${appText(key, app, before)}`);
+      if (changed.length > 0) out.byte(COMMA);
+      writeApp(out, key, app, before);
       changed.push([key, { app, timeline: app.timeline.slice() }]);
     }
     if (known < this.written.size) return undefined;
-    text.add('}');
+    out.byte(CLOSE);
     return {
-      pieces: text.end(),
+      pieces: out.end(),
       commit: () => {
         for (const [key, entry] of changed) this.written.set(key, entry);
       },
@@ -87,19 +90,63 @@ function droppedFrom(before: readonly AppChange[], after: readonly AppChange[]):
  * it, a patch: the fields that are not as they were, `"timeline_dropped"`, the number of the oldest
  * changes the file has that the timeline no longer has, then the changes after those.
  */
-function appText(key: string, app: AppState, before: Written | undefined): string {
+function writeApp(out: Bytes, key: string, app: AppState, before: Written | undefined): void {
   const timeline = app.timeline;
   const patch = before !== undefined && keepsFields(before.app, app);
-  const dropped = patch ? droppedFrom(before.timeline, timeline) : 0;
-  const kept = patch ? before.timeline.length - dropped : 0;
-  const newest = timeline[timeline.length - 1];
-  let text = `${quote(key)}:{${patch ? changedFields(before.app, app) : appFields(app)}`;
-  if (app.last_change !== newest) text += `"last_change":${changeText(app.last_change)},`;
-  if (app.channel_id !== undefined && (!patch || app.channel_id !== before.app.channel_id)) text += `"channel_id":${quote(app.channel_id)},`;
-  if (patch) text += `"timeline_dropped":${dropped},`;
-  text += '"timeline":[';
-  for (let i = kept; i < timeline.length; i++) text += (i > kept ? ',' : '') + changeText(timeline[i]!);
-  return `${text}]}`;
+  const was: Partial<AppState> = patch ? before.app : {};
+  out.bytes(quoted(key));
+  out.byte(COLON);
+  out.byte(OPEN);
+  if (app.app_id !== was.app_id) out.field(APP_ID, quoted(app.app_id!));
+  if (app.service_id !== was.service_id) out.field(SERVICE_ID, quoted(app.service_id!));
+  if (app.app_type !== was.app_type) out.field(APP_TYPE, quoted(app.app_type!));
+  if (app.service_type !== was.service_type) out.field(SERVICE_TYPE, quoted(app.service_type!));
+  if (app.status !== was.status) out.field(STATUS, quoted(app.status));
+  if (app.scopes !== was.scopes) out.field(SCOPES, listed(app.scopes));
+  if (app.added_by !== was.added_by) out.field(ADDED_BY, person(app.added_by!));
+  if (app.added_at !== was.added_at) {
+    out.bytes(ADDED_AT);
+    out.number(app.added_at!);
+    out.byte(COMMA);
+  }
+  if (app.last_change !== timeline[timeline.length - 1]) {
+    out.bytes(LAST_CHANGE);
+    writeChange(out, app.last_change);
+    out.byte(COMMA);
+  }
+  if (app.channel_id !== was.channel_id) out.field(CHANNEL_ID, quoted(app.channel_id!));
+  let kept = 0;
+  if (patch) {
+    const dropped = droppedFrom(before.timeline, timeline);
+    kept = before.timeline.length - dropped;
+    out.bytes(TIMELINE_DROPPED);
+    out.number(dropped);
+    out.byte(COMMA);
+  }
+  out.bytes(TIMELINE);
+  for (let i = kept; i < timeline.length; i++) {
+    if (i > kept) out.byte(COMMA);
+    writeChange(out, timeline[i]!);
+  }
+  out.byte(LIST_END);
+  out.byte(CLOSE);
+}
+
+/** `[change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]`, without the nulls at its end. */
+function writeChange(out: Bytes, change: AppChange): void {
+  const { user_id: id, user_name: name, reason, scopes_added: added, scopes_removed: removed } = change;
+  // How many fields after `at` are written: up to the last one it has.
+  const more = removed !== undefined ? 5 : added !== undefined ? 4 : reason !== undefined ? 3 : name !== undefined ? 2 : id !== undefined ? 1 : 0;
+  out.byte(LIST);
+  out.bytes(quoted(change.change_type));
+  out.byte(COMMA);
+  out.number(change.at);
+  if (more > 0) out.item(id !== undefined ? quoted(id) : NULL);
+  if (more > 1) out.item(name !== undefined ? quoted(name) : NULL);
+  if (more > 2) out.item(reason !== undefined ? quoted(reason) : NULL);
+  if (more > 3) out.item(added !== undefined ? listed(added) : NULL);
+  if (more > 4) out.item(listed(removed!));
+  out.byte(LIST_END);
 }
 
 /** Whether `app` has every field `before` has: a patch only adds and replaces. */
@@ -116,110 +163,135 @@ function keepsFields(before: AppState, app: AppState): boolean {
 }
 
 /**
- * Text written into buffers as it comes: joining it into one string first would copy it once more
- * (an inventory of 10,000 apps is megabytes, a backfill's save lines tens of them).
+ * JSON written as bytes, into buffers of `CHUNK` bytes: a backfill's save lines are tens of
+ * megabytes, and strings joined first would be copied once more (and flattened, a piece at a time).
  */
-class Chunks {
-  private bytes: Buffer;
-  private at: number;
+class Bytes {
+  private buffer: Buffer = Buffer.allocUnsafeSlow(CHUNK);
+  private at = 0;
   private readonly pieces: Uint8Array[] = [];
 
   constructor(start: string) {
-    this.bytes = Buffer.allocUnsafeSlow(CHUNK);
-    this.at = this.bytes.write(start);
+    this.text(start);
   }
 
-  add(text: string): void {
-    // At most 3 bytes of UTF-8 per UTF-16 unit.
-    if (this.at + 3 * text.length > this.bytes.length) {
-      this.pieces.push(this.bytes.subarray(0, this.at));
-      this.bytes = Buffer.allocUnsafeSlow(Math.max(CHUNK, 3 * text.length));
-      this.at = 0;
+  byte(value: number): void {
+    if (this.at === this.buffer.length) this.next(1);
+    this.buffer[this.at++] = value;
+  }
+
+  bytes(value: Uint8Array): void {
+    const length = value.length;
+    if (this.at + length > this.buffer.length) this.next(length);
+    // Most values are a few bytes: a loop copies those faster than `set`, a call into the runtime.
+    if (length > 32) this.buffer.set(value, this.at);
+    else for (let i = 0; i < length; i++) this.buffer[this.at + i] = value[i]!;
+    this.at += length;
+  }
+
+  text(value: string): void {
+    this.bytes(Buffer.from(value));
+  }
+
+  /** `"name":value,` (`name` with its quotes and colon). */
+  field(name: Uint8Array, value: Uint8Array): void {
+    this.bytes(name);
+    this.bytes(value);
+    this.byte(COMMA);
+  }
+
+  /** `,value`. */
+  item(value: Uint8Array): void {
+    this.byte(COMMA);
+    this.bytes(value);
+  }
+
+  /** As `JSON.stringify` writes a number. */
+  number(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      this.text(Number.isFinite(value) ? String(value) : 'null');
+      return;
     }
-    this.at += this.bytes.write(text, this.at);
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    if (this.at + digits > this.buffer.length) this.next(digits);
+    let rest = value;
+    for (let i = this.at + digits - 1; i >= this.at; i--) {
+      this.buffer[i] = 48 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    this.at += digits;
   }
 
   end(): Uint8Array[] {
-    this.pieces.push(this.bytes.subarray(0, this.at));
+    this.pieces.push(this.buffer.subarray(0, this.at));
     return this.pieces;
+  }
+
+  private next(size: number): void {
+    this.pieces.push(this.buffer.subarray(0, this.at));
+    this.buffer = Buffer.allocUnsafeSlow(Math.max(CHUNK, size));
+    this.at = 0;
   }
 }
 const CHUNK = 64 * 1024;
 
-/** `JSON.stringify` of a string; the few values an inventory repeats (ids, names, scopes) encoded once. */
-function quote(value: string): string {
-  let text = quoted.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value);
-    if (quoted.size < QUOTED_VALUES && value.length <= QUOTED_LENGTH) quoted.set(value, text);
+const [COMMA, COLON, OPEN, CLOSE, LIST, LIST_END] = [',', ':', '{', '}', '[', ']'].map((c) => c.charCodeAt(0)) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+const NULL = Buffer.from('null');
+const [APP_ID, SERVICE_ID, APP_TYPE, SERVICE_TYPE, STATUS, SCOPES, ADDED_BY, ADDED_AT, LAST_CHANGE, CHANNEL_ID, TIMELINE_DROPPED] = [
+  'app_id',
+  'service_id',
+  'app_type',
+  'service_type',
+  'status',
+  'scopes',
+  'added_by',
+  'added_at',
+  'last_change',
+  'channel_id',
+  'timeline_dropped',
+].map((name) => Buffer.from(`"${name}":`)) as Buffer[] as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+const TIMELINE = Buffer.from('"timeline":[');
+
+/** `JSON.stringify` of a string, as bytes; the few values an inventory repeats (ids, names, scopes) encoded once. */
+function quoted(value: string): Uint8Array {
+  let bytes = quotes.get(value);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(value));
+    if (quotes.size < QUOTED_VALUES && value.length <= QUOTED_LENGTH) quotes.set(value, bytes);
   }
-  return text;
+  return bytes;
 }
 const QUOTED_VALUES = 10_000;
 const QUOTED_LENGTH = 200;
-const quoted = new Map<string, string>();
+const quotes = new Map<string, Uint8Array>();
 
-/** As `JSON.stringify` writes a number. */
-function number(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
-}
-
-/** `JSON.stringify` of a list of scopes; once per array, since states and changes share theirs (the fold's). */
-function strings(values: readonly string[]): string {
-  let text = listed.get(values);
-  if (text === undefined) {
-    text = '[';
-    for (let i = 0; i < values.length; i++) text += (i > 0 ? ',' : '') + quote(values[i]!);
-    text += ']';
-    listed.set(values, text);
+/** `JSON.stringify` of a list of scopes, as bytes; once per array, since states and changes share theirs (the fold's). */
+function listed(values: readonly string[]): Uint8Array {
+  let bytes = lists.get(values);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(values));
+    lists.set(values, bytes);
   }
-  return text;
+  return bytes;
 }
-const listed = new WeakMap<readonly string[], string>();
+const lists = new WeakMap<readonly string[], Uint8Array>();
 
-/** The app's fields before `last_change`, in the file's order, each followed by a comma. */
-function appFields(app: AppState): string {
-  let text = '';
-  if (app.app_id !== undefined) text += `"app_id":${quote(app.app_id)},`;
-  if (app.service_id !== undefined) text += `"service_id":${quote(app.service_id)},`;
-  if (app.app_type !== undefined) text += `"app_type":${quote(app.app_type)},`;
-  if (app.service_type !== undefined) text += `"service_type":${quote(app.service_type)},`;
-  text += `"status":${quote(app.status)},"scopes":${strings(app.scopes)},`;
-  if (app.added_by !== undefined) text += `"added_by":${person(app.added_by)},`;
-  if (app.added_at !== undefined) text += `"added_at":${number(app.added_at)},`;
-  return text;
+/** `added_by` as bytes; once per object, which the fold's states share. */
+function person(by: { id?: string; name?: string }): Uint8Array {
+  let bytes = people.get(by);
+  if (bytes === undefined) {
+    const { id, name } = by;
+    bytes = Buffer.from(JSON.stringify({ ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) }));
+    people.set(by, bytes);
+  }
+  return bytes;
 }
-
-/** Of those, the ones not as in `before` (which `app` has them all of). */
-function changedFields(before: AppState, app: AppState): string {
-  let text = '';
-  if (app.app_id !== before.app_id) text += `"app_id":${quote(app.app_id!)},`;
-  if (app.service_id !== before.service_id) text += `"service_id":${quote(app.service_id!)},`;
-  if (app.app_type !== before.app_type) text += `"app_type":${quote(app.app_type!)},`;
-  if (app.service_type !== before.service_type) text += `"service_type":${quote(app.service_type!)},`;
-  if (app.status !== before.status) text += `"status":${quote(app.status)},`;
-  if (app.scopes !== before.scopes) text += `"scopes":${strings(app.scopes)},`;
-  if (app.added_by !== before.added_by) text += `"added_by":${person(app.added_by!)},`;
-  if (app.added_at !== before.added_at) text += `"added_at":${number(app.added_at!)},`;
-  return text;
-}
-
-function person({ id, name }: { id?: string; name?: string }): string {
-  if (id !== undefined && name !== undefined) return `{"id":${quote(id)},"name":${quote(name)}}`;
-  if (id !== undefined) return `{"id":${quote(id)}}`;
-  return name !== undefined ? `{"name":${quote(name)}}` : '{}';
-}
-
-/** `[change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]`, without the nulls at its end. */
-function changeText(change: AppChange): string {
-  const { user_id: id, user_name: name, reason, scopes_added: added, scopes_removed: removed } = change;
-  // How many fields after `at` are written: up to the last one it has.
-  const more = removed !== undefined ? 5 : added !== undefined ? 4 : reason !== undefined ? 3 : name !== undefined ? 2 : id !== undefined ? 1 : 0;
-  let text = `[${quote(change.change_type)},${number(change.at)}`;
-  if (more > 0) text += id !== undefined ? `,${quote(id)}` : ',null';
-  if (more > 1) text += name !== undefined ? `,${quote(name)}` : ',null';
-  if (more > 2) text += reason !== undefined ? `,${quote(reason)}` : ',null';
-  if (more > 3) text += added !== undefined ? `,${strings(added)}` : ',null';
-  if (more > 4) text += `,${strings(removed!)}`;
-  return `${text}]`;
-}
+const people = new WeakMap<object, Uint8Array>();
