@@ -15,7 +15,7 @@ import {
 /** Faults injected for real: the fake Slack and the OTLP receiver misbehave on the wire. */
 
 let h: Harness;
-const cursorPosition = (text: string | undefined) => (text ? JSON.parse(text).position : undefined);
+const cursorPosition = (text: string | undefined) => (text ? savedCursor(text).position : undefined);
 afterEach(async () => {
   await expectNoTokenLeak(h);
   await h.cleanup();

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackIntegrationLogRaw } from '../src/core/types.js';
-import { fractions, randoms } from './helpers.js';
+import { fractions, randoms, savedCursor } from './helpers.js';
 import { CLI, killWhileDelivering, spawnNode, startLocalServers, until, type LocalServers } from './process-helpers.js';
-import { referenceFold, referenceProjection, savedProjection } from './inventory-reference.js';
+import { referenceFold, referenceProjection, savedApps, savedProjection } from './inventory-reference.js';
 
 /**
  * SIGKILL at random moments of a first run that builds the inventory from the whole log while it
@@ -106,11 +106,8 @@ describe('SIGKILL while the inventory is built and records flow', () => {
     expect(got.size).toBe(exported);
     console.log(`inventory SIGKILL test: kills at ${killedAt.join(', ')} records; ${changes.length} change records, ${exported} distinct`);
 
-    const file = JSON.parse(await readFile(join(servers.dir, 'cursor.json'), 'utf8')) as {
-      version: number;
-      inventory: { apps: Record<string, Parameters<typeof savedProjection>[0] extends Iterable<[string, infer A]> ? A : never> };
-    };
-    expect(file.version).toBe(2);
-    expect(savedProjection(Object.entries(file.inventory.apps))).toEqual(referenceProjection(reference.apps));
+    const text = await readFile(join(servers.dir, 'cursor.json'), 'utf8');
+    expect(savedCursor(text).version).toBe(3);
+    expect(savedProjection(savedApps(text))).toEqual(referenceProjection(reference.apps));
   }, 300_000);
 });

@@ -68,6 +68,45 @@ export function referenceProjection(apps: Map<string, ReferenceApp>): Record<str
   );
 }
 
+/**
+ * The apps of a cursor file's text, read as docs/cursor.md describes version 3, without the
+ * receiver's parser: line 1's inventory, then each save line's apps (whole, or patches: the
+ * fields given replace, the timeline drops its `timeline_dropped` oldest changes and appends);
+ * `last_change` absent is the timeline's newest; a change is `[change_type, at, ...]`. A last line
+ * that is not JSON (a save cut short) is left out.
+ */
+export function savedApps(text: string): Array<[string, SavedApp]> {
+  type Change = [string, number, ...unknown[]];
+  type Written = Omit<SavedApp, 'last_change'> & { last_change?: Change; timeline: Change[]; timeline_dropped?: number };
+  const apps = new Map<string, Written>();
+  const lines = text.split('\n').slice(0, -1);
+  const parsed = lines.flatMap((line, i) => {
+    try {
+      return [JSON.parse(line) as { inventory?: { apps: Record<string, Written> }; apps?: Record<string, Written> }];
+    } catch (e) {
+      if (i === lines.length - 1) return [];
+      throw e;
+    }
+  });
+  for (const line of parsed) {
+    for (const [key, app] of Object.entries(line.inventory?.apps ?? line.apps ?? {})) {
+      const before = apps.get(key);
+      const { timeline_dropped: dropped, ...fields } = app;
+      if (dropped === undefined || !before) apps.set(key, fields);
+      else {
+        const { last_change: _, ...kept } = before;
+        apps.set(key, { ...kept, ...fields, timeline: [...before.timeline.slice(dropped), ...app.timeline] });
+      }
+    }
+  }
+  return [...apps].map(([key, app]) => {
+    const [change_type, at] = app.last_change ?? app.timeline.at(-1)!;
+    return [key, { ...app, last_change: { change_type, at } }];
+  });
+}
+
+type SavedApp = { status: string; scopes: string[]; added_at?: number; last_change: { change_type: string; at: number } };
+
 /** The receiver's saved apps (`inventory.apps` of the cursor file) in the same terms. */
 export function savedProjection(
   apps: Iterable<[string, { status: string; scopes: string[]; added_at?: number; last_change: { change_type: string; at: number } }]>,
