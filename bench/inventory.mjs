@@ -105,8 +105,8 @@ async function receiverRun(servers, slackUrl, dir, name, backfillStartTime) {
  * The fold alone over `entries` (oldest first), as the pass runs it (changes handed out every
  * batch); the fold with a save of a cursor without inventory after every batch; and the fold with
  * a save of the cursor with its inventory after every batch. Saves as the receiver makes them (its
- * `CursorStore`: one encoder per file, the inventory encoded, a temp file written and fsynced,
- * renamed over the file; the system time counts). Five rounds of the three, alternated, so that
+ * `CursorStore`: a line appended and fsynced with the apps the batch changed, the file written whole
+ * now and then; the system time counts). Five rounds of the three, alternated, so that
  * the file system's drift falls on all; medians: the first rounds of a process include compiling
  * the code, a cost paid once, not per entry. The fold's part is the first median; the saves' part,
  * the third less the second.
@@ -224,8 +224,9 @@ try {
 
   process.stderr.write(`inventory bench: a cursor file with ${APPS} apps...\n`);
   const fold = bigInventory(APPS);
-  // Saved as the receiver saves it (its `CursorStore`: one encoder, a temp file written, fsynced and
-  // renamed), then saved again after a batch that changed one app, and after one that changed 250.
+  // Saved as the receiver saves it (its `CursorStore`: the first save writes the file whole, the
+  // next ones append a line), then again after a batch that changed one app, and after one that
+  // changed 250.
   const store = new CursorStore(join(dir, 'apps.json'));
   await store.lock();
   try {

@@ -3,7 +3,7 @@ import type { CursorState } from '../state/cursor.js';
 /**
  * Saves the cursor behind the collector's acknowledgements, off the export's critical path.
  *
- * A save is several file-system round trips (temp file, fsync, rename); waiting for each before
+ * A save is several file-system round trips (open, write, fsync, close); waiting for each before
  * sending the next batch would idle the connection. So batches are numbered 1, 2, ... in export
  * order, each acknowledged state is handed over here, and saves run one at a time in that order.
  * A save that is still waiting when a newer state arrives is replaced by it (each state includes

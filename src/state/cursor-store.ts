@@ -108,6 +108,9 @@ export class CursorStore {
   async unlock(): Promise<void> {
     const release = this.release;
     this.release = undefined;
+    // Another process may write the file before this one locks it again: lines must then follow
+    // the file as that one left it, which only a whole write knows.
+    this.journal = undefined;
     await release?.().catch(() => undefined);
   }
 

@@ -4,6 +4,16 @@ import { z } from 'zod';
 import type { CursorPosition, SlackIntegrationLogFilters } from '../core/types.js';
 import type { AppChange, AppState, Inventory } from '../inventory/fold.js';
 import { InventoryEncoder, type EncodedApps } from './inventory-encoder.js';
+import {
+  appChangesSchema,
+  CURSOR_FORMAT,
+  CURSOR_VERSION,
+  fileSchema,
+  inventorySchema,
+  READ_VERSIONS,
+  saveSchema,
+  version2InventorySchema,
+} from './cursor-schema.js';
 
 /**
  * The cursor file's meaning and format (version 3). Pure: reading and writing are in `cursor-store.ts`.
@@ -14,12 +24,14 @@ import { InventoryEncoder, type EncodedApps } from './inventory-encoder.js';
  * {"position":{"date":1392163300,"delivered":{}},"hint":{"order":"newest-first"},"backfillStart":1392163200,"updatedAt":"2026-12-01T10:05:00.000Z","apps":{"app:A0123":{"status":"removed",...,"timeline_dropped":0,"timeline":[<changes appended>]}}}
  * ```
  * A save line replaces the position, hint, start and `undated`, and of the inventory the apps it
- * names: an app's timeline is the one before less its `timeline_dropped` oldest changes, then the
- * line's (without `timeline_dropped`, the line's alone). A save appends its line and returns once it
- * is on disk, so the inventory is always exactly what the position covers; a line cut short (a
- * save that never returned: it is not JSON) is the last, and is not read. The store writes the
- * file whole again (a temp file, renamed over it) at its first save and when the save lines have
- * grown past the whole state; versions 1 and 2 (one JSON document, 1 without inventory) are read.
+ * names, each whole or as a patch (`timeline_dropped`: the fields given replace, the timeline loses
+ * that many of its oldest changes and gets the line's). An app's `last_change` is its timeline's
+ * newest unless given; a change is `[change_type, at, user_id, user_name, reason, scopes_added,
+ * scopes_removed]`, without the nulls at its end (`inventory-encoder.ts`). A save appends its line
+ * and returns once it is on disk, so the inventory is always exactly what the position covers; a
+ * save cut short leaves a last line without its line break, or not JSON, which is not read. The
+ * store writes the file whole (a temp file, renamed over it) at its first save and now and then
+ * (`cursor-store.ts`). Versions 1 and 2 (one JSON document; 1 without inventory) are read.
  *
  * `inventory` is the fold of every entry the position covers (docs/inventory.md). Absent: not
  * built yet (the next pass reads the whole log). `undated` counts delivered entries that had no
@@ -28,10 +40,7 @@ import { InventoryEncoder, type EncodedApps } from './inventory-encoder.js';
  * fingerprint. `hint` only saves requests (oldest-first: `{order, offset, count}` locates the
  * cursor's page) and is always checked against the data.
  */
-export const CURSOR_FORMAT = 'slack-integration-logs-receiver/cursor';
-export const CURSOR_VERSION = 3;
-/** Versions read: 1 (no inventory: built by the next pass, never reset) and 2 (one JSON document). */
-const READ_VERSIONS: readonly number[] = [1, 2, CURSOR_VERSION];
+export { CURSOR_FORMAT, CURSOR_VERSION } from './cursor-schema.js';
 
 export type CursorHint = { order: 'newest-first' } | { order: 'oldest-first'; offset: number; count: number };
 
@@ -87,99 +96,6 @@ export interface CursorState {
   /** The apps the position covers, by key; absent until built. Never changed in place. */
   inventory?: Inventory;
 }
-
-const count = z.number().int().nonnegative();
-/** Unix seconds up to the year 5000: anything later is not a date a cursor can hold. */
-const unixSeconds = count.max(95_617_584_000);
-const text = z.string().min(1);
-/** A timeline change as versions 1 and 2 wrote it. */
-const changeObject = z.strictObject({
-  change_type: text,
-  at: unixSeconds,
-  user_id: text.optional(),
-  user_name: text.optional(),
-  reason: text.optional(),
-  scopes_added: z.array(text).optional(),
-  scopes_removed: z.array(text).optional(),
-});
-/** As version 3 writes it (`inventory-encoder.ts`): `[change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]`. */
-const changeList = z
-  .tuple([
-    text,
-    unixSeconds,
-    text.nullable().optional(),
-    text.nullable().optional(),
-    text.nullable().optional(),
-    z.array(text).nullable().optional(),
-    z.array(text).optional(),
-  ])
-  .transform(([change_type, at, user_id, user_name, reason, scopes_added, scopes_removed]): AppChange => {
-    const change: AppChange = { change_type, at };
-    if (user_id != null) change.user_id = user_id;
-    if (user_name != null) change.user_name = user_name;
-    if (reason != null) change.reason = reason;
-    if (scopes_added != null) change.scopes_added = scopes_added;
-    if (scopes_removed !== undefined) change.scopes_removed = scopes_removed;
-    return change;
-  });
-function appShape<Change extends z.ZodType<AppChange>>(change: Change) {
-  return {
-    app_id: text.optional(),
-    service_id: text.optional(),
-    app_type: text.optional(),
-    service_type: text.optional(),
-    status: z.enum(['active', 'disabled', 'removed']),
-    scopes: z.array(text),
-    added_by: z.strictObject({ id: text.optional(), name: text.optional() }).optional(),
-    added_at: unixSeconds.optional(),
-    last_change: change,
-    channel_id: text.optional(),
-    timeline: z.array(change),
-  };
-}
-const appKey = z.string().regex(/^(app|service):./s);
-const versions2 = z.strictObject({ apps: z.record(appKey, z.strictObject(appShape(changeObject))) });
-/** An app written whole: without `last_change` when that is its timeline's newest change. */
-const wholeApp = z.strictObject({ ...appShape(changeList), last_change: changeList.optional() });
-const inventorySchema = z.strictObject({ apps: z.record(appKey, wholeApp) });
-/** A save line's app: whole, or a patch (with `timeline_dropped`): the fields that changed. */
-const changedApp = z.union([
-  z.strictObject({ ...z.object(appShape(changeList)).partial().shape, timeline: z.array(changeList), timeline_dropped: count }),
-  wholeApp,
-]);
-const appChangesSchema = z.record(appKey, changedApp);
-
-/** What every line holds: the state but its scope and inventory. */
-const stateFields = {
-  position: z.object({
-    date: unixSeconds,
-    delivered: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)),
-  }),
-  hint: z
-    .discriminatedUnion('order', [
-      z.object({ order: z.literal('newest-first') }),
-      z.object({ order: z.literal('oldest-first'), offset: count, count: count.min(1) }),
-    ])
-    .optional(),
-  backfillStart: unixSeconds,
-  undated: z.record(z.string().regex(/^[0-9a-f]{32}$/), count.min(1)).optional(),
-  updatedAt: z.string().optional(),
-};
-/** The first line (or a version 1 or 2 file): the whole state. */
-const fileSchema = z.object({
-  format: z.literal(CURSOR_FORMAT),
-  version: z.number().refine((v) => READ_VERSIONS.includes(v)),
-  ...stateFields,
-  scope: z.object({ teamId: z.string().optional(), filters: z.record(z.string(), z.string()) }).optional(),
-  // Checked on its own (`parseInventory`): a damaged inventory has a fix of its own.
-  inventory: z.unknown().optional(),
-});
-/** A save line: the apps changed since the line before. */
-const saveSchema = z.strictObject({
-  ...stateFields,
-  // Checked on its own (`applyChanges`), as `inventory`.
-  apps: z.unknown().optional(),
-});
 
 export function initialState(backfillStart: number, scope?: CursorScope): CursorState {
   return { position: { date: backfillStart, delivered: {} }, backfillStart, persisted: false, ...(scope ? { scope } : {}) };
@@ -244,7 +160,8 @@ export function firstLineOf(state: CursorState): FirstLine {
 
 /** Whether a save line of `state` can follow `first`: the same scope, an inventory in both or neither. */
 export function canFollow(first: FirstLine, state: CursorState): boolean {
-  const scopes = first.scope && state.scope ? sameScope(first.scope, state.scope) : first.scope === state.scope;
+  const scopes =
+    first.scope === state.scope || (first.scope !== undefined && state.scope !== undefined && sameScope(first.scope, state.scope));
   return scopes && first.inventory === (state.inventory !== undefined);
 }
 
@@ -342,7 +259,7 @@ function stateOf(json: unknown, expected: CursorScope | undefined, options: Pars
 /** @throws InventoryStateError naming what is wrong. */
 function parseInventory(json: unknown, version: number): Inventory | undefined {
   if (json === undefined) return undefined;
-  const parsed = (version === CURSOR_VERSION ? inventorySchema : versions2).safeParse(json);
+  const parsed = (version === CURSOR_VERSION ? inventorySchema : version2InventorySchema).safeParse(json);
   if (!parsed.success) throw damaged('inventory', parsed.error);
   const inventory = new Map<string, AppState>();
   for (const [key, app] of Object.entries(parsed.data.apps)) inventory.set(key, withLastChange(app, `inventory.apps.${key}`));
@@ -374,7 +291,9 @@ function applySave(state: CursorState, json: unknown, line: number, options: Par
   if (state.scope) next.scope = state.scope;
   if (options.rebuildInventory) return next;
   if ((apps === undefined) !== (state.inventory === undefined)) {
-    throw new InventoryStateError(`its inventory is damaged (line ${line}: ${apps === undefined ? 'no apps' : 'apps without an inventory'})`);
+    throw new InventoryStateError(
+      `its inventory is damaged (line ${line}: ${apps === undefined ? 'no apps' : 'apps without an inventory'})`,
+    );
   }
   if (state.inventory) next.inventory = applyChanges(state.inventory as Map<string, AppState>, apps, line);
   return next;

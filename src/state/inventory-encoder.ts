@@ -136,7 +136,8 @@ function writeApp(out: Bytes, key: string, app: AppState, before: Written | unde
 function writeChange(out: Bytes, change: AppChange): void {
   const { user_id: id, user_name: name, reason, scopes_added: added, scopes_removed: removed } = change;
   // How many fields after `at` are written: up to the last one it has.
-  const more = removed !== undefined ? 5 : added !== undefined ? 4 : reason !== undefined ? 3 : name !== undefined ? 2 : id !== undefined ? 1 : 0;
+  const more =
+    removed !== undefined ? 5 : added !== undefined ? 4 : reason !== undefined ? 3 : name !== undefined ? 2 : id !== undefined ? 1 : 0;
   out.byte(LIST);
   out.bytes(quoted(change.change_type));
   out.byte(COMMA);
@@ -257,7 +258,19 @@ const [APP_ID, SERVICE_ID, APP_TYPE, SERVICE_TYPE, STATUS, SCOPES, ADDED_BY, ADD
   'last_change',
   'channel_id',
   'timeline_dropped',
-].map((name) => Buffer.from(`"${name}":`)) as Buffer[] as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+].map((name) => Buffer.from(`"${name}":`)) as Buffer[] as [
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+];
 const TIMELINE = Buffer.from('"timeline":[');
 
 /** `JSON.stringify` of a string, as bytes; the few values an inventory repeats (ids, names, scopes) encoded once. */
