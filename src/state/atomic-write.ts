@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 const open = promisify(fs.open);
 const writev = promisify(fs.writev);
 const fsync = promisify(fs.fsync);
+const fstat = promisify(fs.fstat);
+const stat = promisify(fs.stat);
 const close = promisify(fs.close);
 const rename = promisify(fs.rename);
 
@@ -31,21 +33,42 @@ export function appendDurably(file: string, text: string): Promise<void> {
   return writeDurably(file, 'a', text);
 }
 
+/** Which file a path names, and how long it is: tells a file this process wrote from one put in its place. */
+export interface FileMark {
+  ino: number;
+  size: number;
+}
+
+export async function markOf(file: string): Promise<FileMark> {
+  const { ino, size } = await stat(file);
+  return { ino, size };
+}
+
 /**
- * Appends `content` to `file`, which must exist, and returns once it is on disk.
- * @returns false, having written nothing, when `file` does not exist.
+ * Appends `content` to `file` and returns once it is on disk, if `file` is still the file `mark`
+ * describes (the same inode, the same size).
+ * @returns its new mark; `undefined`, having written nothing, when it is not, or does not exist.
  */
-export async function appendToExisting(file: string, content: FileContent): Promise<boolean> {
+export async function appendToMarked(file: string, content: readonly Uint8Array[], mark: FileMark): Promise<FileMark | undefined> {
+  let fd: number;
   try {
-    await writeDurably(file, fs.constants.O_WRONLY | fs.constants.O_APPEND, content);
-    return true;
+    fd = await open(file, fs.constants.O_WRONLY | fs.constants.O_APPEND);
   } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT' && (e as { syscall?: string }).syscall === 'open') return false;
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
     throw e;
+  }
+  try {
+    const { ino, size } = await fstat(fd);
+    if (ino !== mark.ino || size !== mark.size) return undefined;
+    await writeAll(fd, content, null);
+    await fsync(fd);
+    return { ino, size: size + content.reduce((bytes, piece) => bytes + piece.length, 0) };
+  } finally {
+    await close(fd);
   }
 }
 
-async function writeDurably(file: string, flags: 'w' | 'a' | number, content: FileContent): Promise<void> {
+async function writeDurably(file: string, flags: 'w' | 'a', content: FileContent): Promise<void> {
   const fd = await open(file, flags, 0o600);
   try {
     await writeAll(fd, typeof content === 'string' ? [Buffer.from(content)] : content, null);

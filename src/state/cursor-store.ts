@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { appendToExisting, writeFileAtomic } from './atomic-write.js';
+import { appendToMarked, markOf, writeFileAtomic, type FileMark } from './atomic-write.js';
 import { InventoryEncoder } from './inventory-encoder.js';
 import {
   canFollow,
@@ -193,9 +193,11 @@ export class CursorStore {
         if (changes || !state.inventory) {
           const pieces = savePieces(state, now, changes);
           const bytes = journal.bytes + byteLength(pieces);
-          if (bytes <= journal.limit && (await appendToExisting(file, pieces))) {
+          // Not to a file put in this one's place (a backup restored): its lines would follow another state.
+          const mark = bytes <= journal.limit ? await appendToMarked(file, pieces, journal.mark) : undefined;
+          if (mark) {
             changes?.commit();
-            this.journal = { ...journal, lines: journal.lines + 1, bytes };
+            this.journal = { ...journal, lines: journal.lines + 1, bytes, mark };
             return;
           }
         }
@@ -205,7 +207,8 @@ export class CursorStore {
       // Renamed over the link's target, in its directory: renaming over the link would replace it.
       await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, pieces);
       all?.commit();
-      this.journal = { first: firstLineOf(state), lines: 0, bytes: 0, limit: Math.max(2 * byteLength(pieces), JOURNAL_BYTES) };
+      const limit = Math.max(2 * byteLength(pieces), JOURNAL_BYTES);
+      this.journal = { first: firstLineOf(state), lines: 0, bytes: 0, limit, mark: await markOf(file) };
     } catch (e) {
       throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
@@ -219,6 +222,8 @@ interface Journal {
   bytes: number;
   /** Past this, the file is written whole again: reading it stays at most a few times the state's size. */
   limit: number;
+  /** The file as this store left it. */
+  mark: FileMark;
 }
 
 /** The most lines a file has after its first: each costs a parse when the file is read (500 teams read 500 files). */

@@ -193,6 +193,9 @@ export function parseCursor(text: string, expected?: CursorScope, options: Parse
   if (head === undefined || (head as { version?: unknown } | null)?.version !== CURSOR_VERSION) {
     // Version 1 or 2: one JSON document, indented.
     const json = jsonOf(text);
+    const version = (head as { version?: unknown } | undefined)?.version;
+    // A later version's journal: named as such, not as a damaged file.
+    if (json === undefined && typeof version === 'number' && !READ_VERSIONS.includes(version)) return stateOf(head, expected, options);
     if (json === undefined) throw new Error(`not valid JSON (${jsonError(text)})`);
     return stateOf(json, expected, options);
   }
