@@ -103,7 +103,11 @@ function writeApp(out: Bytes, key: string, app: AppState, before: Written | unde
   if (app.service_type !== was.service_type) out.field(SERVICE_TYPE, quoted(app.service_type!));
   if (app.status !== was.status) out.field(STATUS, quoted(app.status));
   if (app.scopes !== was.scopes) out.field(SCOPES, listed(app.scopes));
-  if (app.added_by !== was.added_by) out.field(ADDED_BY, person(app.added_by!));
+  if (app.added_by !== was.added_by) {
+    out.bytes(ADDED_BY);
+    writePerson(out, app.added_by!);
+    out.byte(COMMA);
+  }
   if (app.added_at !== was.added_at) {
     out.bytes(ADDED_AT);
     out.number(app.added_at!);
@@ -209,17 +213,19 @@ class Bytes {
 
   /** As `JSON.stringify` writes a number. */
   number(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) {
+    // Dates in Unix seconds are below 2^31 until 2038: digits by integer arithmetic.
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
       this.text(Number.isFinite(value) ? String(value) : 'null');
       return;
     }
     let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    for (let rest = value; rest >= 10; rest = (rest / 10) | 0) digits++;
     if (this.at + digits > this.buffer.length) this.next(digits);
     let rest = value;
     for (let i = this.at + digits - 1; i >= this.at; i--) {
-      this.buffer[i] = 48 + (rest % 10);
-      rest = Math.floor(rest / 10);
+      const next = (rest / 10) | 0;
+      this.buffer[i] = 48 + rest - next * 10;
+      rest = next;
     }
     this.at += digits;
   }
@@ -297,14 +303,19 @@ function listed(values: readonly string[]): Uint8Array {
 }
 const lists = new WeakMap<readonly string[], Uint8Array>();
 
-/** `added_by` as bytes; once per object, which the fold's states share. */
-function person(by: { id?: string; name?: string }): Uint8Array {
-  let bytes = people.get(by);
-  if (bytes === undefined) {
-    const { id, name } = by;
-    bytes = Buffer.from(JSON.stringify({ ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) }));
-    people.set(by, bytes);
+/** `added_by`: `{"id":...,"name":...}`, either left out when it has not. */
+function writePerson(out: Bytes, { id, name }: { id?: string; name?: string }): void {
+  out.byte(OPEN);
+  if (id !== undefined) {
+    out.bytes(ID);
+    out.bytes(quoted(id));
   }
-  return bytes;
+  if (name !== undefined) {
+    if (id !== undefined) out.byte(COMMA);
+    out.bytes(NAME);
+    out.bytes(quoted(name));
+  }
+  out.byte(CLOSE);
 }
-const people = new WeakMap<object, Uint8Array>();
+const ID = Buffer.from('"id":');
+const NAME = Buffer.from('"name":');
