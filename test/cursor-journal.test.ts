@@ -621,13 +621,13 @@ describe('CursorStore: appended or written whole', () => {
     const loaded = (await store.load())!;
     expect(plainState(loaded)).toEqual(plainState(stateWith(T0 + 1, history.fold.inventory)));
     // Saved as loaded (the parse's objects, not the fold's), then as folded on.
-    await store.save({ ...loaded, position: { date: T0 + 2, delivered: {} } });
-    expect(linesOf(file)).toHaveLength(1);
+    await expectWholeThenAppended(
+      store,
+      file,
+      { ...loaded, position: { date: T0 + 2, delivered: {} } },
+      stateWith(T0 + 3, history.change(1).inventory),
+    );
     expect(statSync(file).ino).not.toBe(inode);
-    const next = stateWith(T0 + 3, history.change(1).inventory);
-    await store.save(next);
-    expect(linesOf(file)).toHaveLength(2);
-    expect(plainState(await store.load())).toEqual(plainState(next));
   });
 
   it('a file deleted while the store runs is written whole at the next save, not as a save line alone', async () => {
@@ -638,36 +638,47 @@ describe('CursorStore: appended or written whole', () => {
     await store.save(stateWith(T0 + 1, history.change(0).inventory));
     rmSync(file);
     // Of the apps, only A1 changed since the line before: a save line alone would not have A0 and A2.
-    const state = stateWith(T0 + 2, history.change(1).inventory);
+    await expectWholeThenAppended(
+      store,
+      file,
+      stateWith(T0 + 2, history.change(1).inventory),
+      stateWith(T0 + 3, history.change(2).inventory),
+    );
+  });
+
+  /** Saving `state` writes the file whole, saving `next` after it appends to it; each loads back. */
+  async function expectWholeThenAppended(store: CursorStore, file: string, state: CursorState, next: CursorState): Promise<void> {
     await store.save(state);
     expect(linesOf(file)).toHaveLength(1);
     expect(plainState(await store.load())).toEqual(plainState(state));
-    const next = stateWith(T0 + 3, history.change(2).inventory);
     await store.save(next);
     expect(linesOf(file)).toHaveLength(2);
     expect(plainState(await store.load())).toEqual(plainState(next));
-  });
+  }
 
-  it('a file put in its place while the store runs (a backup restored) is written whole at the next save, not appended to', async () => {
+  it('a file put in its place while the store runs (a backup restored: renamed in, or copied over it) is written whole at the next save, not appended to', async () => {
     const file = join(dir, 'cursor.json');
     const store = await locked(file);
     const history = new History(3);
     await store.save(stateWith(T0, history.fold.inventory));
     const backup = readFileSync(file);
     await store.save(stateWith(T0 + 1, history.change(0).inventory));
-    // The same size and another inode (a copy renamed in), or the same inode and another size.
-    writeFileSync(`${file}.restored`, backup);
-    renameSync(`${file}.restored`, file);
-    // Of the apps, only A1 changed since the line before: a line after the backup's would lose A0's change.
-    const state = stateWith(T0 + 2, history.change(1).inventory);
-    await store.save(state);
-    expect(linesOf(file)).toHaveLength(1);
-    expect(plainState(await store.load())).toEqual(plainState(state));
-    writeFileSync(file, backup);
-    const next = stateWith(T0 + 3, history.change(2).inventory);
-    await store.save(next);
-    expect(linesOf(file)).toHaveLength(1);
-    expect(plainState(await store.load())).toEqual(plainState(next));
+    // Another inode; then the same inode, another size.
+    const restores = [
+      () => {
+        writeFileSync(`${file}.restored`, backup);
+        renameSync(`${file}.restored`, file);
+      },
+      () => writeFileSync(file, backup),
+    ];
+    for (const [i, restore] of restores.entries()) {
+      restore();
+      // Only one app changed since the line before: a line after the backup's would lose the others' changes.
+      const state = stateWith(T0 + 2 + i, history.change(1 + i).inventory);
+      await store.save(state);
+      expect(linesOf(file)).toHaveLength(1);
+      expect(plainState(await store.load())).toEqual(plainState(state));
+    }
   });
 
   it('a torn last line (a save cut short by a crash) is not loaded, and the next store replaces the file with one whole line', async () => {
