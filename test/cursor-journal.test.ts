@@ -630,6 +630,23 @@ describe('CursorStore: appended or written whole', () => {
     expect(statSync(file).ino).not.toBe(inode);
   });
 
+  it('a save still running when the lock is released leaves the next save (under the lock again) to write the file whole', async () => {
+    const file = join(dir, 'cursor.json');
+    const store = await locked(file);
+    const history = new History(3);
+    await store.save(stateWith(T0, history.fold.inventory));
+    const running = store.save(stateWith(T0 + 1, history.change(0).inventory));
+    await store.unlock();
+    await running;
+    const inode = statSync(file).ino;
+    await store.lock();
+    const state = stateWith(T0 + 2, history.change(1).inventory);
+    await store.save(state);
+    expect(linesOf(file)).toHaveLength(1);
+    expect(statSync(file).ino).not.toBe(inode);
+    expect(plainState(await store.load())).toEqual(plainState(state));
+  });
+
   it('a file deleted while the store runs is written whole at the next save, not as a save line alone', async () => {
     const file = join(dir, 'cursor.json');
     const store = await locked(file);

@@ -109,8 +109,9 @@ export class CursorStore {
     const release = this.release;
     this.release = undefined;
     // Another process may write the file before this one locks it again: lines must then follow
-    // the file as that one left it, which only a whole write knows.
+    // the file as that one left it, which only a whole write knows (a save still running too).
     this.journal = undefined;
+    this.locks++;
     await release?.().catch(() => undefined);
   }
 
@@ -150,6 +151,8 @@ export class CursorStore {
   private journal: Journal | undefined;
   /** Knows which apps the file holds: a save line has those that changed since. */
   private readonly encoder = new InventoryEncoder();
+  /** Times the lock was released: a save asked for before one neither uses nor leaves a journal. */
+  private locks = 0;
   /** Saves one at a time: each line follows the one before. */
   private saving: Promise<void> = Promise.resolve();
   /** The file the cursor path stands for: a symlink is followed, as a mounted volume's often is. */
@@ -174,16 +177,17 @@ export class CursorStore {
 
   /** @throws CursorFileError when the file cannot be written. */
   save(state: CursorState): Promise<void> {
-    const saved = this.saving.then(() => this.write(state));
+    const locks = this.locks;
+    const saved = this.saving.then(() => this.write(state, locks));
     this.saving = saved.catch(() => undefined);
     return saved;
   }
 
   /** Only this process writes the file, under the lock. */
-  private async write(state: CursorState): Promise<void> {
+  private async write(state: CursorState, locks: number): Promise<void> {
     if (this.compromised) throw this.compromised;
     const now = new Date();
-    const journal = this.journal;
+    const journal = locks === this.locks ? this.journal : undefined;
     // Until this save is done: a line cut short can only be followed by the file written whole.
     this.journal = undefined;
     try {
@@ -197,7 +201,7 @@ export class CursorStore {
           const mark = bytes <= journal.limit ? await appendToMarked(file, pieces, journal.mark) : undefined;
           if (mark) {
             changes?.commit();
-            this.journal = { ...journal, lines: journal.lines + 1, bytes, mark };
+            if (locks === this.locks) this.journal = { ...journal, lines: journal.lines + 1, bytes, mark };
             return;
           }
         }
@@ -208,7 +212,8 @@ export class CursorStore {
       await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, pieces);
       all?.commit();
       const limit = Math.max(2 * byteLength(pieces), JOURNAL_BYTES);
-      this.journal = { first: firstLineOf(state), lines: 0, bytes: 0, limit, mark: await markOf(file) };
+      const mark = await markOf(file);
+      if (locks === this.locks) this.journal = { first: firstLineOf(state), lines: 0, bytes: 0, limit, mark };
     } catch (e) {
       throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
