@@ -103,7 +103,7 @@ function scopeList(value: string): ScopeList {
   if (list !== undefined) return list;
   const listed: string[] = [];
   for (const scope of splitScopes(value)) if (!listed.includes(scope)) listed.push(kept(scope));
-  list = { listed: listed.length > 0 ? listed.slice() : NONE, grants: new WeakMap() };
+  list = { listed: listed.length > 0 ? listed : NONE, grants: new WeakMap() };
   if (value.length <= SCOPE_LIST_LENGTH && scopeLists.size < SCOPE_LISTS) scopeLists.set(value, list);
   return list;
 }

@@ -62,10 +62,16 @@ export async function appendToMarked(file: string, content: readonly Uint8Array[
     if (ino !== mark.ino || size !== mark.size) return undefined;
     await writeAll(fd, content, null);
     await fsync(fd);
-    return { ino, size: size + content.reduce((bytes, piece) => bytes + piece.length, 0) };
+    return { ino, size: size + byteLength(content) };
   } finally {
     await close(fd);
   }
+}
+
+export function byteLength(pieces: readonly Uint8Array[]): number {
+  let size = 0;
+  for (const piece of pieces) size += piece.length;
+  return size;
 }
 
 async function writeDurably(file: string, flags: 'w' | 'a', content: FileContent): Promise<void> {

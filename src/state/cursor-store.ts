@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { appendToMarked, markOf, writeFileAtomic, type FileMark } from './atomic-write.js';
+import { appendToMarked, byteLength, markOf, writeFileAtomic, type FileMark } from './atomic-write.js';
 import { InventoryEncoder } from './inventory-encoder.js';
 import {
   canFollow,
@@ -196,12 +196,12 @@ export class CursorStore {
         const changes = state.inventory && this.encoder.changes(state.inventory);
         if (changes || !state.inventory) {
           const pieces = savePieces(state, now, changes);
-          const bytes = journal.bytes + byteLength(pieces);
           // Not to a file put in this one's place (a backup restored): its lines would follow another state.
-          const mark = bytes <= journal.limit ? await appendToMarked(file, pieces, journal.mark) : undefined;
+          const fits = journal.mark.size + byteLength(pieces) <= journal.limit;
+          const mark = fits ? await appendToMarked(file, pieces, journal.mark) : undefined;
           if (mark) {
             changes?.commit();
-            if (locks === this.locks) this.journal = { ...journal, lines: journal.lines + 1, bytes, mark };
+            if (locks === this.locks) this.journal = { ...journal, lines: journal.lines + 1, mark };
             return;
           }
         }
@@ -211,9 +211,9 @@ export class CursorStore {
       // Renamed over the link's target, in its directory: renaming over the link would replace it.
       await writeFileAtomic(file, `${file}.${process.pid}.${++this.saves}.tmp`, pieces);
       all?.commit();
-      const limit = Math.max(2 * byteLength(pieces), JOURNAL_BYTES);
       const mark = await markOf(file);
-      if (locks === this.locks) this.journal = { first: firstLineOf(state), lines: 0, bytes: 0, limit, mark };
+      const limit = mark.size + Math.max(2 * mark.size, JOURNAL_BYTES);
+      if (locks === this.locks) this.journal = { first: firstLineOf(state), lines: 0, limit, mark };
     } catch (e) {
       throw new CursorFileError(`cannot write cursor file ${this.path}: ${(e as Error).message}`, { cause: e });
     }
@@ -224,8 +224,7 @@ export class CursorStore {
 interface Journal {
   first: FirstLine;
   lines: number;
-  bytes: number;
-  /** Past this, the file is written whole again: reading it stays at most a few times the state's size. */
+  /** The most bytes the file may grow to (its first line and those after): reading it stays at most a few times the state's size. */
   limit: number;
   /** The file as this store left it. */
   mark: FileMark;
@@ -235,9 +234,3 @@ interface Journal {
 export const JOURNAL_LINES = 200;
 /** The bytes they may have at least: a backfill appends tens of kilobytes a save. */
 export const JOURNAL_BYTES = 4 * 1024 * 1024;
-
-function byteLength(pieces: readonly Uint8Array[]): number {
-  let size = 0;
-  for (const piece of pieces) size += piece.length;
-  return size;
-}
